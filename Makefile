@@ -1,0 +1,132 @@
+# idlcm — build, test, demo.  `make help` lists the targets.
+#
+# Objects go to build/<mode>/, binaries to bin/.  Every library comes from
+# pkg-config; `make deps` installs what Debian lacks (as root) and the test
+# and demo targets run it first, so a fresh Debian 12 machine needs nothing
+# but `make test` / `make demo`.
+
+PKGS     := libwebsockets libcurl libcjson sqlite3 lua5.4 libcrypto
+DEB_PKGS := chromium libwebsockets-dev libcjson-dev liblua5.4-dev \
+            libcurl4-openssl-dev libsqlite3-dev libssl-dev pkg-config
+
+CC       ?= cc
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wvla -Wformat=2 -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN     += -Werror
+endif
+CFLAGS   ?= -O2 -g
+MODE     ?= release
+ifeq ($(MODE),asan)
+CFLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+            -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=address,undefined
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Itests -I$(B) \
+             $(PKG_CFLAGS) -MMD -MP
+
+B        := build/$(MODE)
+BIN      := bin
+ifeq ($(MODE),asan)
+BIN      := build/asan/bin
+endif
+
+LIB_SRC   := $(wildcard lib/*.c)
+AGENT_SRC := $(wildcard agent/*.c)
+FIX_SRC   := $(wildcard fixtures/*.c)
+COORD_SRC := $(wildcard coordinator/*.c)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+
+# Lua prelude and injected JavaScript are compiled into the agent.
+EMBED_IN  := $(sort $(wildcard agent/lua/*.lua agent/js/*.js))
+EMBED_C   := $(B)/embedded.c
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
+AGENT_OBJ := $(filter-out $(B)/agent/main.o,$(AGENT_SRC:%.c=$(B)/%.o)) \
+             $(B)/embedded.o
+FIX_OBJ   := $(FIX_SRC:%.c=$(B)/%.o)
+COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+TARGETS   := $(BIN)/idlcm-agent $(BIN)/idlcm-fixtures
+ifneq ($(COORD_SRC),)
+TARGETS   += $(BIN)/idlcm-coordinator
+endif
+
+.PHONY: all deps test unit e2e asan demo bench clean help cassettes fuzz
+all: $(TARGETS)
+
+help:
+	@echo "make            build bin/idlcm-agent and bin/idlcm-fixtures"
+	@echo "make deps       install missing Debian packages (root)"
+	@echo "make demo       run the main job end to end on real Chromium"
+	@echo "make test       unit tests + end-to-end tests on real Chromium"
+	@echo "make asan       the same tests under ASan + UBSan"
+	@echo "make bench      benchmarks (medians)"
+	@echo "make clean      remove build/ and bin/"
+
+deps:
+	@sh tools/deps.sh $(DEB_PKGS)
+
+$(B)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -o $@ $<
+
+$(EMBED_C): $(B)/tools/embed $(EMBED_IN)
+	@mkdir -p $(dir $@)
+	$(B)/tools/embed $@ $(EMBED_IN)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/embedded.o: $(EMBED_C)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BIN)/idlcm-agent: $(B)/agent/main.o $(AGENT_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BIN)/idlcm-fixtures: $(FIX_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BIN)/idlcm-coordinator: $(COORD_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+# Each unit test links the agent's modules (not main) and lib/.
+$(B)/tests/%: tests/unit/%.c $(AGENT_OBJ) $(LIB_OBJ) tests/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(AGENT_OBJ) $(LIB_OBJ) $(PKG_LIBS) -lm
+
+unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+e2e: $(TARGETS)
+	@IDLCM_BIN=$(BIN) sh tests/e2e/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory e2e
+
+asan: deps
+	@$(MAKE) --no-print-directory MODE=asan all unit
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	  $(MAKE) --no-print-directory MODE=asan e2e
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/bench.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,404 @@
+/*
+ * browser: launching, attaching to and cleaning up after Chromium, and
+ * opening the one browser context + page that a job works in.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "browser.h"
+#include "log.h"
+
+static const char *chromium_flags[] = {
+	"--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+	"--no-default-browser-check", "--disable-background-networking",
+	"--disable-component-update", "--disable-sync",
+	"--disable-extensions", "--disable-default-apps", "--mute-audio",
+	"--hide-scrollbars", "--password-store=basic", "--use-mock-keychain",
+	"--disable-dev-shm-usage", "--window-size=1280,800",
+	"--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
+	NULL
+};
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* Look exe up on PATH the way execvp would; NULL when it is nowhere. */
+static char *find_exe(const char *exe)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	if (strchr(exe, '/'))
+		return access(exe, X_OK) ? NULL : strdup(exe);
+	while (path && *path) {
+		const char *colon = strchr(path, ':');
+		size_t n = colon ? (size_t)(colon - path) : strlen(path);
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, exe);
+		if (n && !access(buf, X_OK))
+			return strdup(buf);
+		path = colon ? colon + 1 : NULL;
+	}
+	return NULL;
+}
+
+static int read_active_port(const char *dir, char *url, size_t urllen)
+{
+	char file[4200], buf[512];
+	FILE *f;
+	char *nl, *path;
+	size_t n;
+
+	snprintf(file, sizeof(file), "%s/DevToolsActivePort", dir);
+	f = fopen(file, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Chromium writes the file in place: wait until both lines exist. */
+	nl = strchr(buf, '\n');
+	if (!nl || nl == buf)
+		return 0;
+	*nl = '\0';
+	path = nl + 1;
+	nl = strchr(path, '\n');
+	if (nl)
+		*nl = '\0';
+	if (strncmp(path, "/devtools/browser/", 18))
+		return 0;
+	snprintf(url, urllen, "ws://127.0.0.1:%s%s", buf, path);
+	return 1;
+}
+
+int browser_launch(struct browser *b, const char *exe, int timeout_ms,
+		   char *err, size_t errlen)
+{
+	char tmpl[] = "/tmp/idlcm-chromium-XXXXXX";
+	char url[600], logpath[4200], udd[4200];
+	const char *argv[40];
+	char *path = NULL;
+	int argc = 0, status;
+	int64_t until;
+
+	memset(b, 0, sizeof(*b));
+	if (!exe)
+		exe = getenv("IDLCM_CHROMIUM");
+	if (!exe || !*exe)
+		exe = "chromium";
+	path = find_exe(exe);
+	if (!path) {
+		snprintf(err, errlen, "cannot find \"%s\" on PATH (install Debian's "
+			 "chromium package, set IDLCM_CHROMIUM, or pass --browser URL)",
+			 exe);
+		return -1;
+	}
+	if (!mkdtemp(tmpl)) {	/* mkdtemp makes it 0700 */
+		snprintf(err, errlen, "cannot create a profile dir: %s", strerror(errno));
+		free(path);
+		return -1;
+	}
+	b->profile_dir = strdup(tmpl);
+	snprintf(udd, sizeof(udd), "--user-data-dir=%s", tmpl);
+	snprintf(logpath, sizeof(logpath), "%s/chromium.log", tmpl);
+
+	argv[argc++] = path;
+	for (int i = 0; chromium_flags[i]; i++)
+		argv[argc++] = chromium_flags[i];
+	if (geteuid() == 0)	/* Chromium refuses to run as root otherwise */
+		argv[argc++] = "--no-sandbox";
+	argv[argc++] = udd;
+	argv[argc++] = "about:blank";
+	argv[argc] = NULL;
+
+	b->pid = fork();
+	if (b->pid < 0) {
+		snprintf(err, errlen, "cannot fork: %s", strerror(errno));
+		b->pid = 0;
+		free(path);
+		browser_release(b);
+		return -1;
+	}
+	if (b->pid == 0) {
+		int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int nul = open("/dev/null", O_RDONLY);
+		setpgid(0, 0);	/* one group, so one kill reaches every process */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* die with the agent */
+		if (nul >= 0)
+			dup2(nul, 0);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(path, (char *const *)argv);
+		_exit(127);
+	}
+	setpgid(b->pid, b->pid);	/* no race with the child's own call */
+	free(path);
+
+	until = cdp_wall_ms() + timeout_ms;
+	while (!read_active_port(b->profile_dir, url, sizeof(url))) {
+		pid_t w = waitpid(b->pid, &status, WNOHANG);
+		if (w == b->pid) {
+			snprintf(err, errlen, "chromium exited (%s %d) before opening its "
+				 "DevTools port; see %s",
+				 WIFEXITED(status) ? "status" : "signal",
+				 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+				 logpath);
+			b->pid = 0;
+			/* keep the profile so the log can be read */
+			free(b->profile_dir);
+			b->profile_dir = NULL;
+			return -1;
+		}
+		if (cdp_wall_ms() > until) {
+			snprintf(err, errlen, "chromium did not open its DevTools port "
+				 "within %d ms", timeout_ms);
+			browser_release(b);
+			return -1;
+		}
+		sleep_ms(10);
+	}
+	b->ws_url = strdup(url);
+	log_info("launched chromium pid %d at %s", (int)b->pid, url);
+	return 0;
+}
+
+struct http_buf {
+	char *data;
+	size_t len;
+};
+
+static size_t http_collect(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_buf *hb = arg;
+	size_t add = size * n;
+	char *grown;
+
+	if (hb->len + add > (1u << 20))
+		return 0;
+	grown = realloc(hb->data, hb->len + add + 1);
+	if (!grown)
+		return 0;
+	hb->data = grown;
+	memcpy(hb->data + hb->len, p, add);
+	hb->len += add;
+	hb->data[hb->len] = '\0';
+	return add;
+}
+
+/* http://host:port → the browser's ws:// URL from /json/version. */
+static int resolve_http(const char *spec, int timeout_ms, char **ws,
+			char *err, size_t errlen)
+{
+	struct http_buf hb = { NULL, 0 };
+	char url[1200], cerr[CURL_ERROR_SIZE] = "";
+	CURL *curl;
+	CURLcode rc;
+	long code = 0;
+	cJSON *doc, *u;
+	size_t n = strlen(spec);
+
+	while (n && spec[n - 1] == '/')
+		n--;
+	snprintf(url, sizeof(url), "%.*s/json/version", (int)n, spec);
+	curl = curl_easy_init();
+	if (!curl) {
+		snprintf(err, errlen, "cannot start libcurl");
+		return -1;
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &hb);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	rc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(curl);
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "cannot reach browser at %s: %s", url,
+			 cerr[0] ? cerr : curl_easy_strerror(rc));
+		free(hb.data);
+		return -1;
+	}
+	if (code != 200) {
+		snprintf(err, errlen, "browser at %s answered HTTP %ld", url, code);
+		free(hb.data);
+		return -1;
+	}
+	doc = cJSON_ParseWithLength(hb.data ? hb.data : "", hb.len);
+	free(hb.data);
+	u = cJSON_GetObjectItem(doc, "webSocketDebuggerUrl");
+	if (!cJSON_IsString(u)) {
+		snprintf(err, errlen, "%s has no webSocketDebuggerUrl: is it a "
+			 "Chromium DevTools endpoint?", url);
+		cJSON_Delete(doc);
+		return -1;
+	}
+	*ws = strdup(u->valuestring);
+	cJSON_Delete(doc);
+	return 0;
+}
+
+int browser_attach(struct browser *b, const char *spec, int timeout_ms,
+		   char *err, size_t errlen)
+{
+	memset(b, 0, sizeof(*b));
+	if (!strncmp(spec, "ws://", 5) || !strncmp(spec, "wss://", 6)) {
+		b->ws_url = strdup(spec);
+		return 0;
+	}
+	if (!strncmp(spec, "http://", 7) || !strncmp(spec, "https://", 8))
+		return resolve_http(spec, timeout_ms, &b->ws_url, err, errlen);
+	snprintf(err, errlen, "--browser wants ws://… or http://host:port, not \"%s\"",
+		 spec);
+	return -1;
+}
+
+int browser_alive(struct browser *b)
+{
+	int status;
+	if (!b->pid)
+		return 1;
+	if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
+		b->pid = 0;
+		return 0;
+	}
+	return 1;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	remove(path);
+	return 0;
+}
+
+void browser_release(struct browser *b)
+{
+	if (b->pid > 0) {
+		int status;
+		int64_t until = cdp_wall_ms() + 2000;
+		pid_t w = 0;
+
+		kill(-b->pid, SIGTERM);
+		while (cdp_wall_ms() < until &&
+		       (w = waitpid(b->pid, &status, WNOHANG)) == 0)
+			sleep_ms(10);
+		/* Whatever is left of the group (renderers, zygotes) goes too. */
+		kill(-b->pid, SIGKILL);
+		if (w != b->pid)
+			waitpid(b->pid, &status, 0);
+		b->pid = 0;
+	}
+	if (b->profile_dir) {
+		nftw(b->profile_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		free(b->profile_dir);
+		b->profile_dir = NULL;
+	}
+	free(b->ws_url);
+	b->ws_url = NULL;
+}
+
+static int copy_string(cJSON *obj, const char *key, char *dst, size_t n,
+		       struct cdp_error *err)
+{
+	cJSON *v = cJSON_GetObjectItem(obj, key);
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= n) {
+		err->kind = CDP_ERR_PROTOCOL;
+		snprintf(err->message, sizeof(err->message),
+			 "browser reply lacks %s", key);
+		return -1;
+	}
+	memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
+	return 0;
+}
+
+int browser_open_page(struct cdp *c, struct page_handle *p, struct cdp_error *err)
+{
+	static const char *enable[] = { "Page.enable", "Runtime.enable", NULL };
+	cJSON *params, *res = NULL;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	params = cJSON_CreateObject();
+	cJSON_AddBoolToObject(params, "disposeOnDetach", 1);
+	if (cdp_call(c, NULL, "Target.createBrowserContext", params, 10000, &res, err))
+		return -1;
+	rc = copy_string(res, "browserContextId", p->context_id,
+			 sizeof(p->context_id), err);
+	cJSON_Delete(res);
+	if (rc)
+		return -1;
+
+	params = cJSON_CreateObject();
+	cJSON_AddStringToObject(params, "url", "about:blank");
+	cJSON_AddStringToObject(params, "browserContextId", p->context_id);
+	if (cdp_call(c, NULL, "Target.createTarget", params, 10000, &res, err))
+		goto fail;
+	rc = copy_string(res, "targetId", p->target_id, sizeof(p->target_id), err);
+	cJSON_Delete(res);
+	if (rc)
+		goto fail;
+
+	params = cJSON_CreateObject();
+	cJSON_AddStringToObject(params, "targetId", p->target_id);
+	cJSON_AddBoolToObject(params, "flatten", 1);
+	if (cdp_call(c, NULL, "Target.attachToTarget", params, 10000, &res, err))
+		goto fail;
+	rc = copy_string(res, "sessionId", p->session_id, sizeof(p->session_id), err);
+	cJSON_Delete(res);
+	if (rc)
+		goto fail;
+
+	for (int i = 0; enable[i]; i++) {
+		if (cdp_call(c, p->session_id, enable[i], NULL, 10000, &res, err))
+			goto fail;
+		cJSON_Delete(res);
+	}
+	params = cJSON_CreateObject();
+	cJSON_AddBoolToObject(params, "enabled", 1);
+	if (cdp_call(c, p->session_id, "Page.setLifecycleEventsEnabled", params,
+		     10000, &res, err))
+		goto fail;
+	cJSON_Delete(res);
+	return 0;
+fail:
+	browser_close_page(c, p);
+	return -1;
+}
+
+int browser_close_page(struct cdp *c, struct page_handle *p)
+{
+	struct cdp_error err;
+	cJSON *params, *res = NULL;
+	int rc;
+
+	if (!p->context_id[0])
+		return 0;
+	params = cJSON_CreateObject();
+	cJSON_AddStringToObject(params, "browserContextId", p->context_id);
+	rc = cdp_call(c, NULL, "Target.disposeBrowserContext", params, 5000, &res, &err);
+	cJSON_Delete(res);
+	if (rc)
+		log_debug("dispose context %s: %s", p->context_id, err.message);
+	p->context_id[0] = '\0';
+	return rc;
+}

@@ -1,0 +1,77 @@
+/*
+ * cli: argument helpers every subcommand shares — JSON arguments inline or
+ * from @file, whole-number options, and usage errors that exit 2.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define JSON_ARG_MAX (1u << 20)
+
+void cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("idlcm-agent: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+int cli_int(const char *opt, const char *value, int min, int max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = value ? strtol(value, &end, 10) : 0;
+	if (!value || errno || *end || end == value || v < min || v > max)
+		cli_usage_error("%s wants a whole number from %d to %d, not \"%s\"",
+				opt, min, max, value ? value : "");
+	return (int)v;
+}
+
+cJSON *cli_json_arg(const char *what, const char *value, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	const char *text = value;
+	size_t n = strlen(value);
+	const char *end = NULL;
+	cJSON *j;
+
+	if (value[0] == '@') {
+		FILE *f = fopen(value + 1, "rb");
+		if (!f) {
+			snprintf(err, errlen, "%s: cannot read %s: %s", what, value + 1,
+				 strerror(errno));
+			return NULL;
+		}
+		buf = malloc(JSON_ARG_MAX + 1);
+		n = buf ? fread(buf, 1, JSON_ARG_MAX + 1, f) : 0;
+		fclose(f);
+		if (!buf || n > JSON_ARG_MAX) {
+			snprintf(err, errlen, "%s: %s is larger than 1 MiB", what, value + 1);
+			free(buf);
+			return NULL;
+		}
+		buf[n] = '\0';
+		text = buf;
+	}
+	j = cJSON_ParseWithLengthOpts(text, n, &end, 0);
+	if (!j) {
+		snprintf(err, errlen, "%s: invalid JSON near byte %d", what,
+			 end ? (int)(end - text) + 1 : 1);
+	} else if (!cJSON_IsObject(j)) {
+		snprintf(err, errlen, "%s: must be a JSON object", what);
+		cJSON_Delete(j);
+		j = NULL;
+	}
+	free(buf);
+	return j;
+}
+

@@ -1,0 +1,242 @@
+/*
+ * idlcm-agent run <script> <action>: one job in this process, no
+ * supervisor.  Connect to (or launch) Chromium, run the job, print its
+ * state transitions, exit 0 / 1 (job failed) / 2 (usage, broken script,
+ * unreachable browser).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "browser.h"
+#include "cdp.h"
+#include "cli.h"
+#include "job.h"
+#include "log.h"
+#include "output.h"
+
+struct run_opts {
+	const char *script, *action, *browser, *runs_dir;
+	cJSON *user, *account;
+	int json, timeout_ms, action_timeout_ms;
+};
+
+static volatile pid_t chromium_pgid;
+
+/* Interrupted or past the hard backstop: take Chromium down with us. */
+static void on_fatal_signal(int sig)
+{
+	static const char msg[] = "idlcm-agent: job stopped by its hard deadline\n";
+	if (chromium_pgid > 0)
+		kill(-chromium_pgid, SIGKILL);
+	if (sig == SIGALRM) {
+		if (write(2, msg, sizeof(msg) - 1) < 0)
+			_exit(EXIT_JOB_FAILED);
+		_exit(EXIT_JOB_FAILED);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void emit_event(void *arg, cJSON *ev)
+{
+	struct run_opts *o = arg;
+	if (o->json)
+		out_json_line(stdout, ev);
+	else
+		out_event_human(stdout, ev);
+	cJSON_Delete(ev);
+}
+
+static void check_user(const struct run_opts *o)
+{
+	cJSON *roles, *r;
+	int needs = strcmp(o->action, "list_users") && strcmp(o->action, "validate");
+
+	if (!needs)
+		return;
+	if (!o->user)
+		cli_usage_error("%s needs --user '{\"email\":…}'", o->action);
+	if (!cJSON_IsString(cJSON_GetObjectItem(o->user, "email")) &&
+	    !cJSON_IsString(cJSON_GetObjectItem(o->user, "username")))
+		cli_usage_error("--user: needs an \"email\" or \"username\" string");
+	roles = cJSON_GetObjectItem(o->user, "roles");
+	if (roles && !cJSON_IsArray(roles))
+		cli_usage_error("--user: \"roles\" must be an array of strings");
+	cJSON_ArrayForEach(r, roles)
+		if (!cJSON_IsString(r))
+			cli_usage_error("--user: \"roles\" must be an array of strings");
+	if (!strcmp(o->action, "update") && !roles)
+		cli_usage_error("update needs --user with \"roles\"");
+}
+
+static void parse(int argc, char **argv, struct run_opts *o)
+{
+	char err[512];
+	int pos = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = 120000;
+	o->runs_dir = getenv("IDLCM_RUNS_DIR") ? getenv("IDLCM_RUNS_DIR") : "runs";
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int takes = 1;
+
+		if (!strcmp(a, "--json")) {
+			o->json = 1;
+			takes = 0;
+		} else if (!strcmp(a, "--user") || !strcmp(a, "--account")) {
+			cJSON **dst = a[2] == 'u' ? &o->user : &o->account;
+			if (!v)
+				cli_usage_error("%s wants a JSON object or @file", a);
+			cJSON_Delete(*dst);
+			*dst = cli_json_arg(a, v, err, sizeof(err));
+			if (!*dst)
+				cli_usage_error("%s", err);
+		} else if (!strcmp(a, "--browser")) {
+			if (!v)
+				cli_usage_error("--browser wants ws://… or http://host:port");
+			o->browser = v;
+		} else if (!strcmp(a, "--timeout")) {
+			o->timeout_ms = cli_int(a, v, 100, 24 * 3600 * 1000);
+		} else if (!strcmp(a, "--action-timeout")) {
+			o->action_timeout_ms = cli_int(a, v, 1, 3600 * 1000);
+		} else if (!strcmp(a, "--runs-dir")) {
+			if (!v)
+				cli_usage_error("--runs-dir wants a directory");
+			o->runs_dir = v;
+		} else if (!strcmp(a, "--log-level")) {
+			if (!v || log_parse_level(v) < 0)
+				cli_usage_error("--log-level wants error, warn, info or debug");
+			log_set_level((enum log_level)log_parse_level(v));
+		} else if (a[0] == '-' && a[1]) {
+			cli_usage_error("run: unknown option \"%s\" (see idlcm-agent help)", a);
+		} else {
+			takes = 0;
+			if (pos == 0)
+				o->script = a;
+			else if (pos == 1)
+				o->action = a;
+			else
+				cli_usage_error("run: unexpected argument \"%s\"", a);
+			pos++;
+		}
+		i += takes;
+	}
+	if (!o->script || !o->action)
+		cli_usage_error("usage: idlcm-agent run <script> <action> [options]");
+	if (!job_action_known(o->action))
+		cli_usage_error("unknown action \"%s\" (invite, update, remove, list_users, validate)",
+				o->action);
+	if (access(o->script, R_OK))
+		cli_usage_error("cannot read script %s", o->script);
+	check_user(o);
+}
+
+static void run_id(char *buf, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(buf, n, "%04d%02d%02d-%02d%02d%02d-%d", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (int)getpid());
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	struct browser b;
+	struct cdp_transport *tr;
+	struct cdp *c = NULL;
+	struct job_spec spec;
+	struct job_outcome out;
+	char err[600], rid[64], dir[1200];
+	int64_t t0 = cdp_wall_ms();
+	int rc;
+
+	parse(argc, argv, &o);
+	if (o.account)
+		job_register_secrets(o.account);
+
+	if (o.browser)
+		rc = browser_attach(&b, o.browser, 5000, err, sizeof(err));
+	else
+		rc = browser_launch(&b, NULL, 20000, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "idlcm-agent: %s\n", err);
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	chromium_pgid = b.pid;
+	signal(SIGINT, on_fatal_signal);
+	signal(SIGTERM, on_fatal_signal);
+	signal(SIGALRM, on_fatal_signal);
+	/* A backstop past the job deadline, for a process that hangs anyway. */
+	alarm((unsigned)(o.timeout_ms / 1000 + 30));
+
+	tr = cdp_ws_connect(b.ws_url, 5000, err, sizeof(err));
+	if (!tr) {
+		fprintf(stderr, "idlcm-agent: cannot connect to the browser: %s\n", err);
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	c = cdp_new(tr);
+
+	run_id(rid, sizeof(rid));
+	snprintf(dir, sizeof(dir), "%s/%s", o.runs_dir, rid);
+	memset(&spec, 0, sizeof(spec));
+	spec.script = o.script;
+	spec.action = o.action;
+	spec.user = o.user;
+	spec.account = o.account;
+	spec.timeout_ms = o.timeout_ms;
+	spec.action_timeout_ms = o.action_timeout_ms;
+	spec.artifacts_dir = dir;
+	spec.emit = emit_event;
+	spec.emit_arg = &o;
+
+	job_run(&spec, c, &out);
+	rc = (int)out.exit;
+	if (o.json) {
+		cJSON *r = out.result ? cJSON_Duplicate(out.result, 1) : cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "kind", "result");
+		cJSON_AddNumberToObject(r, "exit", rc);
+		cJSON_AddNumberToObject(r, "elapsed_ms", (double)(cdp_wall_ms() - t0));
+		if (rc && !cJSON_GetObjectItem(r, "error")) {
+			cJSON *e = cJSON_AddObjectToObject(r, "error");
+			cJSON_AddStringToObject(e, "class", out.error_class);
+			cJSON_AddStringToObject(e, "message", out.error);
+		}
+		if (out.artifacts)
+			cJSON_AddStringToObject(r, "artifacts", dir);
+		out_json_line(stdout, r);
+		cJSON_Delete(r);
+	} else {
+		cJSON *users = out.result ? cJSON_GetObjectItem(out.result, "users") : NULL;
+		if (users && !rc)
+			out_users_table(stdout, users);
+		if (rc == 0)
+			printf("ok (%.1f s)\n", (double)(cdp_wall_ms() - t0) / 1000.0);
+	}
+	if (rc) {
+		char *clean = secret_redact(out.error, strlen(out.error), NULL);
+		fprintf(stderr, "error (%s): %s\n", out.error_class[0] ? out.error_class : "job",
+			clean ? clean : "");
+		if (out.artifacts)
+			fprintf(stderr, "evidence: %s/\n", dir);
+		free(clean);
+	}
+	job_outcome_release(&out);
+done:
+	cdp_free(c);
+	chromium_pgid = 0;
+	browser_release(&b);
+	cJSON_Delete(o.user);
+	cJSON_Delete(o.account);
+	return rc;
+}

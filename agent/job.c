@@ -1,0 +1,242 @@
+/*
+ * job: the C half of running a job.  States and check-first logic live in
+ * agent/lua/job.lua (they work on the Lua tables scripts return); this file
+ * owns what must survive a broken script: the sandbox, the deadline, the
+ * page's browser context, exit codes and failure evidence.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lauxlib.h>
+
+#include "browser.h"
+#include "job.h"
+#include "log.h"
+#include "luajson.h"
+#include "script.h"
+
+const char *const job_actions[] = {
+	"invite", "update", "remove", "list_users", "validate", NULL
+};
+
+int job_action_known(const char *action)
+{
+	for (int i = 0; job_actions[i]; i++)
+		if (!strcmp(job_actions[i], action))
+			return 1;
+	return 0;
+}
+
+void job_register_secrets(cJSON *account)
+{
+	static const char *hints[] = { "pass", "secret", "token", "key", "otp", NULL };
+	cJSON *f;
+
+	cJSON_ArrayForEach(f, account) {
+		if (!cJSON_IsString(f) || !f->string)
+			continue;
+		for (int i = 0; hints[i]; i++)
+			if (strcasestr(f->string, hints[i]))
+				secret_register(f->valuestring);
+	}
+}
+
+void job_outcome_release(struct job_outcome *o)
+{
+	cJSON_Delete(o->result);
+	o->result = NULL;
+}
+
+/* host.open_page(): the job's browser context and page, closed by C. */
+struct page_slot {
+	struct cdp *cdp;
+	struct page_handle page;
+	int open;
+};
+static struct page_slot *current_slot;
+
+static int l_open_page(lua_State *L)
+{
+	struct page_slot *s = current_slot;
+	struct cdp_error err;
+
+	if (!s || !s->cdp)
+		return luaL_error(L, "no browser in this run");
+	if (s->open)
+		return luaL_error(L, "the job's page is already open");
+	if (browser_open_page(s->cdp, &s->page, &err)) {
+		lua_createtable(L, 0, 3);
+		lua_pushstring(L, err.kind == CDP_ERR_DEADLINE ? "deadline" : "cdp");
+		lua_setfield(L, -2, "kind");
+		lua_pushfstring(L, "cannot open a page: %s", err.message);
+		lua_setfield(L, -2, "message");
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "transient");
+		return lua_error(L);
+	}
+	s->open = 1;
+	lua_pushstring(L, s->page.session_id);
+	return 1;
+}
+
+static void fail(struct job_outcome *o, enum job_exit code, const char *cls,
+		 const char *msg)
+{
+	o->exit = code;
+	snprintf(o->error_class, sizeof(o->error_class), "%s", cls);
+	snprintf(o->error, sizeof(o->error), "%s", msg);
+}
+
+/* Write text to dir/name through the redactor. */
+static void write_evidence(const char *dir, const char *name, const char *text)
+{
+	char path[2200];
+	size_t n;
+	char *clean = secret_redact(text, strlen(text), &n);
+	FILE *f;
+
+	if (!clean)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f) {
+		fwrite(clean, 1, n, f);
+		fclose(f);
+	}
+	free(clean);
+}
+
+static int mkdir_p(const char *dir)
+{
+	char tmp[1024];
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(tmp, 0700) && errno != EEXIST ? -1 : 0;
+}
+
+void job_run(const struct job_spec *spec, struct cdp *c, struct job_outcome *o)
+{
+	struct script_host h;
+	struct script_error e = { .traceback = NULL };
+	struct page_slot slot = { .cdp = c };
+	char err[512];
+	cJSON *arg, *res = NULL;
+
+	memset(o, 0, sizeof(*o));
+	if (script_host_init(&h, c, err, sizeof(err))) {
+		fail(o, JOB_USAGE, "internal", err);
+		script_host_release(&h);
+		return;
+	}
+	h.emit = spec->emit;
+	h.emit_arg = spec->emit_arg;
+	if (spec->artifacts_dir && !mkdir_p(spec->artifacts_dir))
+		snprintf(h.artifacts_dir, sizeof(h.artifacts_dir), "%s", spec->artifacts_dir);
+	lua_pushcfunction(h.L, l_open_page);
+	lua_getfield(h.L, LUA_REGISTRYINDEX, "idlcm.host");
+	lua_insert(h.L, -2);
+	lua_setfield(h.L, -2, "open_page");
+	lua_pop(h.L, 1);
+
+	/* The deadline covers the script's own top level too. */
+	script_host_set_deadline(&h, spec->timeout_ms);
+	if (script_host_load_app(&h, spec->script, &e)) {
+		fail(o, JOB_USAGE, e.kind, e.message);
+		goto out;
+	}
+
+	arg = cJSON_CreateObject();
+	cJSON_AddStringToObject(arg, "action", spec->action);
+	if (script_host_call(&h, "job", "check", arg, &res, &e)) {
+		cJSON_Delete(arg);
+		fail(o, JOB_USAGE, e.kind, e.message);
+		goto out;
+	}
+	cJSON_Delete(arg);
+	if (!cJSON_IsTrue(cJSON_GetObjectItem(res, "ok"))) {
+		char miss[300] = "";
+		cJSON *m;
+		cJSON_ArrayForEach(m, cJSON_GetObjectItem(res, "missing")) {
+			snprintf(miss + strlen(miss), sizeof(miss) - strlen(miss), "%s%s",
+				 miss[0] ? ", " : "", cJSON_GetStringValue(m));
+		}
+		o->exit = JOB_USAGE;
+		snprintf(o->error_class, sizeof(o->error_class), "contract");
+		snprintf(o->error, sizeof(o->error),
+			 "%s: the app table lacks function(s) %s (needed for %s)",
+			 spec->script, miss, spec->action);
+		goto out;
+	}
+	cJSON_Delete(res);
+	res = NULL;
+	if (!c) {
+		o->exit = JOB_OK;
+		goto out;
+	}
+
+	arg = cJSON_CreateObject();
+	cJSON_AddStringToObject(arg, "action", spec->action);
+	if (spec->user)
+		cJSON_AddItemToObject(arg, "user", cJSON_Duplicate(spec->user, 1));
+	if (spec->account)
+		cJSON_AddItemToObject(arg, "account", cJSON_Duplicate(spec->account, 1));
+	if (spec->action_timeout_ms > 0)
+		cJSON_AddNumberToObject(arg, "action_timeout", spec->action_timeout_ms);
+	cJSON_AddBoolToObject(arg, "artifacts", h.artifacts_dir[0] != 0);
+	current_slot = &slot;
+	if (script_host_run_job(&h, arg, &res, &e)) {
+		cJSON_Delete(arg);
+		fail(o, JOB_FAILED, e.kind, e.message);
+		goto evidence;
+	}
+	cJSON_Delete(arg);
+	o->result = res;
+	res = NULL;
+	if (cJSON_IsTrue(cJSON_GetObjectItem(o->result, "ok"))) {
+		o->exit = JOB_OK;
+		goto out;
+	} else {
+		cJSON *je = cJSON_GetObjectItem(o->result, "error");
+		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(je, "message"));
+		const char *where = cJSON_GetStringValue(cJSON_GetObjectItem(je, "where"));
+		const char *cls = cJSON_GetStringValue(cJSON_GetObjectItem(je, "class"));
+		o->exit = JOB_FAILED;
+		snprintf(o->error_class, sizeof(o->error_class), "%s", cls ? cls : "script");
+		/* A Lua runtime error already names its file:line. */
+		if (where && msg && !strstr(msg, where))
+			snprintf(o->error, sizeof(o->error), "%s at %s", msg, where);
+		else
+			snprintf(o->error, sizeof(o->error), "%s", msg ? msg : "job failed");
+	}
+evidence:
+	if (h.artifacts_dir[0] && c) {
+		cJSON *frames = cdp_recent_frames(c);
+		char *text = cJSON_Print(frames);
+		if (text) {
+			write_evidence(h.artifacts_dir, "cdp-frames.json", text);
+			free(text);
+		}
+		cJSON_Delete(frames);
+		write_evidence(h.artifacts_dir, "error.txt", o->error);
+		o->artifacts = 1;
+	}
+out:
+	current_slot = NULL;
+	if (c)
+		c->deadline_ms = 0;	/* cleanup is not bound by the job's deadline */
+	if (slot.open)
+		browser_close_page(c, &slot.page);
+	cJSON_Delete(res);
+	script_error_release(&e);
+	script_host_release(&h);
+}

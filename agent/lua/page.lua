@@ -1,0 +1,565 @@
+-- page.lua — the page API scripts use: Playwright-like locators that wait
+-- for actionability, built on cdp.send / cdp.wait_event and the injected
+-- helper (agent/js/helper.js), which resolves selectors and checks elements
+-- inside the page in one round trip per attempt.
+local host = ...
+local P = host.modules.prelude
+local HELPER_JS  -- agent/js/helper.js, fetched on first use
+local WORLD = "idlcm"
+
+local M = {}
+local Page = {}
+Page.__index = Page
+local Locator = {}
+Locator.__index = Locator
+
+local function quote(s) return '"' .. tostring(s) .. '"' end
+
+-- ---------------------------------------------------------------- page
+
+function M.new(session, opts)
+  opts = opts or {}
+  local self = setmetatable({
+    session = session,
+    timeout = opts.timeout or 5000,          -- actions and waits
+    nav_timeout = opts.nav_timeout or 30000, -- goto
+    step = 0,
+    action = opts.action or "script",
+    _ctx = nil,                              -- isolated world context id
+  }, Page)
+  local tree = self:send("Page.getFrameTree")
+  self.frame_id = tree.frameTree.frame.id
+  return self
+end
+
+function Page:__tostring() return "page(" .. tostring(self.session) .. ")" end
+
+-- Raw CDP on this page's session.
+function Page:send(method, params, timeout)
+  return cdp.send(method, params, { session = self.session, timeout = timeout })
+end
+
+function Page:wait_event(method, timeout)
+  return cdp.wait_event(method, timeout or self.timeout, self.session)
+end
+
+function Page:set_default_timeout(ms) self.timeout = ms end
+
+-- Called by the job runner: steps are counted per action, for messages.
+function Page:_begin(action)
+  self.action, self.step = action, 0
+end
+
+function Page:_next_step(verb)
+  self.step = self.step + 1
+  return string.format("%s, step %d of %s", verb, self.step, self.action)
+end
+
+local CONTEXT_GONE = {
+  "Cannot find context with specified id",
+  "Execution context was destroyed",
+  "Inspected target navigated or closed",
+  "Cannot find default execution context",
+  "No frame with given id found",
+}
+
+local function context_gone(msg)
+  msg = tostring(msg or "")
+  for _, s in ipairs(CONTEXT_GONE) do
+    if msg:find(s, 1, true) then return true end
+  end
+  return false
+end
+
+-- The helper lives in an isolated world: the page's own scripts can't see
+-- or replace it.  Worlds die with each navigation; recreate lazily.
+function Page:_world()
+  if self._ctx then return self._ctx end
+  HELPER_JS = HELPER_JS or host.embedded("helper.js")
+  local w = self:send("Page.createIsolatedWorld",
+    { frameId = self.frame_id, worldName = WORLD, grantUniveralAccess = true })
+  local r = self:send("Runtime.evaluate",
+    { expression = HELPER_JS, contextId = w.executionContextId, returnByValue = true })
+  if r.exceptionDetails then
+    P.raise("script", "cannot install the page helper: " ..
+      tostring(r.exceptionDetails.exception and r.exceptionDetails.exception.description
+        or r.exceptionDetails.text))
+  end
+  self._ctx = w.executionContextId
+  return self._ctx
+end
+
+local function exception_text(d)
+  if not d then return "unknown exception" end
+  local ex = d.exception
+  return (ex and (ex.description or ex.value)) or d.text or "exception"
+end
+
+-- Call __idlcm.fn(args...) in the isolated world; returns its value.
+function Page:_helper(fn, args, timeout)
+  local parts = {}
+  for i, a in ipairs(args) do parts[i] = json.encode(a) end
+  local expr = "__idlcm." .. fn .. "(" .. table.concat(parts, ",") .. ")"
+  local last
+  for _ = 1, 5 do
+    local ctx = self:_world()
+    local ok, r = pcall(self.send, self, "Runtime.evaluate",
+      { expression = expr, contextId = ctx, returnByValue = true, awaitPromise = true },
+      timeout)
+    if ok and not r.exceptionDetails then
+      return r.result and r.result.value
+    end
+    local msg = ok and exception_text(r.exceptionDetails) or r
+    if not ok and P.must_propagate(r) then error(r, 0) end
+    if context_gone(type(msg) == "table" and msg.message or msg)
+        or tostring(msg):find("__idlcm is not defined", 1, true) then
+      -- A navigation replaced the document under us: new world, try again.
+      self._ctx = nil
+      last = msg
+      clock.sleep(20)
+    elseif not ok then
+      error(r, 0)
+    else
+      P.raise("script", "page helper failed in " .. fn .. ": " .. tostring(msg))
+    end
+  end
+  P.raise("navigation", "the page kept navigating away: " .. tostring(
+    type(last) == "table" and last.message or last))
+end
+
+-- What to say when we gave up waiting: "to be visible", "to receive
+-- pointer events: <div class="toast"> intercepts pointer events", ...
+local function waiting_for(r)
+  if not r or not r.reason then return "to be ready" end
+  local reason = r.reason
+  local phrase
+  if reason == "covered" then
+    phrase = "to receive pointer events"
+  elseif reason:match("^not ") then
+    phrase = "to be " .. reason:sub(5)
+  elseif reason:match("^still ") then
+    phrase = "to be no longer " .. reason:sub(7)
+  else
+    phrase = "to have " .. reason:gsub("^no ", "")
+  end
+  if r.detail then phrase = phrase .. ": " .. r.detail end
+  return phrase
+end
+
+-- Run a helper function repeatedly with fresh in-page budgets until it
+-- says ok, reports a fatal error, or the timeout passes.
+function Page:_until(fn, args_for, sel, verb, timeout, step)
+  timeout = timeout or self.timeout
+  local deadline = clock.now() + timeout
+  local last
+  repeat
+    local left = deadline - clock.now()
+    local budget = math.max(0, math.min(left, 1000))
+    local r = self:_helper(fn, args_for(budget), budget + 10000)
+    if type(r) ~= "table" then
+      P.raise("script", "page helper returned nothing for " .. fn)
+    end
+    if r.ok then return r end
+    if r.error then
+      P.raise("selector", string.format("%s (%s)", r.error, step or verb),
+        { selector = sel, step = step })
+    end
+    last = r
+  until clock.now() >= deadline
+  P.raise("timeout", string.format("timeout %d ms waiting for %s %s (%s)",
+    timeout, quote(sel), waiting_for(last), step or verb),
+    { selector = sel, step = step, transient = true })
+end
+
+-- ------------------------------------------------------------ navigation
+
+-- `goto` is a reserved word in Lua 5.4 (page:goto(...) does not parse), so
+-- the call is page:navigate(url); page["goto"] is the same function.
+function Page:navigate(url, opts)
+  opts = opts or {}
+  local timeout = opts.timeout or self.nav_timeout
+  local step = self:_next_step("navigate")
+  cdp.drop_events("Page.lifecycleEvent", self.session)
+  local r = self:send("Page.navigate", { url = url }, timeout)
+  if r.errorText and r.errorText ~= "" then
+    P.raise("navigation", string.format("cannot open %s: %s (%s)", url, r.errorText, step),
+      { transient = true, url = url })
+  end
+  self._ctx = nil
+  if not r.loaderId then return self end   -- same-document (#hash) navigation
+  local deadline = clock.now() + timeout
+  local want = opts.wait_until or "load"
+  while true do
+    local left = deadline - clock.now()
+    local ev = left > 0 and cdp.wait_event("Page.lifecycleEvent", left, self.session)
+    if not ev then
+      P.raise("timeout", string.format("timeout %d ms waiting for %s to %s (%s)",
+        timeout, url, want, step), { transient = true, url = url })
+    end
+    if ev.name == want and ev.loaderId == r.loaderId and ev.frameId == self.frame_id then
+      return self
+    end
+  end
+end
+
+Page["goto"] = Page.navigate
+
+function Page:reload(opts)
+  return self:navigate(self:url(), opts)
+end
+
+-- Evaluate in the helper's world (same DOM, not the page's globals).
+function Page:_eval_isolated(expr)
+  for _ = 1, 5 do
+    local ctx = self:_world()
+    local ok, r = pcall(self.send, self, "Runtime.evaluate",
+      { expression = expr, contextId = ctx, returnByValue = true })
+    if ok and not r.exceptionDetails then return r.result.value end
+    if not ok and (P.must_propagate(r) or not context_gone(r.message)) then error(r, 0) end
+    if ok then P.raise("script", "evaluate failed: " .. exception_text(r.exceptionDetails)) end
+    self._ctx = nil
+    clock.sleep(20)
+  end
+  P.raise("navigation", "the page kept navigating away")
+end
+
+function Page:url() return self:_eval_isolated("location.href") end
+function Page:title() return self:_eval_isolated("document.title") end
+function Page:content() return self:_eval_isolated("document.documentElement.outerHTML") end
+
+-- Evaluate JavaScript in the page's own world (its globals are visible).
+-- Promises are awaited; the value comes back as Lua data.
+function Page:eval(js)
+  local r = self:send("Runtime.evaluate",
+    { expression = js, returnByValue = true, awaitPromise = true }, self.nav_timeout)
+  if r.exceptionDetails then
+    P.raise("script", "page:eval failed: " .. exception_text(r.exceptionDetails))
+  end
+  return r.result and r.result.value
+end
+
+-- Save a PNG under this run's artifacts folder; returns its path.
+function Page:screenshot(name, opts)
+  name = name or "screenshot.png"
+  if not name:match("%.png$") then name = name .. ".png" end
+  local r = self:send("Page.captureScreenshot",
+    { format = "png", captureBeyondViewport = opts and opts.full_page or false })
+  return host.write_artifact(name, r.data, "base64")
+end
+
+-- Native alert/confirm/prompt: answer them as they open, since the page
+-- (and every command we send it) blocks until someone does.
+function Page:on_dialog(policy, prompt_text)
+  if policy == nil or policy == "none" then
+    cdp.autoreply(self.session, "Page.javascriptDialogOpening", nil, nil)
+    return
+  end
+  if policy ~= "accept" and policy ~= "dismiss" then
+    error('on_dialog wants "accept", "dismiss" or "none", not ' .. quote(policy), 2)
+  end
+  cdp.autoreply(self.session, "Page.javascriptDialogOpening", "Page.handleJavaScriptDialog",
+    { accept = policy == "accept", promptText = prompt_text })
+end
+
+-- ------------------------------------------------------------- waiting
+
+local STATES = { attached = true, detached = true, visible = true, hidden = true }
+
+function Page:wait_for(sel, opts)
+  opts = opts or {}
+  local state = opts.state or "visible"
+  if not STATES[state] then
+    error("wait_for: state must be attached, detached, visible or hidden, not " .. quote(state), 2)
+  end
+  local step = self:_next_step("wait_for")
+  local r = self:_until("waitFor", function(b) return { sel, state, b } end,
+    sel, "wait_for", opts.timeout, step)
+  return r.count
+end
+
+-- Pause that keeps events flowing; prefer waiting for something visible.
+function Page:wait(ms) clock.sleep(ms) end
+
+-- ------------------------------------------------------------- locators
+
+function Page:locator(sel)
+  if type(sel) ~= "string" or sel == "" then
+    error("locator wants a selector string", 2)
+  end
+  return setmetatable({ page = self, sel = sel }, Locator)
+end
+
+-- A scope inside a same-origin iframe: page:frame("iframe#invite"):locator("input")
+function Page:frame(sel)
+  return self:locator(sel .. " >> enter-frame")
+end
+
+-- Shortcuts so scripts can say page:click("button.save").
+for _, name in ipairs({ "click", "dblclick", "hover", "fill", "select_option", "check",
+  "uncheck", "press", "text", "get_attribute", "is_visible", "all_texts", "count",
+  "table", "input_value", "is_checked", "focus" }) do
+  Page[name] = function(self, sel, ...)
+    local loc = self:locator(sel)
+    return loc[name](loc, ...)
+  end
+end
+
+function Locator:__tostring() return "locator(" .. quote(self.sel) .. ")" end
+
+function Locator:locator(sub)
+  return setmetatable({ page = self.page, sel = self.sel .. " >> " .. sub }, Locator)
+end
+
+function Locator:nth(i) return self:locator("nth=" .. tostring(i)) end
+function Locator:first() return self:nth(0) end
+function Locator:last() return self:nth(-1) end
+
+-- loc:filter{has_text = "ada@example.com"} / {visible = true}
+function Locator:filter(opts)
+  local l = self
+  if opts.has_text then l = l:locator("has-text=" .. opts.has_text) end
+  if opts.visible ~= nil then l = l:locator("visible=" .. tostring(opts.visible)) end
+  return l
+end
+
+function Locator:frame(sel) return self:locator(sel .. " >> enter-frame") end
+
+local function act(self, action, opts, verb)
+  opts = opts or {}
+  local page = self.page
+  local step = page:_next_step(verb or action)
+  local helper_opts = {}
+  for k, v in pairs(opts) do if k ~= "timeout" then helper_opts[k] = v end end
+  local r = page:_until("act", function(b) return { action, self.sel, b, helper_opts } end,
+    self.sel, verb or action, opts.timeout, step)
+  return r, step
+end
+
+local function mouse(page, kind, x, y, extra)
+  local p = { type = kind, x = x, y = y }
+  for k, v in pairs(extra or {}) do p[k] = v end
+  page:send("Input.dispatchMouseEvent", p)
+end
+
+local function click_at(page, x, y, opts)
+  local button = opts.button or "left"
+  local count = opts.click_count or 1
+  mouse(page, "mouseMoved", x, y)
+  for i = 1, count do
+    mouse(page, "mousePressed", x, y, { button = button, buttons = 1, clickCount = i })
+    mouse(page, "mouseReleased", x, y, { button = button, buttons = 0, clickCount = i })
+  end
+end
+
+function Locator:click(opts)
+  opts = opts or {}
+  local r = act(self, "click", { timeout = opts.timeout, position = opts.position })
+  click_at(self.page, r.x, r.y, opts)
+  return self
+end
+
+function Locator:dblclick(opts)
+  opts = opts or {}
+  local r = act(self, "dblclick", { timeout = opts.timeout, position = opts.position })
+  click_at(self.page, r.x, r.y, { button = opts.button, click_count = 2 })
+  return self
+end
+
+function Locator:hover(opts)
+  local r = act(self, "hover", opts)
+  mouse(self.page, "mouseMoved", r.x, r.y)
+  return self
+end
+
+function Locator:focus(opts)
+  act(self, "focus", opts)
+  return self
+end
+
+-- ---------------------------------------------------------------- keys
+
+local NAMED_KEYS = {
+  Enter = { code = "Enter", vk = 13, text = "\r" },
+  Tab = { code = "Tab", vk = 9 },
+  Escape = { code = "Escape", vk = 27 },
+  Backspace = { code = "Backspace", vk = 8 },
+  Delete = { code = "Delete", vk = 46 },
+  Space = { key = " ", code = "Space", vk = 32, text = " " },
+  ArrowUp = { code = "ArrowUp", vk = 38 }, ArrowDown = { code = "ArrowDown", vk = 40 },
+  ArrowLeft = { code = "ArrowLeft", vk = 37 }, ArrowRight = { code = "ArrowRight", vk = 39 },
+  Home = { code = "Home", vk = 36 }, End = { code = "End", vk = 35 },
+  PageUp = { code = "PageUp", vk = 33 }, PageDown = { code = "PageDown", vk = 34 },
+  Shift = { code = "ShiftLeft", vk = 16 }, Control = { code = "ControlLeft", vk = 17 },
+  Alt = { code = "AltLeft", vk = 18 }, Meta = { code = "MetaLeft", vk = 91 },
+}
+local MODIFIER_BITS = { Alt = 1, Control = 2, Meta = 4, Shift = 8 }
+
+local function key_info(name)
+  local k = NAMED_KEYS[name]
+  if k then return { key = k.key or name, code = k.code, vk = k.vk, text = k.text } end
+  if utf8.len(name) == 1 then
+    local up = name:upper()
+    local code
+    if name:match("%a") then code = "Key" .. up
+    elseif name:match("%d") then code = "Digit" .. name end
+    return { key = name, code = code, vk = up:byte(), text = name }
+  end
+  error("unknown key " .. quote(name) .. " (use Enter, Tab, Escape, a single character, "
+    .. "or Modifier+Key like Control+a)", 3)
+end
+
+-- page:press("Enter"), loc:press("Control+a")
+local function press_keys(page, combo)
+  local parts = {}
+  for p in (combo .. "+"):gmatch("(.-)%+") do
+    if p == "" then p = "+" end
+    parts[#parts + 1] = p
+  end
+  local main = key_info(parts[#parts])
+  local mods = 0
+  for i = 1, #parts - 1 do
+    local bit = MODIFIER_BITS[parts[i]]
+    if not bit then error("unknown modifier " .. quote(parts[i]), 3) end
+    mods = mods | bit
+    local m = key_info(parts[i])
+    page:send("Input.dispatchKeyEvent", { type = "rawKeyDown", key = m.key, code = m.code,
+      windowsVirtualKeyCode = m.vk, modifiers = mods })
+  end
+  local text = (mods & ~8) == 0 and main.text or nil  -- shortcuts type nothing
+  page:send("Input.dispatchKeyEvent", { type = text and "keyDown" or "rawKeyDown",
+    key = main.key, code = main.code, windowsVirtualKeyCode = main.vk, text = text,
+    unmodifiedText = text, modifiers = mods })
+  page:send("Input.dispatchKeyEvent", { type = "keyUp", key = main.key, code = main.code,
+    windowsVirtualKeyCode = main.vk, modifiers = mods })
+  for i = #parts - 1, 1, -1 do
+    local m = key_info(parts[i])
+    mods = mods & ~MODIFIER_BITS[parts[i]]
+    page:send("Input.dispatchKeyEvent", { type = "keyUp", key = m.key, code = m.code,
+      windowsVirtualKeyCode = m.vk, modifiers = mods })
+  end
+end
+
+function Locator:press(key, opts)
+  key_info((key:match("([^+]+)$")) or key) -- validate before waiting
+  act(self, "press", opts, "press")
+  press_keys(self.page, key)
+  return self
+end
+
+-- Page:press(key) without a selector presses on whatever has focus.
+local page_press_sel = Page.press
+function Page:press(sel_or_key, key, opts)
+  if key == nil then
+    press_keys(self, sel_or_key)
+    return self
+  end
+  return page_press_sel(self, sel_or_key, key, opts)
+end
+
+-- --------------------------------------------------------------- forms
+
+function Locator:fill(value, opts)
+  opts = opts or {}
+  value = tostring(value == nil and "" or value)
+  local r, step = act(self, "fill", { timeout = opts.timeout, value = value }, "fill")
+  if not r.done then
+    if value == "" then
+      press_keys(self.page, "Delete")
+    else
+      self.page:send("Input.insertText", { text = value })
+    end
+    local v = self.page:_helper("verifyFill", { self.sel, value })
+    if type(v) == "table" and v.ok and v.value == "" and value ~= "" then
+      P.raise("script", string.format("fill %s: the field is still empty after typing (%s)",
+        quote(self.sel), step), { selector = self.sel, step = step, transient = true })
+    end
+  end
+  return self
+end
+
+function Locator:select_option(values, opts)
+  if type(values) ~= "table" then values = { values } end
+  local list = json.array({})
+  for i, v in ipairs(values) do list[i] = tostring(v) end
+  local r = act(self, "select", { timeout = opts and opts.timeout, values = list }, "select_option")
+  return r.selected
+end
+
+local function set_checked(self, want, opts)
+  local verb = want and "check" or "uncheck"
+  local r, step = act(self, verb, opts, verb)
+  if r.done then return self end
+  click_at(self.page, r.x, r.y, {})
+  local now = self.page:_helper("read", { self.sel, "checked", json.null, 1000 })
+  if type(now) == "table" and now.ok and now.value ~= want then
+    P.raise("script", string.format("%s %s: clicking did not change its state (%s)",
+      verb, quote(self.sel), step), { selector = self.sel, step = step })
+  end
+  return self
+end
+
+function Locator:check(opts) return set_checked(self, true, opts) end
+function Locator:uncheck(opts) return set_checked(self, false, opts) end
+
+-- --------------------------------------------------------------- reads
+
+-- Strict reads wait for the element to exist; non-waiting ones don't.
+local function read(self, what, arg, opts, wait)
+  local page = self.page
+  if not wait then
+    local r = page:_helper("read", { self.sel, what, arg == nil and json.null or arg, 0 })
+    if type(r) == "table" and r.error then
+      P.raise("selector", r.error .. " (" .. what .. ")", { selector = self.sel })
+    end
+    return type(r) == "table" and r.value
+  end
+  local step = page:_next_step(what)
+  local r = page:_until("read", function(b)
+    return { self.sel, what, arg == nil and json.null or arg, b }
+  end, self.sel, what, opts and opts.timeout, step)
+  return r.value
+end
+
+function Locator:text(opts) return read(self, "text", nil, opts, true) end
+function Locator:inner_html(opts) return read(self, "html", nil, opts, true) end
+function Locator:input_value(opts) return read(self, "value", nil, opts, true) end
+function Locator:get_attribute(name, opts) return read(self, "attribute", name, opts, true) end
+function Locator:is_checked(opts) return read(self, "checked", nil, opts, true) end
+function Locator:is_visible() return read(self, "visible") == true end
+function Locator:count()
+  local r = self.page:_helper("count", { self.sel })
+  if type(r) == "table" and r.error then P.raise("selector", r.error, { selector = self.sel }) end
+  return r.count
+end
+function Locator:all_texts()
+  local v = read(self, "all_texts")
+  return v or {}
+end
+
+-- A whole table in one call: an array of rows; each row has its cells by
+-- position (row[1]), by header text (row["Last login"]) and by key
+-- (row.last_login); row._attrs holds the row's data-* attributes.
+function Locator:table(opts)
+  local t = read(self, "table", nil, opts, true)
+  local rows = {}
+  for i, r in ipairs(t.rows or {}) do
+    local row = { _attrs = r.attrs or {} }
+    for j, cell in ipairs(r.cells or {}) do
+      row[j] = cell
+      local h = t.headers and t.headers[j]
+      if h and h ~= "" then
+        row[h] = cell
+        row[P.key(h)] = cell
+      end
+    end
+    rows[i] = row
+  end
+  return rows, t.headers or {}
+end
+
+function Locator:wait_for(opts)
+  return self.page:wait_for(self.sel, opts)
+end
+
+M.Page, M.Locator = Page, Locator
+return M

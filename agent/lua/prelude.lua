@@ -1,0 +1,54 @@
+-- prelude.lua — shared by the other prelude modules: structured errors and
+-- small helpers.  Runs inside the job's sandbox; `host` (private C
+-- primitives) arrives as the chunk argument and never becomes a global.
+local host = ...
+local M = {}
+
+local error_mt = host.error_mt
+
+-- An error is a table {kind=, message=, ...} that prints as its message.
+-- kind: "timeout" | "selector" | "navigation" | "cdp" | "deadline" |
+--       "script" | "business" | "needs_human" | "transient" | "contract"
+function M.new_error(kind, message, fields)
+  local e = fields or {}
+  e.kind, e.message = kind, message
+  return setmetatable(e, error_mt)
+end
+
+function M.raise(kind, message, fields)
+  error(M.new_error(kind, message, fields), 0)
+end
+
+-- Errors a retry loop must never swallow: the deadline, and a lost
+-- browser (nothing will get better by trying again in this job).
+function M.must_propagate(err)
+  if type(err) ~= "table" then return true end
+  if err.kind == "deadline" then return true end
+  if err.kind == "cdp" and err.cdp == "closed" then return true end
+  return false
+end
+
+function M.trim(s)
+  return (tostring(s or ""):gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+function M.lower(s) return s and string.lower(s) or nil end
+
+-- "Last login" -> "last_login"
+function M.key(s)
+  return (M.trim(s):lower():gsub("[^%w]+", "_"):gsub("^_+", ""):gsub("_+$", ""))
+end
+
+function M.shallow_copy(t)
+  local c = {}
+  for k, v in pairs(t or {}) do c[k] = v end
+  return c
+end
+
+-- Scripts may call fail("business", "no seats left") to end a job with a
+-- classified error; plain error{kind=..., message=...} works the same.
+function fail(kind, message, fields)
+  M.raise(kind, message, fields)
+end
+
+return M

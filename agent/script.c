@@ -1,0 +1,803 @@
+/*
+ * script: the Lua side of a job.  C stays thin — send a CDP command, wait
+ * for an event, sleep, encode JSON, log — and the page API is Lua (the
+ * prelude in agent/lua/, compiled into the binary).  The sandbox follows
+ * redis's script_lua.c: safe libraries only, no bytecode, and a count hook
+ * that ends runaway loops; every wait in C honours the same deadline.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "embedded.h"
+#include "log.h"
+#include "luajson.h"
+#include "script.h"
+
+#define SCRIPT_MAX_BYTES (4u << 20)
+#define DEFAULT_MEM_LIMIT ((size_t)512 << 20)
+#define HOOK_EVERY 1000		/* instructions between deadline checks */
+#define DEADLINE_GRACE_MS 2000	/* to report a deadline failure */
+
+static const char ERROR_MT[] = "idlcm.error";
+static const char HOST_KEY[] = "idlcm.host";	/* registry: private host table */
+static const char *prelude_modules[] = { "prelude.lua", "page.lua", "job.lua", NULL };
+
+const struct embedded_file *embedded_find(const char *name)
+{
+	for (const struct embedded_file *f = embedded_files; f->name; f++)
+		if (!strcmp(f->name, name))
+			return f;
+	return NULL;
+}
+
+void script_error_release(struct script_error *e)
+{
+	free(e->traceback);
+	e->traceback = NULL;
+}
+
+static struct script_host *host_of(lua_State *L)
+{
+	void *ud;
+	lua_getallocf(L, &ud);
+	return ud;
+}
+
+int64_t script_host_now(struct script_host *h)
+{
+	return h->cdp ? cdp_now(h->cdp) : cdp_wall_ms();
+}
+
+/* ---- errors: tables with kind/message (and more), printable */
+
+static int error_tostring(lua_State *L)
+{
+	lua_getfield(L, 1, "message");
+	if (!lua_isstring(L, -1))
+		lua_pushliteral(L, "error");
+	return 1;
+}
+
+/* Push a new error table {kind=kind, message=msg}. */
+static void push_error(lua_State *L, const char *kind, const char *msg)
+{
+	lua_createtable(L, 0, 4);
+	lua_pushstring(L, kind);
+	lua_setfield(L, -2, "kind");
+	lua_pushstring(L, msg);
+	lua_setfield(L, -2, "message");
+	luaL_setmetatable(L, ERROR_MT);
+}
+
+/* The first stack frame that belongs to the app script: "file:line". */
+static int where_in_script(lua_State *L, int level, char *buf, size_t n)
+{
+	lua_Debug ar;
+	for (; lua_getstack(L, level, &ar); level++) {
+		if (!lua_getinfo(L, "Sl", &ar))
+			continue;
+		if (ar.source[0] == '@' && ar.currentline > 0) {
+			snprintf(buf, n, "%s:%d", ar.short_src, ar.currentline);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- memory cap and deadline */
+
+static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct script_host *h = ud;
+	size_t old = ptr ? osize : 0;
+
+	if (nsize == 0) {
+		free(ptr);
+		h->mem -= old;
+		return NULL;
+	}
+	if (nsize > old && h->mem + (nsize - old) > h->mem_limit)
+		return NULL;	/* Lua raises "not enough memory" */
+	ptr = realloc(ptr, nsize);
+	if (ptr)
+		h->mem = h->mem - old + nsize;
+	return ptr;
+}
+
+/* The deadline passed: raise.  The first time, grant a short grace so the
+ * runner can still report the failure; a script that swallows the error
+ * and keeps running is cut off for good by a longjmp out of the VM (the
+ * state is then abandoned, never touched again). */
+static int deadline_error(lua_State *L, const char *during)
+{
+	struct script_host *h = host_of(L);
+	char msg[300];
+
+	if (h->deadline_hits++ == 0) {
+		h->deadline = script_host_now(h) + DEADLINE_GRACE_MS;
+		if (h->cdp)
+			h->cdp->deadline_ms = h->deadline;
+	} else if (h->deadline_hits > 1 && h->abort_armed) {
+		h->poisoned = 1;
+		longjmp(h->abort_jmp, 1);
+	}
+	snprintf(msg, sizeof(msg), "script exceeded its deadline of %d ms%s%s%s",
+		 h->timeout_ms, during ? " (during " : "", during ? during : "",
+		 during ? ")" : "");
+	push_error(L, "deadline", msg);
+	return lua_error(L);
+}
+
+static void deadline_hook(lua_State *L, lua_Debug *ar)
+{
+	struct script_host *h = host_of(L);
+	(void)ar;
+	if (!h->deadline || script_host_now(h) < h->deadline)
+		return;
+	deadline_error(L, NULL);
+}
+
+void script_host_set_deadline(struct script_host *h, int timeout_ms)
+{
+	h->timeout_ms = timeout_ms;
+	h->deadline_hits = 0;
+	h->deadline = timeout_ms > 0 ? script_host_now(h) + timeout_ms : 0;
+	if (h->cdp)
+		h->cdp->deadline_ms = h->deadline;
+}
+
+/* ---- primitives */
+
+static const char *opt_session(lua_State *L, int idx)
+{
+	if (lua_type(L, idx) == LUA_TSTRING)
+		return lua_tostring(L, idx);
+	if (lua_type(L, idx) == LUA_TTABLE) {
+		const char *s;
+		lua_getfield(L, idx, "session");
+		s = lua_tostring(L, -1);	/* stays alive: the table holds it */
+		lua_pop(L, 1);
+		return s;
+	}
+	return NULL;
+}
+
+static struct cdp *need_cdp(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	if (!h->cdp) {
+		push_error(L, "usage", "no browser in this run (cdp is unavailable)");
+		lua_error(L);
+	}
+	return h->cdp;
+}
+
+/* Raise a cdp failure as a structured error. */
+static int raise_cdp(lua_State *L, const char *method, struct cdp_error *err)
+{
+	if (err->kind == CDP_ERR_DEADLINE)
+		return deadline_error(L, method);
+	push_error(L, "cdp", err->message);
+	lua_pushstring(L, cdp_err_kind_name(err->kind));
+	lua_setfield(L, -2, "cdp");
+	lua_pushstring(L, method);
+	lua_setfield(L, -2, "method");
+	lua_pushinteger(L, err->code);
+	lua_setfield(L, -2, "code");
+	/* A lost browser or a command that never answered may work next time. */
+	lua_pushboolean(L, err->kind == CDP_ERR_TIMEOUT || err->kind == CDP_ERR_CLOSED);
+	lua_setfield(L, -2, "transient");
+	return lua_error(L);
+}
+
+/* cdp.send(method [, params [, {session=, timeout=} | session]]) */
+static int l_cdp_send(lua_State *L)
+{
+	struct cdp *c = need_cdp(L);
+	const char *method = luaL_checkstring(L, 1);
+	const char *session = opt_session(L, 3);
+	int timeout = 30000;
+	struct cdp_error err;
+	cJSON *params = NULL, *result = NULL;
+	char jerr[200];
+
+	if (lua_type(L, 3) == LUA_TTABLE) {
+		lua_getfield(L, 3, "timeout");
+		if (lua_isinteger(L, -1))
+			timeout = (int)lua_tointeger(L, -1);
+		lua_pop(L, 1);
+	}
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		params = luajson_to_json(L, 2, jerr, sizeof(jerr));
+		if (!params)
+			return luaL_argerror(L, 2, jerr);
+		if (!cJSON_IsObject(params)) {	/* {} and {1,2} are not params */
+			cJSON_Delete(params);
+			params = cJSON_CreateObject();
+		}
+	}
+	if (cdp_call(c, session, method, params, timeout, &result, &err))
+		return raise_cdp(L, method, &err);
+	luajson_push(L, result);
+	cJSON_Delete(result);
+	return 1;
+}
+
+/* cdp.wait_event(method, timeout_ms [, session]) → params, or nil on timeout */
+static int l_cdp_wait_event(lua_State *L)
+{
+	struct cdp *c = need_cdp(L);
+	const char *method = luaL_optstring(L, 1, NULL);
+	int timeout = (int)luaL_optinteger(L, 2, 5000);
+	const char *session = opt_session(L, 3);
+	struct cdp_error err;
+	cJSON *ev = NULL;
+	int rc = cdp_wait_event(c, session, method, timeout, &ev, &err);
+
+	if (rc < 0)
+		return raise_cdp(L, method ? method : "wait_event", &err);
+	if (rc == 0) {
+		lua_pushnil(L);
+		lua_pushliteral(L, "timeout");
+		return 2;
+	}
+	luajson_push(L, cJSON_GetObjectItem(ev, "params"));
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+	}
+	lua_pushstring(L, cJSON_GetStringValue(cJSON_GetObjectItem(ev, "method")));
+	cJSON_Delete(ev);
+	return 2;
+}
+
+static int l_cdp_drop_events(lua_State *L)
+{
+	struct cdp *c = need_cdp(L);
+	cdp_drop_events(c, opt_session(L, 2), luaL_optstring(L, 1, NULL));
+	return 0;
+}
+
+/* cdp.autoreply(session, on_event, method, params|nil) */
+static int l_cdp_autoreply(lua_State *L)
+{
+	struct cdp *c = need_cdp(L);
+	const char *session = luaL_optstring(L, 1, "");
+	const char *on = luaL_checkstring(L, 2);
+	const char *method = luaL_optstring(L, 3, NULL);
+	cJSON *params = NULL;
+	char jerr[200];
+
+	if (lua_istable(L, 4)) {
+		params = luajson_to_json(L, 4, jerr, sizeof(jerr));
+		if (!params)
+			return luaL_argerror(L, 4, jerr);
+	}
+	cdp_autoreply(c, session, on, method, params);
+	return 0;
+}
+
+static int l_clock_now(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)script_host_now(host_of(L)));
+	return 1;
+}
+
+static int l_clock_epoch(lua_State *L)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return 1;
+}
+
+/* clock.sleep(ms): a pause that keeps CDP events flowing. */
+static int l_clock_sleep(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	lua_Integer ms = luaL_checkinteger(L, 1);
+	struct cdp_error err;
+
+	if (ms <= 0)
+		return 0;
+	if (h->cdp) {
+		if (cdp_pump(h->cdp, (int)ms, &err))
+			return raise_cdp(L, "sleep", &err);
+	} else {
+		int64_t until = cdp_wall_ms() + ms;
+		if (h->deadline && until > h->deadline)
+			until = h->deadline;
+		while (cdp_wall_ms() < until) {
+			struct timespec ts = { 0, 5000000 };
+			nanosleep(&ts, NULL);
+		}
+		deadline_hook(L, NULL);
+	}
+	return 0;
+}
+
+static int l_log(lua_State *L)
+{
+	int level = (int)lua_tointeger(L, lua_upvalueindex(1));
+	luaL_Buffer b;
+	int n = lua_gettop(L);
+
+	luaL_buffinit(L, &b);
+	for (int i = 1; i <= n; i++) {
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+		if (i < n)
+			luaL_addchar(&b, ' ');
+	}
+	luaL_pushresult(&b);
+	log_msg((enum log_level)level, "%s", lua_tostring(L, -1));
+	return 0;
+}
+
+/* ---- private primitives for the prelude only */
+
+static int l_host_emit(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	char jerr[200];
+	cJSON *ev;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	ev = luajson_to_json(L, 1, jerr, sizeof(jerr));
+	if (!ev)
+		return luaL_argerror(L, 1, jerr);
+	if (h->emit)
+		h->emit(h->emit_arg, ev);
+	else
+		cJSON_Delete(ev);
+	return 0;
+}
+
+static int l_host_where(lua_State *L)
+{
+	char buf[256];
+	if (where_in_script(L, 1, buf, sizeof(buf)))
+		lua_pushstring(L, buf);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+static int l_host_embedded(lua_State *L)
+{
+	const struct embedded_file *f = embedded_find(luaL_checkstring(L, 1));
+	if (!f)
+		return luaL_error(L, "no embedded file \"%s\"", lua_tostring(L, 1));
+	lua_pushlstring(L, f->data, f->len);
+	return 1;
+}
+
+static int b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '+' || c == '-') return 62;
+	if (c == '/' || c == '_') return 63;
+	return -1;
+}
+
+/* host.write_artifact(name, data [, "base64"]) → path under the artifacts
+ * dir.  Names are plain file names: scripts never choose a directory. */
+static int l_host_write_artifact(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	const char *name = luaL_checkstring(L, 1);
+	size_t n;
+	const char *data = luaL_checklstring(L, 2, &n);
+	int is_b64 = lua_isstring(L, 3) && !strcmp(lua_tostring(L, 3), "base64");
+	char path[2200];
+	unsigned char *out = NULL;
+	size_t outlen = 0;
+	FILE *f;
+
+	if (!*name || strchr(name, '/') || name[0] == '.' || strlen(name) > 200)
+		return luaL_argerror(L, 1, "artifact names are plain file names");
+	if (!h->artifacts_dir[0])
+		return luaL_error(L, "no artifacts directory for this run");
+	if (mkdir(h->artifacts_dir, 0700) && errno != EEXIST)
+		return luaL_error(L, "cannot create %s: %s", h->artifacts_dir,
+				  strerror(errno));
+	if (is_b64) {
+		unsigned int acc = 0;
+		int bits = 0;
+		out = malloc(n / 4 * 3 + 4);
+		if (!out)
+			return luaL_error(L, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			int v = b64val((unsigned char)data[i]);
+			if (v < 0)
+				continue;
+			acc = (acc << 6) | (unsigned)v;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				out[outlen++] = (unsigned char)(acc >> bits);
+			}
+		}
+		data = (const char *)out;
+		n = outlen;
+	}
+	snprintf(path, sizeof(path), "%s/%s", h->artifacts_dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(data, 1, n, f) != n || fclose(f)) {
+		if (f)
+			fclose(f);
+		free(out);
+		return luaL_error(L, "cannot write %s: %s", path, strerror(errno));
+	}
+	free(out);
+	lua_pushstring(L, path);
+	return 1;
+}
+
+/* ---- sandbox */
+
+static int safe_load(lua_State *L)
+{
+	size_t n;
+	const char *s = luaL_checklstring(L, 1, &n);
+	const char *name = luaL_optstring(L, 2, "=(load)");
+	int env = !lua_isnone(L, 4);
+
+	if (luaL_loadbufferx(L, s, n, name, "t") != LUA_OK) {
+		lua_pushnil(L);
+		lua_insert(L, -2);
+		return 2;
+	}
+	if (env) {
+		lua_pushvalue(L, 4);
+		if (!lua_setupvalue(L, -2, 1))
+			lua_pop(L, 1);
+	}
+	return 1;
+}
+
+static void open_sandbox(lua_State *L)
+{
+	static const luaL_Reg libs[] = {
+		{ LUA_GNAME, luaopen_base }, { LUA_TABLIBNAME, luaopen_table },
+		{ LUA_STRLIBNAME, luaopen_string }, { LUA_MATHLIBNAME, luaopen_math },
+		{ LUA_UTF8LIBNAME, luaopen_utf8 }, { LUA_COLIBNAME, luaopen_coroutine },
+		{ NULL, NULL }
+	};
+	static const char *drop[] = { "dofile", "loadfile", "collectgarbage", NULL };
+
+	for (const luaL_Reg *l = libs; l->func; l++) {
+		luaL_requiref(L, l->name, l->func, 1);
+		lua_pop(L, 1);
+	}
+	for (int i = 0; drop[i]; i++) {
+		lua_pushnil(L);
+		lua_setglobal(L, drop[i]);
+	}
+	lua_pushcfunction(L, safe_load);
+	lua_setglobal(L, "load");
+	lua_getglobal(L, "string");
+	lua_pushnil(L);
+	lua_setfield(L, -2, "dump");
+	lua_pop(L, 1);
+}
+
+static void install_primitives(lua_State *L)
+{
+	static const luaL_Reg cdp_fns[] = {
+		{ "send", l_cdp_send }, { "wait_event", l_cdp_wait_event },
+		{ "drop_events", l_cdp_drop_events }, { "autoreply", l_cdp_autoreply },
+		{ NULL, NULL }
+	};
+	static const luaL_Reg clock_fns[] = {
+		{ "now", l_clock_now }, { "epoch_ms", l_clock_epoch },
+		{ "sleep", l_clock_sleep }, { NULL, NULL }
+	};
+	static const luaL_Reg host_fns[] = {
+		{ "emit", l_host_emit }, { "where", l_host_where },
+		{ "embedded", l_host_embedded },
+		{ "write_artifact", l_host_write_artifact }, { NULL, NULL }
+	};
+	static const struct { const char *name; enum log_level level; } levels[] = {
+		{ "error", LOG_ERROR }, { "warn", LOG_WARN },
+		{ "info", LOG_INFO }, { "debug", LOG_DEBUG }
+	};
+
+	luaL_newmetatable(L, ERROR_MT);
+	lua_pushcfunction(L, error_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
+
+	luaL_newlib(L, cdp_fns);
+	lua_setglobal(L, "cdp");
+	luaopen_json(L);
+	lua_setglobal(L, "json");
+	luaL_newlib(L, clock_fns);
+	lua_setglobal(L, "clock");
+
+	lua_createtable(L, 0, 4);
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		lua_pushinteger(L, levels[i].level);
+		lua_pushcclosure(L, l_log, 1);
+		lua_setfield(L, -2, levels[i].name);
+	}
+	lua_setglobal(L, "log");
+	lua_pushinteger(L, LOG_INFO);
+	lua_pushcclosure(L, l_log, 1);
+	lua_setglobal(L, "print");
+
+	/* The private host table: reachable only from the registry and the
+	 * prelude's chunk arguments, never from a script's globals. */
+	luaL_newlib(L, host_fns);
+	lua_newtable(L);
+	lua_setfield(L, -2, "modules");
+	luaL_getmetatable(L, ERROR_MT);
+	lua_setfield(L, -2, "error_mt");
+	lua_setfield(L, LUA_REGISTRYINDEX, HOST_KEY);
+}
+
+/* Message handler: keep tables (adding where/traceback), and turn strings
+ * into error tables with a traceback. */
+static int msgh(lua_State *L)
+{
+	char where[256] = "";
+	int has_where = where_in_script(L, 1, where, sizeof(where));
+
+	if (!lua_istable(L, 1)) {
+		const char *msg = lua_tostring(L, 1);
+		push_error(L, "script", msg ? msg : luaL_typename(L, 1));
+		lua_replace(L, 1);
+	}
+	lua_settop(L, 1);
+	lua_getfield(L, 1, "where");
+	if (lua_isnil(L, -1) && has_where) {
+		lua_pushstring(L, where);
+		lua_setfield(L, 1, "where");
+	}
+	lua_pop(L, 1);
+	luaL_traceback(L, L, NULL, 1);
+	lua_setfield(L, 1, "traceback");
+	return 1;
+}
+
+static void copy_field(lua_State *L, int idx, const char *k, char *dst, size_t n)
+{
+	lua_getfield(L, idx, k);
+	if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)
+		snprintf(dst, n, "%s", lua_tostring(L, -1));
+	lua_pop(L, 1);
+}
+
+/* The error value on top of the stack → e; pops it. */
+static void take_error(lua_State *L, struct script_error *e)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->kind, sizeof(e->kind), "script");
+	if (lua_istable(L, -1)) {
+		copy_field(L, -1, "kind", e->kind, sizeof(e->kind));
+		copy_field(L, -1, "message", e->message, sizeof(e->message));
+		copy_field(L, -1, "where", e->where, sizeof(e->where));
+		lua_getfield(L, -1, "traceback");
+		if (lua_isstring(L, -1))
+			e->traceback = strdup(lua_tostring(L, -1));
+		lua_pop(L, 1);
+	} else {
+		snprintf(e->message, sizeof(e->message), "%s",
+			 lua_isstring(L, -1) ? lua_tostring(L, -1) : "error");
+	}
+	if (!e->message[0])
+		snprintf(e->message, sizeof(e->message), "error (no message)");
+	lua_pop(L, 1);
+}
+
+/* pcall with msgh: nargs below the function on the stack. */
+static int protected_call(lua_State *L, int nargs, int nres, struct script_error *e)
+{
+	int base = lua_gettop(L) - nargs;
+	int rc;
+
+	lua_pushcfunction(L, msgh);
+	lua_insert(L, base);
+	rc = lua_pcall(L, nargs, nres, base);
+	lua_remove(L, base);
+	if (rc != LUA_OK) {
+		take_error(L, e);
+		if (rc == LUA_ERRMEM)
+			snprintf(e->message, sizeof(e->message),
+				 "script ran out of memory (limit %zu MiB)",
+				 host_of(L)->mem_limit >> 20);
+		return -1;
+	}
+	return 0;
+}
+
+/* A top-level call: a script that outlives its deadline grace lands here. */
+static int armed_call(struct script_host *h, int nargs, int nres,
+		      struct script_error *e)
+{
+	int rc;
+
+	if (h->poisoned) {
+		memset(e, 0, sizeof(*e));
+		snprintf(e->kind, sizeof(e->kind), "deadline");
+		snprintf(e->message, sizeof(e->message), "script state abandoned");
+		return -1;
+	}
+	if (setjmp(h->abort_jmp)) {
+		h->abort_armed = 0;
+		memset(e, 0, sizeof(*e));
+		snprintf(e->kind, sizeof(e->kind), "deadline");
+		snprintf(e->message, sizeof(e->message),
+			 "script exceeded its deadline of %d ms and kept running; "
+			 "stopped", h->timeout_ms);
+		return -1;
+	}
+	h->abort_armed = 1;
+	rc = protected_call(h->L, nargs, nres, e);
+	h->abort_armed = 0;
+	return rc;
+}
+
+int script_host_init(struct script_host *h, struct cdp *c, char *err, size_t errlen)
+{
+	lua_State *L;
+	struct script_error e;
+
+	memset(h, 0, sizeof(*h));
+	h->cdp = c;
+	h->app_ref = LUA_NOREF;
+	h->mem_limit = DEFAULT_MEM_LIMIT;
+	L = lua_newstate(capped_alloc, h);
+	if (!L) {
+		snprintf(err, errlen, "cannot create a Lua state");
+		return -1;
+	}
+	h->L = L;
+	open_sandbox(L);
+	install_primitives(L);
+	lua_sethook(L, deadline_hook, LUA_MASKCOUNT, HOOK_EVERY);
+
+	for (int i = 0; prelude_modules[i]; i++) {
+		const struct embedded_file *f = embedded_find(prelude_modules[i]);
+		char chunk[64];
+		if (!f) {
+			snprintf(err, errlen, "prelude module %s is missing", prelude_modules[i]);
+			return -1;
+		}
+		snprintf(chunk, sizeof(chunk), "=%s", f->name);
+		if (luaL_loadbufferx(L, f->data, f->len, chunk, "t") != LUA_OK) {
+			snprintf(err, errlen, "prelude: %s", lua_tostring(L, -1));
+			lua_pop(L, 1);
+			return -1;
+		}
+		lua_getfield(L, LUA_REGISTRYINDEX, HOST_KEY);
+		if (protected_call(L, 1, 1, &e)) {
+			snprintf(err, errlen, "prelude %s: %s", f->name, e.message);
+			script_error_release(&e);
+			return -1;
+		}
+		/* host.modules[name without .lua] = result */
+		lua_getfield(L, LUA_REGISTRYINDEX, HOST_KEY);
+		lua_getfield(L, -1, "modules");
+		lua_pushvalue(L, -3);
+		snprintf(chunk, sizeof(chunk), "%.*s", (int)(strlen(f->name) - 4), f->name);
+		lua_setfield(L, -2, chunk);
+		lua_pop(L, 3);
+	}
+	return 0;
+}
+
+void script_host_release(struct script_host *h)
+{
+	/* A state left by a longjmp out of the VM is inconsistent: leak it. */
+	if (h->L && !h->poisoned)
+		lua_close(h->L);
+	h->L = NULL;
+}
+
+int script_host_load_app(struct script_host *h, const char *path,
+			 struct script_error *e)
+{
+	lua_State *L = h->L;
+	FILE *f;
+	char *buf;
+	size_t n;
+	char chunk[1100];
+
+	memset(e, 0, sizeof(*e));
+	snprintf(h->script_path, sizeof(h->script_path), "%s", path);
+	f = fopen(path, "rb");
+	if (!f) {
+		snprintf(e->kind, sizeof(e->kind), "usage");
+		snprintf(e->message, sizeof(e->message), "cannot open script %s: %s",
+			 path, strerror(errno));
+		return -1;
+	}
+	buf = malloc(SCRIPT_MAX_BYTES + 1);
+	n = buf ? fread(buf, 1, SCRIPT_MAX_BYTES + 1, f) : 0;
+	fclose(f);
+	if (!buf || n > SCRIPT_MAX_BYTES) {
+		free(buf);
+		snprintf(e->kind, sizeof(e->kind), "usage");
+		snprintf(e->message, sizeof(e->message), "script %s is larger than %u bytes",
+			 path, SCRIPT_MAX_BYTES);
+		return -1;
+	}
+	snprintf(chunk, sizeof(chunk), "@%s", path);
+	/* Text only: a precompiled chunk could break the VM's invariants. */
+	if (luaL_loadbufferx(L, buf, n, chunk, "t") != LUA_OK) {
+		free(buf);
+		snprintf(e->kind, sizeof(e->kind), "syntax");
+		snprintf(e->message, sizeof(e->message), "%s", lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return -1;
+	}
+	free(buf);
+	if (armed_call(h, 0, 1, e))
+		return -1;
+	if (!lua_istable(L, -1)) {
+		snprintf(e->kind, sizeof(e->kind), "contract");
+		snprintf(e->message, sizeof(e->message),
+			 "%s must return the app table (it returned %s)", path,
+			 luaL_typename(L, -1));
+		lua_pop(L, 1);
+		return -1;
+	}
+	h->app_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	return 0;
+}
+
+static int push_module_fn(lua_State *L, const char *mod, const char *fn)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, HOST_KEY);
+	lua_getfield(L, -1, "modules");
+	lua_getfield(L, -1, mod);
+	lua_getfield(L, -1, fn);
+	lua_replace(L, -4);
+	lua_pop(L, 2);
+	return lua_isfunction(L, -1);
+}
+
+int script_host_call(struct script_host *h, const char *mod, const char *fn,
+		     cJSON *arg, cJSON **result, struct script_error *e)
+{
+	lua_State *L = h->L;
+	char jerr[200];
+
+	memset(e, 0, sizeof(*e));
+	*result = NULL;
+	if (!push_module_fn(L, mod, fn)) {
+		lua_pop(L, 1);
+		snprintf(e->message, sizeof(e->message), "prelude lacks %s.%s", mod, fn);
+		return -1;
+	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->app_ref);
+	luajson_push(L, arg);
+	if (armed_call(h, 2, 1, e))
+		return -1;
+	*result = luajson_to_json(L, -1, jerr, sizeof(jerr));
+	lua_pop(L, 1);
+	if (!*result) {
+		snprintf(e->kind, sizeof(e->kind), "script");
+		snprintf(e->message, sizeof(e->message), "result: %s", jerr);
+		return -1;
+	}
+	return 0;
+}
+
+int script_host_run_job(struct script_host *h, cJSON *job, cJSON **result,
+			struct script_error *e)
+{
+	return script_host_call(h, "job", "run", job, result, e);
+}

@@ -1,0 +1,40 @@
+#ifndef IDLCM_BROWSER_H
+#define IDLCM_BROWSER_H
+/*
+ * browser: a Chromium to talk to — launched by us (fresh 0700 profile, its
+ * own process group, killed and reaped on release) or an existing one named
+ * by ws:// or http:// URL — and the per-job page: a browser context that
+ * Chromium disposes when our connection drops.
+ */
+#include <sys/types.h>
+#include "cdp.h"
+
+struct browser {
+	pid_t pid;		/* launched Chromium; 0 when attached */
+	char *profile_dir;	/* ours to delete */
+	char *ws_url;		/* browser-level DevTools endpoint */
+};
+
+/* Start Chromium (exe NULL: $IDLCM_CHROMIUM or "chromium" on PATH). */
+int browser_launch(struct browser *, const char *exe, int timeout_ms,
+		   char *err, size_t errlen);
+/* Use a running browser: ws://… as is, http://host:port via /json/version. */
+int browser_attach(struct browser *, const char *spec, int timeout_ms,
+		   char *err, size_t errlen);
+/* 1 while a launched Chromium still runs (attached browsers: always 1). */
+int browser_alive(struct browser *);
+/* Kill a launched Chromium's whole process group, reap it, delete its
+ * profile; forget the URL either way. */
+void browser_release(struct browser *);
+
+struct page_handle {
+	char context_id[128];
+	char target_id[128];
+	char session_id[128];
+};
+/* A fresh browser context with one attached page, Page/Runtime enabled and
+ * lifecycle events on. */
+int browser_open_page(struct cdp *, struct page_handle *, struct cdp_error *);
+/* Dispose the page's browser context (its pages and cookies go with it). */
+int browser_close_page(struct cdp *, struct page_handle *);
+#endif

@@ -1,0 +1,116 @@
+#ifndef IDLCM_CDP_H
+#define IDLCM_CDP_H
+/*
+ * cdp: one DevTools connection to the browser.  Commands get ids and wait
+ * for their reply with a per-command timeout; flat sessions are routed by
+ * sessionId; events queue per session until someone waits for them.  The
+ * bytes travel through a transport (live WebSocket, recorder, replayer).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+/* ---- transport: how whole messages move; the rest of cdp never knows. */
+struct cdp_transport;
+struct cdp_transport_ops {
+	const char *name;
+	/* Queue one whole text message. 0, or -1 with err. */
+	int (*send)(struct cdp_transport *, const char *msg, size_t len,
+		    char *err, size_t errlen);
+	/* Wait up to timeout_ms for one whole message.  1: *msg is malloc'd
+	 * (NUL-terminated, caller frees); 0: timeout; -1: closed (err says why). */
+	int (*recv)(struct cdp_transport *, char **msg, size_t *len,
+		    int timeout_ms, char *err, size_t errlen);
+	/* Milliseconds on this transport's clock: the wall clock when live,
+	 * the recording's clock on replay, so timeouts replay as they ran. */
+	int64_t (*now_ms)(struct cdp_transport *);
+	void (*free)(struct cdp_transport *);
+};
+struct cdp_transport {
+	const struct cdp_transport_ops *ops;
+};
+
+/* The live transport: a WebSocket to ws://host:port/devtools/browser/… */
+struct cdp_transport *cdp_ws_connect(const char *url, int timeout_ms,
+				     char *err, size_t errlen);
+int64_t cdp_wall_ms(void);	/* monotonic milliseconds */
+
+/* ---- reassembly of a message that arrives in fragments, capped. */
+struct cdp_msgbuf {
+	char *data;
+	size_t len, cap, limit;
+	int overflow;		/* the message outgrew limit; it is dropped */
+};
+void cdp_msgbuf_init(struct cdp_msgbuf *, size_t limit);
+/* Append a fragment; -1 once the message is over the limit. */
+int cdp_msgbuf_append(struct cdp_msgbuf *, const void *data, size_t len);
+/* Take the whole message (NUL-terminated, caller frees) and reset.  NULL
+ * when it overflowed (the buffer resets for the next message too). */
+char *cdp_msgbuf_take(struct cdp_msgbuf *, size_t *len);
+void cdp_msgbuf_release(struct cdp_msgbuf *);
+
+/* ---- the connection */
+enum cdp_err_kind {
+	CDP_OK = 0,
+	CDP_ERR_PROTOCOL,	/* the browser answered {error:{code,message}} */
+	CDP_ERR_TIMEOUT,	/* no reply within the command's timeout */
+	CDP_ERR_CLOSED,		/* connection gone, or the page crashed/detached */
+	CDP_ERR_DEADLINE,	/* the job's wall-clock deadline passed */
+	CDP_ERR_USAGE,		/* bad arguments from our side */
+};
+struct cdp_error {
+	enum cdp_err_kind kind;
+	int code;		/* protocol error code */
+	char message[512];
+};
+const char *cdp_err_kind_name(enum cdp_err_kind);
+
+#define CDP_FRAME_RING 50	/* last frames kept for failure reports */
+
+struct cdp_event;
+struct cdp_session;
+struct cdp_autoreply;
+
+struct cdp {
+	struct cdp_transport *tr;
+	int next_id;
+	struct cdp_session *sessions;	/* event queues, "" = browser */
+	struct cdp_autoreply *autoreplies;
+	int closed;
+	char close_reason[256];
+	int64_t deadline_ms;		/* transport clock; 0 = none */
+	size_t max_events;		/* per session; oldest dropped past it */
+	char *ring[CDP_FRAME_RING];	/* "> {...}" sent / "< {...}" received */
+	int ring_next;
+};
+
+struct cdp *cdp_new(struct cdp_transport *tr);	/* takes tr */
+void cdp_free(struct cdp *);
+int64_t cdp_now(struct cdp *);
+
+/* Send method on session (NULL or "" = browser) and wait for its reply.
+ * Takes params (may be NULL).  0: *result is the reply's result (caller
+ * frees); -1: err filled. */
+int cdp_call(struct cdp *, const char *session, const char *method,
+	     cJSON *params, int timeout_ms, cJSON **result,
+	     struct cdp_error *err);
+/* Send without waiting; the reply is dropped when it comes. */
+int cdp_send_async(struct cdp *, const char *session, const char *method,
+		   cJSON *params, struct cdp_error *err);
+/* Next queued or arriving event named method (NULL = any) on session.
+ * 1: *event = {method, params, sessionId} (caller frees); 0: timeout;
+ * -1: err (closed, crashed, deadline). */
+int cdp_wait_event(struct cdp *, const char *session, const char *method,
+		   int timeout_ms, cJSON **event, struct cdp_error *err);
+/* Route incoming messages for ms (a sleep that keeps events flowing). */
+int cdp_pump(struct cdp *, int ms, struct cdp_error *err);
+/* Forget queued events on session named method (NULL = all). */
+void cdp_drop_events(struct cdp *, const char *session, const char *method);
+/* When event `on` arrives on session, send `method` with params at once,
+ * from inside the receive loop (a native dialog blocks the page, and every
+ * command after it, until answered).  params NULL removes the rule. */
+int cdp_autoreply(struct cdp *, const char *session, const char *on,
+		  const char *method, cJSON *params);
+/* The last frames in order, oldest first, as a JSON array of strings. */
+cJSON *cdp_recent_frames(struct cdp *);
+#endif

@@ -1,0 +1,17 @@
+#ifndef IDLCM_CLI_H
+#define IDLCM_CLI_H
+/* cli: what every subcommand of idlcm-agent shares. */
+#include <cjson/cJSON.h>
+
+#define EXIT_JOB_FAILED 1
+#define EXIT_USAGE 2
+
+/* A JSON argument given inline or as @file.  NULL with err naming `what`. */
+cJSON *cli_json_arg(const char *what, const char *value, char *err, size_t errlen);
+/* Print "idlcm-agent: <msg>" to stderr and exit 2. */
+void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* An option's integer value, or a usage error naming the option. */
+int cli_int(const char *opt, const char *value, int min, int max);
+
+int cmd_run(int argc, char **argv);
+#endif

@@ -1,0 +1,42 @@
+#ifndef IDLCM_JOB_H
+#define IDLCM_JOB_H
+/*
+ * job: one job run in this process — load the app script in a fresh
+ * sandbox, check it against the contract, open the job's page, run the
+ * prelude's orchestration (agent/lua/job.lua) under a deadline, and turn
+ * what happened into an exit code, a result and artifacts.
+ */
+#include <cjson/cJSON.h>
+#include "cdp.h"
+
+enum job_exit { JOB_OK = 0, JOB_FAILED = 1, JOB_USAGE = 2 };
+
+struct job_spec {
+	const char *script;		/* path of the app script */
+	const char *action;		/* invite, update, remove, list_users, validate */
+	cJSON *user, *account;		/* borrowed; may be NULL */
+	int timeout_ms;			/* the whole job */
+	int action_timeout_ms;		/* default wait of each page action */
+	const char *artifacts_dir;	/* where failure evidence goes */
+	void (*emit)(void *arg, cJSON *ev);	/* takes ev */
+	void *emit_arg;
+};
+
+struct job_outcome {
+	enum job_exit exit;
+	cJSON *result;			/* {ok, state, users, error:{class,…}} */
+	char error[1400];		/* one line for people when exit != 0 */
+	char error_class[32];
+	int artifacts;			/* evidence was written to artifacts_dir */
+};
+
+/* Every action the agent knows, NULL-terminated. */
+extern const char *const job_actions[];
+int job_action_known(const char *action);
+
+/* Run spec against the browser behind cdp (NULL: check only). */
+void job_run(const struct job_spec *, struct cdp *, struct job_outcome *);
+void job_outcome_release(struct job_outcome *);
+/* Register the account's secret-looking fields with the redactor. */
+void job_register_secrets(cJSON *account);
+#endif

@@ -1,0 +1,32 @@
+#ifndef IDLCM_LOG_H
+#define IDLCM_LOG_H
+/*
+ * log: one line per event on stderr, with a timestamp and level, control
+ * bytes escaped, and every registered secret replaced by "[redacted]" —
+ * redaction happens here, once, so no call site can forget it.
+ */
+#include <stddef.h>
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* Parse "error" | "warn" | "info" | "debug"; -1 if unknown. */
+int log_parse_level(const char *name);
+
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* Secrets: values that must never be written anywhere in clear.  Values
+ * shorter than 4 bytes are ignored (they would redact ordinary text). */
+void secret_register(const char *value);
+void secret_clear_all(void);
+/* A malloc'd copy of s with every registered secret replaced. */
+char *secret_redact(const char *s, size_t len, size_t *out_len);
+/* True when s contains a registered secret. */
+int secret_present(const char *s, size_t len);
+#endif
