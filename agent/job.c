@@ -109,7 +109,7 @@ static void write_evidence(const char *dir, const char *name, const char *text)
 	free(clean);
 }
 
-static int mkdir_p(const char *dir)
+int job_mkdir_p(const char *dir)
 {
 	char tmp[1024];
 	snprintf(tmp, sizeof(tmp), "%s", dir);
@@ -140,7 +140,8 @@ void job_run(const struct job_spec *spec, struct cdp *c, struct job_outcome *o)
 	}
 	h.emit = spec->emit;
 	h.emit_arg = spec->emit_arg;
-	if (spec->artifacts_dir && !mkdir_p(spec->artifacts_dir))
+	/* Created on first use: a run that succeeds leaves no folder. */
+	if (spec->artifacts_dir)
 		snprintf(h.artifacts_dir, sizeof(h.artifacts_dir), "%s", spec->artifacts_dir);
 	lua_pushcfunction(h.L, l_open_page);
 	lua_getfield(h.L, LUA_REGISTRYINDEX, "idlcm.host");
@@ -219,7 +220,7 @@ void job_run(const struct job_spec *spec, struct cdp *c, struct job_outcome *o)
 			snprintf(o->error, sizeof(o->error), "%s", msg ? msg : "job failed");
 	}
 evidence:
-	if (h.artifacts_dir[0] && c) {
+	if (h.artifacts_dir[0] && c && !job_mkdir_p(h.artifacts_dir)) {
 		cJSON *frames = cdp_recent_frames(c);
 		char *text = cJSON_Print(frames);
 		if (text) {

@@ -142,6 +142,8 @@ void out_users_table(FILE *f, const cJSON *users)
 	for (int c = 0; c < NCOL; c++)
 		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%-*s  ",
 			 (int)width[c], col_names[c]);
+	while (strlen(line) && line[strlen(line) - 1] == ' ')
+		line[strlen(line) - 1] = '\0';
 	fprintf(f, "%s\n", line);
 	cJSON_ArrayForEach(u, users) {
 		line[0] = '\0';

@@ -17,6 +17,7 @@
 #include <lualib.h>
 
 #include "embedded.h"
+#include "job.h"
 #include "log.h"
 #include "luajson.h"
 #include "script.h"
@@ -409,7 +410,7 @@ static int l_host_write_artifact(lua_State *L)
 		return luaL_argerror(L, 1, "artifact names are plain file names");
 	if (!h->artifacts_dir[0])
 		return luaL_error(L, "no artifacts directory for this run");
-	if (mkdir(h->artifacts_dir, 0700) && errno != EEXIST)
+	if (job_mkdir_p(h->artifacts_dir))
 		return luaL_error(L, "cannot create %s: %s", h->artifacts_dir,
 				  strerror(errno));
 	if (is_b64) {

@@ -37,6 +37,8 @@ int job_action_known(const char *action);
 /* Run spec against the browser behind cdp (NULL: check only). */
 void job_run(const struct job_spec *, struct cdp *, struct job_outcome *);
 void job_outcome_release(struct job_outcome *);
+/* mkdir -p with mode 0700. */
+int job_mkdir_p(const char *dir);
 /* Register the account's secret-looking fields with the redactor. */
 void job_register_secrets(cJSON *account);
 #endif

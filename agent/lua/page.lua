@@ -277,6 +277,42 @@ function Page:wait_for(sel, opts)
   return r.count
 end
 
+-- Wait until one of several outcomes shows and return its name, for steps
+-- that can end more than one way:
+--   page:wait_for_any{ done = ".modal >> visible=false", failed = ".modal .error" }
+-- A value is a selector (waited on to be visible) or {selector, state=...}.
+function Page:wait_for_any(outcomes, opts)
+  opts = opts or {}
+  local timeout = opts.timeout or self.timeout
+  local step = self:_next_step("wait_for_any")
+  local names, desc = {}, {}
+  for name in pairs(outcomes) do names[#names + 1] = name end
+  table.sort(names)
+  for i, name in ipairs(names) do
+    local o = outcomes[name]
+    local sel = type(o) == "table" and o[1] or o
+    local state = type(o) == "table" and o.state or "visible"
+    if type(sel) ~= "string" or not STATES[state] then
+      error("wait_for_any: " .. name .. " wants a selector or {selector, state=...}", 2)
+    end
+    names[i] = { name = name, sel = sel, state = state }
+    desc[i] = string.format("%s (%s to be %s)", name, quote(sel), state)
+  end
+  local deadline = clock.now() + timeout
+  repeat
+    for _, o in ipairs(names) do
+      local r = self:_helper("waitFor", { o.sel, o.state, 0 }, 10000)
+      if type(r) == "table" and r.error then
+        P.raise("selector", r.error .. " (" .. step .. ")", { selector = o.sel, step = step })
+      end
+      if type(r) == "table" and r.ok then return o.name end
+    end
+    clock.sleep(30)
+  until clock.now() >= deadline
+  P.raise("timeout", string.format("timeout %d ms waiting for any of: %s (%s)",
+    timeout, table.concat(desc, ", "), step), { step = step, transient = true })
+end
+
 -- Pause that keeps events flowing; prefer waiting for something visible.
 function Page:wait(ms) clock.sleep(ms) end
 

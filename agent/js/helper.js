@@ -1,0 +1,1028 @@
+// idlcm injected helper.
+//
+// Evaluated by the agent in an isolated world (Page.createIsolatedWorld) of a
+// page; defines globalThis.__idlcm.  It shares the DOM with the page but none
+// of the page's JS globals.  Everything here is stateless apart from a small
+// parse cache, so evaluating the file again simply installs a fresh object.
+//
+// Contract (see README.md next to this file):
+//   * every entry point returns a plain JSON value, usually {ok:true, ...},
+//     {ok:false, reason} (condition not met within the budget: the caller may
+//     retry) or {ok:false, error} (fatal: bad selector, strict violation...);
+//   * waiting entry points take budgetMs and resolve within about that time;
+//   * nothing throws for expected conditions; an unexpected exception is
+//     caught at the API boundary and reported as {ok:false, error:"idlcm
+//     helper bug: ..."}.
+//
+// Plain ES2020, no imports.  Cross-realm safe: no instanceof checks on DOM
+// objects (elements may live in same-origin iframes, i.e. other realms).
+(() => {
+  'use strict';
+
+  const VERSION = '1';
+
+  // ------------------------------------------------------------------ utils
+
+  const now = () => performance.now();
+  const collapse = (s) => String(s == null ? '' : s).replace(/\s+/g, ' ').trim();
+  const clip = (s, n) => (s.length > n ? s.slice(0, n - 1) + '\u2026' : s);
+  const round2 = (v) => Math.round(v * 100) / 100;
+  const isElement = (n) => !!n && n.nodeType === 1;
+  const isDocument = (n) => !!n && n.nodeType === 9;
+  const asElement = (n) => (isDocument(n) ? n.documentElement : n);
+  const isFrame = (n) => isElement(n) && (n.localName === 'iframe' || n.localName === 'frame');
+
+  function styleOf(el) {
+    try {
+      const w = el.ownerDocument && el.ownerDocument.defaultView;
+      return (w || window).getComputedStyle(el);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // contentDocument of a same-origin frame, else null.
+  function frameDoc(fe) {
+    try { return fe.contentDocument || null; } catch (e) { return null; }
+  }
+
+  // The <iframe>/<frame> hosting doc, when it is reachable (same origin).
+  function frameElementOf(doc) {
+    try {
+      const w = doc && doc.defaultView;
+      return (w && w.frameElement) || null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // Parent in the composed tree: crosses shadow roots (to the host) and
+  // frame documents (to the <iframe> element).
+  function composedParent(n) {
+    const p = n.parentNode;
+    if (!p) return null;
+    if (p.nodeType === 11) return p.host || null;
+    if (p.nodeType === 9) return frameElementOf(p);
+    return p;
+  }
+
+  // Parent element within one document (crosses shadow roots, not frames).
+  function parentInDoc(n) {
+    const p = n.parentNode;
+    if (!p) return null;
+    if (p.nodeType === 11) return p.host || null;
+    return p.nodeType === 1 ? p : null;
+  }
+
+  const inShadowTree = (el) => {
+    const r = el.getRootNode ? el.getRootNode() : null;
+    return !!r && r.nodeType === 11 && !!r.host;
+  };
+
+  // Offset of a frame's viewport origin inside its parent's viewport:
+  // border box + border + padding of the <iframe>.
+  function frameContentOffset(fe) {
+    const r = fe.getBoundingClientRect();
+    const st = styleOf(fe);
+    return {
+      x: r.left + fe.clientLeft + (st ? parseFloat(st.paddingLeft) || 0 : 0),
+      y: r.top + fe.clientTop + (st ? parseFloat(st.paddingTop) || 0 : 0),
+    };
+  }
+
+  // Offset of doc's viewport in top-level (topmost reachable) viewport pixels.
+  function frameChainOffset(doc) {
+    let x = 0, y = 0;
+    for (let d = doc, i = 0; d && i < 32; i++) {
+      const fe = frameElementOf(d);
+      if (!fe) break;
+      const o = frameContentOffset(fe);
+      x += o.x; y += o.y;
+      d = fe.ownerDocument;
+    }
+    return { x, y };
+  }
+
+  function topDocumentOf(doc) {
+    let d = doc;
+    for (let i = 0; i < 32; i++) {
+      const fe = frameElementOf(d);
+      if (!fe) break;
+      d = fe.ownerDocument;
+    }
+    return d;
+  }
+
+  function viewportSize(doc) {
+    const w = doc.defaultView || window;
+    if (doc.compatMode === 'BackCompat' || !doc.documentElement) return { w: w.innerWidth, h: w.innerHeight };
+    return { w: doc.documentElement.clientWidth, h: doc.documentElement.clientHeight };
+  }
+
+  // One rendering frame, but never hang: rAF may be throttled in headless.
+  function nextFrame(maxMs) {
+    return new Promise((resolve) => {
+      let done = false;
+      const fin = () => { if (!done) { done = true; resolve(); } };
+      try { requestAnimationFrame(fin); } catch (e) { /* no rAF: timer only */ }
+      setTimeout(fin, Math.max(0, maxMs));
+    });
+  }
+
+  // Short human description of a node for messages: <tag id=".." class="..">text</tag>
+  const DESC_ATTRS = ['id', 'class', 'type', 'name', 'role', 'aria-label', 'data-testid', 'placeholder', 'href'];
+  function describe(node) {
+    try {
+      if (!node) return '(nothing)';
+      if (isDocument(node)) return '#document(' + clip(String(node.URL || ''), 60) + ')';
+      if (!isElement(node)) return String(node.nodeName);
+      const tag = node.localName || String(node.nodeName).toLowerCase();
+      let s = '<' + tag;
+      for (const name of DESC_ATTRS) {
+        const v = node.getAttribute(name);
+        if (v == null) continue;
+        if (name === 'type' && tag !== 'input' && tag !== 'button') continue;
+        s += ' ' + name + '="' + clip(collapse(v), 40).replace(/"/g, '\\"') + '"';
+      }
+      s += '>';
+      if (tag === 'html' || tag === 'body' || tag === 'head') return s;
+      const text = clip(collapse(node.textContent || ''), 40);
+      return text ? s + text + '</' + tag + '>' : s;
+    } catch (e) {
+      return '(unknown node)';
+    }
+  }
+
+  // ------------------------------------------------------ composed traversal
+
+  // Visits every element strictly beneath root in composed tree order: an
+  // element, then the contents of its open shadow root, then its light
+  // children.  visit() returning false skips that element's subtree.  With
+  // intoFrames, same-origin frame documents are walked after their <iframe>.
+  function walk(root, visit, intoFrames) {
+    if (root.nodeType === 1 && root.shadowRoot) walk(root.shadowRoot, visit, intoFrames);
+    for (let c = root.firstElementChild; c; c = c.nextElementSibling) {
+      if (visit(c) === false) continue;
+      walk(c, visit, intoFrames);
+    }
+    if (intoFrames && isFrame(root)) {
+      const d = frameDoc(root);
+      if (d) walk(d, visit, true);
+    }
+  }
+
+  // Children of el in the flat (rendered) tree: the shadow root's children
+  // when el is a host; slots replaced by what they render.
+  function flatChildren(el) {
+    const out = [];
+    const src = el.shadowRoot || el;
+    for (let c = src.firstElementChild; c; c = c.nextElementSibling) {
+      if (c.localName === 'slot' && inShadowTree(c)) {
+        for (const a of c.assignedElements({ flatten: true })) out.push(a);
+      } else {
+        out.push(c);
+      }
+    }
+    return out;
+  }
+
+  // Text of an element as rendered through shadow roots and slots (like
+  // textContent, but composed; script/style/head/template/noscript skipped;
+  // <input type=button|submit|reset> contributes its value).  Memoised per
+  // query in `cache` since ancestors reuse their children's text.
+  const SKIP_TEXT = new Set(['script', 'style', 'head', 'template', 'noscript']);
+  function elementText(el, cache) {
+    let t = cache.get(el);
+    if (t !== undefined) return t;
+    const tag = el.localName;
+    if (SKIP_TEXT.has(tag)) {
+      t = '';
+    } else if (tag === 'input') {
+      const ty = String(el.type || '').toLowerCase();
+      t = ty === 'button' || ty === 'submit' || ty === 'reset' ? String(el.value || '') : '';
+    } else {
+      t = childrenText(el.shadowRoot || el, cache);
+    }
+    cache.set(el, t);
+    return t;
+  }
+  function childrenText(parent, cache) {
+    let s = '';
+    for (let c = parent.firstChild; c; c = c.nextSibling) s += nodeText(c, cache);
+    return s;
+  }
+  function nodeText(n, cache) {
+    if (n.nodeType === 3 || n.nodeType === 4) return n.data;
+    if (n.nodeType !== 1) return '';
+    if (n.localName === 'br') return '\n';
+    if (n.localName === 'slot' && inShadowTree(n)) {
+      let s = '';
+      for (const a of n.assignedNodes({ flatten: true })) s += nodeText(a, cache);
+      return s;
+    }
+    return elementText(n, cache);
+  }
+
+  // --------------------------------------------------------- selector parse
+
+  const parseCache = new Map();
+
+  // Split on " >> " outside quotes.  An unbalanced quote (e.g. text=It's)
+  // makes us fall back to a plain split.
+  function splitParts(sel) {
+    const parts = [];
+    let quote = null, start = 0;
+    for (let i = 0; i < sel.length; i++) {
+      const c = sel[i];
+      if (quote) {
+        if (c === '\\') i++;
+        else if (c === quote) quote = null;
+        continue;
+      }
+      if (c === '"' || c === "'") quote = c;
+      else if (c === ' ' && sel.startsWith(' >> ', i)) {
+        parts.push(sel.slice(start, i));
+        start = i + 4;
+        i += 3;
+      }
+    }
+    if (quote) return sel.split(' >> ');
+    parts.push(sel.slice(start));
+    return parts;
+  }
+
+  // Text pattern: /re/flags, "exact" ('exact'), or case-insensitive substring.
+  // Returns a predicate over whitespace-collapsed text, or {error}.
+  function parseTextPattern(body) {
+    const b = body.trim();
+    if (!b) return { error: 'empty text' };
+    const re = /^\/(.+)\/([a-z]*)$/s.exec(b);
+    if (re) {
+      let rx;
+      try {
+        rx = new RegExp(re[1], re[2].replace(/[gy]/g, ''));
+      } catch (e) {
+        return { error: 'invalid regular expression: ' + e.message };
+      }
+      return { match: (t) => rx.test(t) };
+    }
+    if (b.length >= 2 && (b[0] === '"' || b[0] === "'") && b[b.length - 1] === b[0]) {
+      const want = collapse(b.slice(1, -1).replace(/\\(.)/g, '$1'));
+      return { match: (t) => t === want };
+    }
+    const want = collapse(b).toLowerCase();
+    return { match: (t) => t.toLowerCase().includes(want) };
+  }
+
+  function parsePart(raw) {
+    const p = raw.trim();
+    if (!p) return { error: 'empty selector part' };
+    if (p === 'enter-frame') return { kind: 'frame' };
+    if (p.startsWith('//') || p.startsWith('..') || p.startsWith('(/')) return parseXpath(p);
+    const m = /^([a-zA-Z][a-zA-Z0-9_-]*)=/.exec(p);
+    if (!m) return parseCss(p);
+    const engine = m[1].toLowerCase();
+    const body = p.slice(m[0].length);
+    switch (engine) {
+      case 'css': return parseCss(body.trim());
+      case 'xpath': return parseXpath(body.trim());
+      case 'text':
+      case 'has-text': {
+        const t = parseTextPattern(body);
+        return t.error ? t : { kind: engine, match: t.match };
+      }
+      case 'nth': {
+        const b = body.trim();
+        if (!/^-?\d+$/.test(b)) return { error: 'nth expects an integer, got "' + b + '"' };
+        return { kind: 'nth', n: parseInt(b, 10) };
+      }
+      case 'visible': {
+        const b = body.trim();
+        if (b !== 'true' && b !== 'false') return { error: 'visible expects true or false, got "' + b + '"' };
+        return { kind: 'visible', value: b === 'true' };
+      }
+      default:
+        return { error: 'unknown engine "' + engine + '"' };
+    }
+  }
+
+  function parseCss(css) {
+    if (!css) return { error: 'empty css selector' };
+    try {
+      document.createDocumentFragment().querySelector(css);
+    } catch (e) {
+      return { error: 'bad css: ' + e.message };
+    }
+    return { kind: 'css', css };
+  }
+
+  function parseXpath(expr) {
+    if (!expr) return { error: 'empty xpath' };
+    try {
+      document.createExpression(expr, null);
+    } catch (e) {
+      return { error: 'bad xpath: ' + e.message };
+    }
+    return { kind: 'xpath', expr };
+  }
+
+  function parseSelector(sel) {
+    if (typeof sel !== 'string') return { error: 'invalid selector: expected a string, got ' + typeof sel };
+    const hit = parseCache.get(sel);
+    if (hit) return hit;
+    let out;
+    const parts = [];
+    for (const raw of splitParts(sel)) {
+      const p = parsePart(raw);
+      if (p.error) { out = { error: 'invalid selector "' + sel + '": ' + p.error }; break; }
+      parts.push(p);
+    }
+    if (!out) out = { parts };
+    if (parseCache.size > 256) parseCache.clear();
+    parseCache.set(sel, out);
+    return out;
+  }
+
+  // -------------------------------------------------------- selector engines
+
+  class SelectorFailure {
+    constructor(msg) { this.msg = msg; }
+  }
+
+  // CSS in root and in every open shadow root beneath it (root's own too).
+  function queryCss(root, css) {
+    const scopes = [root];
+    if (root.nodeType === 1 && root.shadowRoot) scopes.push(root.shadowRoot);
+    const all = [];
+    walk(root, (el) => {
+      all.push(el);
+      if (el.shadowRoot) scopes.push(el.shadowRoot);
+    });
+    try {
+      if (scopes.length === 1) return Array.from(root.querySelectorAll(css));
+      const found = new Set();
+      for (const s of scopes) for (const e of s.querySelectorAll(css)) found.add(e);
+      return all.filter((e) => found.has(e));
+    } catch (e) {
+      throw new SelectorFailure('bad css: ' + e.message);
+    }
+  }
+
+  function queryXpath(root, expr) {
+    const doc = isDocument(root) ? root : root.ownerDocument;
+    let e = expr;
+    // A later part's "//x" searches beneath the current match, not the document.
+    if (!isDocument(root)) {
+      if (e.startsWith('/')) e = '.' + e;
+      else if (e.startsWith('(/')) e = '(.' + e.slice(1);
+    }
+    let snap;
+    try {
+      snap = doc.evaluate(e, root, null, 7 /* ORDERED_NODE_SNAPSHOT_TYPE */, null);
+    } catch (err) {
+      throw new SelectorFailure('bad xpath: ' + err.message);
+    }
+    const out = [];
+    for (let i = 0; i < snap.snapshotLength; i++) {
+      const n = snap.snapshotItem(i);
+      if (isElement(n)) out.push(n);
+    }
+    return out;
+  }
+
+  // Most specific elements beneath root whose composed text matches.
+  function queryText(root, match) {
+    const cache = new Map();
+    const matched = new Set();
+    const order = [];
+    walk(root, (el) => {
+      if (SKIP_TEXT.has(el.localName)) return false;
+      if (el.localName === 'slot') return true;
+      if (match(collapse(elementText(el, cache)))) { matched.add(el); order.push(el); }
+      return true;
+    });
+    return order.filter((el) => !flatChildren(el).some((c) => matched.has(c)));
+  }
+
+  // Union of per-root results, de-duplicated, in composed document order.
+  function merge(lists, ctx) {
+    const nonEmpty = lists.filter((l) => l.length);
+    if (nonEmpty.length === 0) return [];
+    if (nonEmpty.length === 1) return nonEmpty[0];
+    const set = new Set();
+    for (const l of nonEmpty) for (const e of l) set.add(e);
+    if (!ctx.order) {
+      const m = new Map();
+      let i = 0;
+      walk(document, (el) => { m.set(el, i++); }, true);
+      ctx.order = m;
+    }
+    const idx = (e) => { const v = ctx.order.get(e); return v === undefined ? Number.MAX_SAFE_INTEGER : v; };
+    return Array.from(set).sort((a, b) => idx(a) - idx(b));
+  }
+
+  // Returns {els:[Element...]} or {error}.
+  function resolve(parsed, sel) {
+    const ctx = {};
+    let cur = [document];
+    try {
+      for (const part of parsed.parts) {
+        if (!cur.length) break;
+        switch (part.kind) {
+          case 'css': cur = merge(cur.map((r) => queryCss(r, part.css)), ctx); break;
+          case 'xpath': cur = merge(cur.map((r) => queryXpath(r, part.expr)), ctx); break;
+          case 'text': cur = merge(cur.map((r) => queryText(r, part.match)), ctx); break;
+          case 'nth': {
+            const i = part.n < 0 ? cur.length + part.n : part.n;
+            cur = i >= 0 && i < cur.length ? [cur[i]] : [];
+            break;
+          }
+          case 'has-text': {
+            const cache = new Map();
+            cur = cur.filter((n) => { const e = asElement(n); return !!e && part.match(collapse(elementText(e, cache))); });
+            break;
+          }
+          case 'visible': cur = cur.filter((n) => isVisible(asElement(n)) === part.value); break;
+          case 'frame': cur = Array.from(new Set(cur.map((n) => (isFrame(n) ? frameDoc(n) : null)).filter(Boolean))); break;
+        }
+      }
+    } catch (e) {
+      if (e instanceof SelectorFailure) return { error: 'invalid selector "' + sel + '": ' + e.msg };
+      throw e;
+    }
+    return { els: Array.from(new Set(cur.map(asElement).filter(isElement))) };
+  }
+
+  // Strict single element: {el} | {error} | {wait:"not attached"}.
+  function resolveStrict(parsed, sel) {
+    const r = resolve(parsed, sel);
+    if (r.error) return { ok: false, error: r.error };
+    if (r.els.length === 0) return { wait: 'not attached' };
+    if (r.els.length > 1) {
+      const shown = r.els.slice(0, 3).map(describe).join(', ');
+      return {
+        ok: false,
+        error: 'strict mode violation: "' + sel + '" resolved to ' + r.els.length + ' elements: ' + shown +
+          (r.els.length > 3 ? ', ...' : ''),
+      };
+    }
+    return { el: r.els[0] };
+  }
+
+  // ----------------------------------------------------------- element state
+
+  function isVisible(el) {
+    if (!isElement(el) || !el.isConnected) return false;
+    // <option>s have no box of their own inside a drop-down: use the select's.
+    if (el.localName === 'option' || el.localName === 'optgroup') {
+      const s = el.closest('select');
+      if (s) return isVisible(s);
+    }
+    const st = styleOf(el);
+    if (!st) return false;
+    if (st.display === 'contents') {
+      // No box of its own: visible if any rendered child is.
+      if (flatChildren(el).some(isVisible)) return true;
+      if (st.visibility !== 'visible') return false;
+      for (let c = el.firstChild; c; c = c.nextSibling) {
+        if (c.nodeType === 3 && c.data.trim()) {
+          const r = el.ownerDocument.createRange();
+          r.selectNodeContents(c);
+          const b = r.getBoundingClientRect();
+          if (b.width > 0 && b.height > 0) return true;
+        }
+      }
+      return false;
+    }
+    if (st.visibility !== 'visible') return false;
+    const r = el.getBoundingClientRect();
+    if (!(r.width > 0 && r.height > 0)) return false;
+    const fe = frameElementOf(el.ownerDocument);
+    return fe ? isVisible(fe) : true;
+  }
+
+  function isEnabled(el) {
+    try { if (el.matches(':disabled')) return false; } catch (e) { /* not matchable */ }
+    for (let n = el; n; n = composedParent(n)) {
+      if (isElement(n) && n.getAttribute('aria-disabled') === 'true') return false;
+    }
+    return true;
+  }
+
+  function isReadOnly(el) {
+    if ((el.localName === 'input' || el.localName === 'textarea') && el.readOnly) return true;
+    return el.getAttribute('aria-readonly') === 'true';
+  }
+
+  function isContentEditable(el) {
+    if (el.isContentEditable) return true;
+    // isContentEditable is false while not rendered; fall back to the attribute.
+    const ce = el.closest('[contenteditable]');
+    return !!ce && ce.getAttribute('contenteditable').toLowerCase() !== 'false';
+  }
+
+  // Top-level rect, used for the stability check.
+  function topRect(el) {
+    const r = el.getBoundingClientRect();
+    const o = frameChainOffset(el.ownerDocument);
+    return [r.left + o.x, r.top + o.y, r.width, r.height];
+  }
+
+  async function isStable(el, maxMs) {
+    const a = topRect(el);
+    await nextFrame(maxMs);
+    if (!el.isConnected) return false;
+    const b = topRect(el);
+    return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+  }
+
+  const intersect = (a, b) => [Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.min(a[2], b[2]), Math.min(a[3], b[3])];
+  const area = (b) => Math.max(0, b[2] - b[0]) * Math.max(0, b[3] - b[1]);
+
+  // Whether the element's box is entirely visible: not clipped by overflowing
+  // ancestors, its viewport, or (recursively) the frames containing it.
+  function isFullyInView(el) {
+    const r = el.getBoundingClientRect();
+    let box = [r.left, r.top, r.right, r.bottom];
+    const full = area(box);
+    if (full <= 0) return true;
+    let cur = el;
+    for (let depth = 0; depth < 32; depth++) {
+      const doc = cur.ownerDocument;
+      const cst = styleOf(cur);
+      let escaped = !!cst && cst.position === 'fixed';
+      for (let a = parentInDoc(cur); a && !escaped; a = parentInDoc(a)) {
+        if (a === doc.documentElement || a === doc.body) break; // the viewport clips these
+        const st = styleOf(a);
+        if (!st) continue;
+        if (st.overflowX !== 'visible' || st.overflowY !== 'visible') {
+          const ar = a.getBoundingClientRect();
+          const l = ar.left + a.clientLeft, t = ar.top + a.clientTop;
+          box = intersect(box, [l, t, l + a.clientWidth, t + a.clientHeight]);
+        }
+        if (st.position === 'fixed') escaped = true;
+      }
+      const vp = viewportSize(doc);
+      box = intersect(box, [0, 0, vp.w, vp.h]);
+      if (area(box) <= 0) return false;
+      const fe = frameElementOf(doc);
+      if (!fe) break;
+      const o = frameContentOffset(fe);
+      box = [box[0] + o.x, box[1] + o.y, box[2] + o.x, box[3] + o.y];
+      cur = fe;
+    }
+    return area(box) >= full - 1;
+  }
+
+  function scrollIntoViewIfNeeded(el) {
+    if (isFullyInView(el)) return false;
+    try {
+      el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
+    } catch (e) {
+      el.scrollIntoView();
+    }
+    return true;
+  }
+
+  // Click point in top-level viewport pixels: centre of the visible part of
+  // the first client rect that intersects the viewport, else the bounding
+  // rect's centre; or opts.position relative to the element's top-left.
+  function clickPoint(el, position) {
+    const doc = el.ownerDocument;
+    const off = frameChainOffset(doc);
+    const br = el.getBoundingClientRect();
+    if (position && typeof position === 'object') {
+      const px = Number(position.x) || 0, py = Number(position.y) || 0;
+      return { x: round2(br.left + px + off.x), y: round2(br.top + py + off.y) };
+    }
+    const vp = viewportSize(doc);
+    for (const r of el.getClientRects()) {
+      if (!(r.width > 0 && r.height > 0)) continue;
+      const b = intersect([r.left, r.top, r.right, r.bottom], [0, 0, vp.w, vp.h]);
+      if (area(b) > 0) return { x: round2((b[0] + b[2]) / 2 + off.x), y: round2((b[1] + b[3]) / 2 + off.y) };
+    }
+    return { x: round2(br.left + br.width / 2 + off.x), y: round2(br.top + br.height / 2 + off.y) };
+  }
+
+  // Hit-test the top-level point, descending into open shadow roots and
+  // same-origin frames.  Returns null if the target (or something inside it)
+  // would receive the event, else a wait status.
+  function hitCheck(target, x, y) {
+    const doc = topDocumentOf(target.ownerDocument);
+    let lx = x, ly = y;
+    let hit = doc.elementFromPoint(lx, ly);
+    for (let i = 0; hit && i < 64; i++) {
+      if (hit.shadowRoot) {
+        const inner = hit.shadowRoot.elementFromPoint(lx, ly);
+        if (inner && inner !== hit) { hit = inner; continue; }
+      }
+      if (isFrame(hit)) {
+        const d = frameDoc(hit);
+        if (d) {
+          const o = frameContentOffset(hit);
+          const inner = d.elementFromPoint(lx - o.x, ly - o.y);
+          if (inner) { lx -= o.x; ly -= o.y; hit = inner; continue; }
+        }
+      }
+      break;
+    }
+    if (!hit) return { wait: 'outside of viewport', detail: 'no element at (' + x + ', ' + y + ')' };
+    for (let n = hit; n; n = composedParent(n)) if (n === target) return null;
+    return { wait: 'covered', detail: describe(hit) + ' intercepts pointer events' };
+  }
+
+  // ------------------------------------------------------------ waiting loop
+
+  // Runs step() until it returns something without a `wait` key, or the
+  // budget runs out; then {ok:false, reason:<last wait>, detail?}.
+  async function poll(budgetMs, step) {
+    const budget = Number.isFinite(Number(budgetMs)) ? Math.max(0, Number(budgetMs)) : 0;
+    const deadline = now() + budget;
+    for (;;) {
+      const r = await step(deadline);
+      if (r.wait === undefined) return r;
+      const remaining = deadline - now();
+      if (remaining <= 0) {
+        const out = { ok: false, reason: r.wait };
+        if (r.detail) out.detail = r.detail;
+        return out;
+      }
+      await nextFrame(Math.min(remaining, 30));
+    }
+  }
+
+  // Frame wait for the stability check, kept inside the remaining budget.
+  const stableWait = (deadline) => Math.max(16, Math.min(50, deadline - now()));
+
+  function dispatch(el, type) {
+    const w = el.ownerDocument.defaultView;
+    const Ev = (w && w.Event) || Event;
+    el.dispatchEvent(new Ev(type, { bubbles: true, composed: true }));
+  }
+
+  // ------------------------------------------------------------------ actions
+
+  // Checkable control behind an element: {click, ctl, kind:'input'|'aria'}.
+  const ARIA_CHECKABLE = new Set(['checkbox', 'radio', 'switch', 'menuitemcheckbox', 'menuitemradio']);
+  function checkTarget(el) {
+    const isBox = (n) => !!n && n.localName === 'input' && (n.type === 'checkbox' || n.type === 'radio');
+    if (isBox(el)) return { click: el, ctl: el, kind: 'input' };
+    if (el.localName === 'label' && isBox(el.control)) return { click: el, ctl: el.control, kind: 'input' };
+    const role = (el.getAttribute('role') || '').trim().toLowerCase();
+    if (ARIA_CHECKABLE.has(role)) return { click: el, ctl: el, kind: 'aria' };
+    return null;
+  }
+  function checkedState(t) {
+    return t.kind === 'input' ? !!t.ctl.checked : t.ctl.getAttribute('aria-checked') === 'true';
+  }
+  const isRadio = (t) => (t.kind === 'input' ? t.ctl.type === 'radio' : /radio/.test(t.ctl.getAttribute('role') || ''));
+
+  // click / dblclick / hover / check / uncheck
+  async function pointerStep(el, action, opts, deadline) {
+    let target = el, enabledEl = el, checkInfo = null;
+    if (action === 'check' || action === 'uncheck') {
+      checkInfo = checkTarget(el);
+      if (!checkInfo) return { ok: false, error: 'not a checkbox or radio: ' + describe(el) };
+      const want = action === 'check';
+      const cur = checkedState(checkInfo);
+      if (cur === want) return { ok: true, done: true, checked: cur };
+      if (!want && isRadio(checkInfo)) return { ok: false, error: 'cannot uncheck a radio button: ' + describe(el) };
+      target = checkInfo.click;
+      enabledEl = checkInfo.ctl;
+    }
+    const force = !!opts.force;
+    if (!force) {
+      if (!isVisible(target)) return { wait: 'not visible', detail: describe(target) };
+      if (action !== 'hover' && !isEnabled(enabledEl)) return { wait: 'not enabled', detail: describe(enabledEl) };
+    }
+    scrollIntoViewIfNeeded(target);
+    if (!force) {
+      if (!(await isStable(target, stableWait(deadline)))) {
+        return target.isConnected ? { wait: 'not stable', detail: describe(target) } : { wait: 'not attached' };
+      }
+    }
+    const pt = clickPoint(target, opts.position);
+    if (!force) {
+      const h = hitCheck(target, pt.x, pt.y);
+      if (h) return h;
+    }
+    const res = { ok: true, x: pt.x, y: pt.y };
+    if (checkInfo) res.checked = checkedState(checkInfo);
+    return res;
+  }
+
+  const TEXT_INPUT_TYPES = new Set(['text', 'email', 'password', 'search', 'tel', 'url', 'number']);
+  const DIRECT_INPUT_TYPES = new Set(['date', 'time', 'datetime-local', 'month', 'week', 'color', 'range']);
+  const NUMBER_RE = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
+  function fillTarget(el) {
+    let t = el;
+    if (t.localName === 'label' && t.control) t = t.control;
+    if (t.localName === 'input') {
+      const ty = String(t.type || 'text').toLowerCase();
+      if (DIRECT_INPUT_TYPES.has(ty)) return { el: t, direct: ty };
+      if (TEXT_INPUT_TYPES.has(ty)) return { el: t, type: ty };
+      return { error: 'input of type "' + ty + '" cannot be filled: ' + describe(t) };
+    }
+    if (t.localName === 'textarea') return { el: t };
+    if (isContentEditable(t)) return { el: t, ce: true };
+    return { error: 'not an input, textarea or contenteditable element: ' + describe(el) };
+  }
+
+  function fillStep(el, opts) {
+    const t = fillTarget(el);
+    if (t.error) return { ok: false, error: t.error };
+    const target = t.el;
+    const value = String(opts.value);
+    if (!isVisible(target)) return { wait: 'not visible', detail: describe(target) };
+    if (!isEnabled(target)) return { wait: 'not enabled', detail: describe(target) };
+    if (isReadOnly(target)) return { wait: 'not editable', detail: describe(target) };
+    if (t.direct) {
+      // No typing into these: set the value the way a picker would.
+      target.focus();
+      target.value = value;
+      const got = String(target.value);
+      const same = t.direct === 'color' ? got.toLowerCase() === value.toLowerCase() : got === value;
+      if (!same) return { ok: false, error: 'malformed value "' + value + '" for input type=' + t.direct };
+      dispatch(target, 'input');
+      dispatch(target, 'change');
+      return { ok: true, done: true };
+    }
+    if (t.type === 'number' && value !== '' && !NUMBER_RE.test(value)) {
+      return { ok: false, error: 'malformed value "' + value + '" for input type=number' };
+    }
+    target.focus();
+    if (t.ce) {
+      const doc = target.ownerDocument;
+      const range = doc.createRange();
+      range.selectNodeContents(target);
+      const s = doc.defaultView.getSelection();
+      s.removeAllRanges();
+      s.addRange(range);
+    } else {
+      target.select();
+    }
+    return { ok: true, mode: 'insert' };
+  }
+
+  function selectStep(el, opts) {
+    let s = el;
+    if (s.localName === 'label' && s.control) s = s.control;
+    if (s.localName !== 'select') return { ok: false, error: 'not a select element: ' + describe(el) };
+    if (!isVisible(s)) return { wait: 'not visible', detail: describe(s) };
+    if (!isEnabled(s)) return { wait: 'not enabled', detail: describe(s) };
+    const options = Array.from(s.options);
+    const picks = [];
+    for (const v of opts.values) {
+      const want = String(v);
+      let o = options.find((x) => x.value === want);
+      if (!o) {
+        const w = collapse(want);
+        o = options.find((x) => collapse(x.label) === w || collapse(x.text) === w);
+      }
+      if (!o) return { wait: 'no option "' + want + '"', detail: describe(s) };
+      if (o.disabled) return { wait: 'option "' + want + '" not enabled', detail: describe(s) };
+      if (!picks.includes(o)) picks.push(o);
+    }
+    if (!s.multiple && picks.length > 1) {
+      return { ok: false, error: 'select is not multiple but ' + picks.length + ' values were given: ' + describe(s) };
+    }
+    if (s.multiple) {
+      for (const o of options) o.selected = picks.includes(o);
+    } else if (picks.length === 0) {
+      s.selectedIndex = -1;
+    } else {
+      picks[0].selected = true;
+    }
+    dispatch(s, 'input');
+    dispatch(s, 'change');
+    return { ok: true, done: true, selected: Array.from(s.selectedOptions).map((o) => o.value) };
+  }
+
+  const POINTER_ACTIONS = new Set(['click', 'dblclick', 'hover', 'check', 'uncheck']);
+
+  async function act(action, sel, budgetMs, opts) {
+    opts = opts && typeof opts === 'object' ? opts : {};
+    const known = POINTER_ACTIONS.has(action) || ['fill', 'select', 'focus', 'press', 'scroll'].includes(action);
+    if (!known) return { ok: false, error: 'unknown action "' + action + '"' };
+    if (action === 'fill' && (opts.value === undefined || opts.value === null)) {
+      return { ok: false, error: 'fill needs opts.value' };
+    }
+    if (action === 'select' && !Array.isArray(opts.values)) {
+      return { ok: false, error: 'select needs opts.values (an array of strings)' };
+    }
+    const parsed = parseSelector(sel);
+    if (parsed.error) return { ok: false, error: parsed.error };
+    return poll(budgetMs, async (deadline) => {
+      const r = resolveStrict(parsed, sel);
+      if (!r.el) return r;
+      const el = r.el;
+      if (POINTER_ACTIONS.has(action)) return pointerStep(el, action, opts, deadline);
+      switch (action) {
+        case 'fill': return fillStep(el, opts);
+        case 'select': return selectStep(el, opts);
+        case 'focus':
+        case 'press':
+          el.focus();
+          return { ok: true };
+        case 'scroll':
+          if (!isVisible(el)) return { wait: 'not visible', detail: describe(el) };
+          scrollIntoViewIfNeeded(el);
+          return { ok: true };
+      }
+      return { ok: false, error: 'unknown action "' + action + '"' };
+    });
+  }
+
+  // -------------------------------------------------------------------- reads
+
+  function innerTextOf(el) {
+    const t = typeof el.innerText === 'string' ? el.innerText : el.textContent;
+    return String(t || '').trim();
+  }
+
+  const TABLE_SEL = 'table,[role=table],[role=grid],[role=treegrid]';
+  const isTableLike = (el) => el.localName === 'table' || /^(table|grid|treegrid)$/.test(el.getAttribute('role') || '');
+  const hasRole = (el, re) => isElement(el) && re.test(el.getAttribute('role') || '');
+  const rendered = (row) => {
+    if (!row.getClientRects().length) return false;
+    const st = styleOf(row);
+    return !st || st.visibility === 'visible';
+  };
+
+  // Cell text: innerText, except that a <select> contributes the text of its
+  // selected option(s) rather than all of its options.
+  function cellText(cell) {
+    if (!cell.querySelector('select')) return collapse(innerTextOf(cell));
+    const parts = (node) => {
+      let s = '';
+      for (let c = node.firstChild; c; c = c.nextSibling) {
+        if (c.nodeType === 3) s += c.data;
+        else if (!isElement(c)) continue;
+        else if (c.localName === 'select') s += ' ' + Array.from(c.selectedOptions).map((o) => o.text).join(', ') + ' ';
+        else if (!c.getClientRects().length && styleOf(c) && styleOf(c).display !== 'contents') continue;
+        else if (c.querySelector('select')) s += ' ' + parts(c) + ' ';
+        else s += ' ' + innerTextOf(c) + ' ';
+      }
+      return s;
+    };
+    return collapse(parts(cell));
+  }
+
+  function rowAttrs(row) {
+    const attrs = {};
+    for (const a of Array.from(row.attributes)) if (a.name.startsWith('data-')) attrs[a.name] = a.value;
+    return attrs;
+  }
+
+  function nativeTable(t) {
+    const rows = Array.from(t.rows);
+    let headerRow = null;
+    if (t.tHead && t.tHead.rows.length) headerRow = t.tHead.rows[t.tHead.rows.length - 1];
+    else if (rows.length && rows[0].cells.length && Array.from(rows[0].cells).every((c) => c.localName === 'th')) headerRow = rows[0];
+    let headers = headerRow ? Array.from(headerRow.cells).map(cellText) : [];
+    if (!headers.length) headers = Array.from(t.querySelectorAll('[role=columnheader]')).map(cellText);
+    const body = rows.filter((r) => r !== headerRow && r.parentNode !== t.tHead && r.parentNode !== t.tFoot &&
+      r.closest('table') === t && rendered(r));
+    return { headers, rows: body.map((r) => ({ cells: Array.from(r.cells).map(cellText), attrs: rowAttrs(r) })) };
+  }
+
+  // Nearest composed ancestor of el matching pred, stopping at `stop`.
+  function nearest(el, pred, stop) {
+    for (let n = composedParent(el); n && n !== stop; n = composedParent(n)) if (pred(n)) return n;
+    return stop;
+  }
+
+  function ariaTable(t) {
+    const rows = queryCss(t, '[role=row]').filter((r) => nearest(r, isTableLike, t) === t);
+    const cellsOf = (r) => queryCss(r, '[role=cell],[role=gridcell],[role=columnheader],[role=rowheader]')
+      .filter((c) => nearest(c, (n) => hasRole(n, /^row$/), r) === r);
+    const info = rows.map((r) => ({ r, cells: cellsOf(r) }));
+    const isHeader = (x) => x.cells.length > 0 && x.cells.every((c) => hasRole(c, /^columnheader$/));
+    const head = info.find(isHeader);
+    const headers = head ? head.cells.map(cellText)
+      : queryCss(t, '[role=columnheader]').filter((c) => nearest(c, isTableLike, t) === t).map(cellText);
+    const body = info.filter((x) => x.cells.length && !isHeader(x) && rendered(x.r));
+    return { headers, rows: body.map((x) => ({ cells: x.cells.map(cellText), attrs: rowAttrs(x.r) })) };
+  }
+
+  function tableStep(el) {
+    let t = el;
+    if (!isTableLike(t)) {
+      const found = queryCss(t, TABLE_SEL);
+      const outer = found.filter((f) => nearest(f, isTableLike, t) === t);
+      if (outer.length === 0) return { wait: 'no table', detail: 'no table inside ' + describe(el) };
+      if (outer.length > 1) return { ok: false, error: describe(el) + ' contains ' + outer.length + ' tables' };
+      t = outer[0];
+    }
+    return { ok: true, value: t.localName === 'table' ? nativeTable(t) : ariaTable(t) };
+  }
+
+  function readValue(el) {
+    let t = el;
+    if (t.localName === 'label' && t.control) t = t.control;
+    if (['input', 'textarea', 'select'].includes(t.localName)) return { ok: true, value: String(t.value) };
+    return { ok: false, error: 'not an input, textarea or select element: ' + describe(el) };
+  }
+
+  const STRICT_READS = new Set(['text', 'attribute', 'value', 'checked', 'html', 'table']);
+
+  async function read(sel, what, arg, budgetMs) {
+    if (what === 'outer_html_page') {
+      return { ok: true, value: document.documentElement ? document.documentElement.outerHTML : '' };
+    }
+    const parsed = parseSelector(sel);
+    if (parsed.error) return { ok: false, error: parsed.error };
+    if (what === 'visible' || what === 'count' || what === 'all_texts') {
+      const r = resolve(parsed, sel);
+      if (r.error) return { ok: false, error: r.error };
+      if (what === 'count') return { ok: true, value: r.els.length };
+      if (what === 'visible') return { ok: true, value: r.els.length > 0 && isVisible(r.els[0]) };
+      return { ok: true, value: r.els.map(innerTextOf) };
+    }
+    if (!STRICT_READS.has(what)) return { ok: false, error: 'unknown read "' + what + '"' };
+    if (what === 'attribute' && (typeof arg !== 'string' || !arg)) {
+      return { ok: false, error: 'read attribute needs an attribute name' };
+    }
+    return poll(budgetMs, async () => {
+      const r = resolveStrict(parsed, sel);
+      if (!r.el) return r;
+      const el = r.el;
+      switch (what) {
+        case 'text': return { ok: true, value: innerTextOf(el) };
+        case 'attribute': return { ok: true, value: el.getAttribute(arg) };
+        case 'value': return readValue(el);
+        case 'html': return { ok: true, value: el.outerHTML };
+        case 'table': return tableStep(el);
+        case 'checked': {
+          const c = checkTarget(el);
+          if (!c) return { ok: false, error: 'not a checkbox or radio: ' + describe(el) };
+          return { ok: true, value: checkedState(c) };
+        }
+      }
+      return { ok: false, error: 'unknown read "' + what + '"' };
+    });
+  }
+
+  // ---------------------------------------------------------- other entries
+
+  function count(sel) {
+    const parsed = parseSelector(sel);
+    if (parsed.error) return { ok: false, error: parsed.error };
+    const r = resolve(parsed, sel);
+    return r.error ? { ok: false, error: r.error } : { ok: true, count: r.els.length };
+  }
+
+  const WAIT_STATES = new Set(['attached', 'detached', 'visible', 'hidden']);
+
+  async function waitFor(sel, state, budgetMs) {
+    if (!WAIT_STATES.has(state)) return { ok: false, error: 'unknown state "' + state + '"' };
+    const parsed = parseSelector(sel);
+    if (parsed.error) return { ok: false, error: parsed.error };
+    return poll(budgetMs, async () => {
+      const r = resolve(parsed, sel);
+      if (r.error) return { ok: false, error: r.error };
+      const n = r.els.length;
+      switch (state) {
+        case 'attached': return n > 0 ? { ok: true, count: n } : { wait: 'not attached' };
+        case 'detached': return n === 0 ? { ok: true, count: 0 } : { wait: 'still attached' };
+        case 'visible': return r.els.some(isVisible) ? { ok: true, count: n } : { wait: 'not visible' };
+        default: return r.els.some(isVisible) ? { wait: 'still visible' } : { ok: true, count: n };
+      }
+    });
+  }
+
+  function verifyFill(sel, value) {
+    const parsed = parseSelector(sel);
+    if (parsed.error) return { ok: false, error: parsed.error };
+    const r = resolveStrict(parsed, sel);
+    if (r.wait) return { ok: false, reason: r.wait };
+    if (!r.el) return r;
+    let t = r.el;
+    if (t.localName === 'label' && t.control) t = t.control;
+    const cur = ['input', 'textarea', 'select'].includes(t.localName) ? String(t.value) : String(t.textContent || '');
+    return { ok: true, value: cur, matches: value === undefined ? undefined : cur === String(value) };
+  }
+
+  // Exceptions never cross the API: report them as (fatal) bugs.
+  const bugReport = (e) => ({ ok: false, error: 'idlcm helper bug: ' + (e && e.stack ? e.stack : String(e)) });
+  const guard = (fn) => function guarded(...args) {
+    try {
+      const r = fn.apply(null, args);
+      return r && typeof r.then === 'function' ? r.catch(bugReport) : r;
+    } catch (e) {
+      return bugReport(e);
+    }
+  };
+
+  globalThis.__idlcm = Object.freeze({
+    version: VERSION,
+    count: guard(count),
+    waitFor: guard(waitFor),
+    act: guard(act),
+    verifyFill: guard(verifyFill),
+    read: guard(read),
+    describe,
+  });
+  return 'idlcm helper ' + VERSION;
+})();

@@ -1,0 +1,106 @@
+#ifndef IDLCM_HTTPD_H
+#define IDLCM_HTTPD_H
+/* httpd: a small HTTP/1.1 server on libwebsockets.  Owns the lws context,
+ * routes requests by method + path prefix, hands handlers a parsed request
+ * (headers, cookies, query, whole capped body) and sends their reply. */
+#include <stddef.h>
+#include <signal.h>
+
+struct cJSON;
+struct lws_context;
+
+struct httpd;
+struct httpd_req;
+
+enum httpd_method {
+	HTTPD_GET	= 1 << 0,
+	HTTPD_HEAD	= 1 << 1,
+	HTTPD_POST	= 1 << 2,
+	HTTPD_PUT	= 1 << 3,
+	HTTPD_PATCH	= 1 << 4,
+	HTTPD_DELETE	= 1 << 5,
+	HTTPD_OPTIONS	= 1 << 6,
+	HTTPD_ANY	= (1 << 7) - 1,
+};
+
+struct httpd_config {
+	const char *iface;	/* address to bind; NULL = "127.0.0.1" */
+	int port;		/* 0 = any free port, see httpd_port() */
+	size_t max_body;	/* larger bodies get 413; 0 = 1 MiB */
+	const char *server_name; /* "server:" header; NULL = "idlcm" */
+};
+
+/* Binds and listens; NULL with *err set (caller frees) on failure.  The
+ * caller picks lws's log level (lws_set_log_level) before this. */
+struct httpd *httpd_new(const struct httpd_config *cfg, char **err);
+void httpd_free(struct httpd *h);
+
+/*
+ * Adds a route; prefix is copied.  The longest matching prefix wins ("/a"
+ * matches "/a" and "/a/x", not "/ab"); a path whose prefixes have no route
+ * for the method answers 405, no match at all 404.
+ *
+ * The handler answers one request: it calls one of the httpd_reply*()
+ * functions and returns 0.  Returning non-zero, or replying nothing, makes
+ * the server answer 500.  The request, and every string its getters
+ * return, lives until the handler returns.
+ */
+int httpd_route(struct httpd *h, unsigned methods, const char *prefix,
+		int (*fn)(struct httpd_req *req, void *arg), void *arg);
+
+int httpd_port(const struct httpd *h);		/* the bound port */
+struct lws_context *httpd_context(struct httpd *h);
+
+/* Serves until httpd_stop() or *stop becomes non-zero (stop may be NULL).
+ * Returns 0 on a requested stop, -1 if the event loop failed. */
+int httpd_run(struct httpd *h, volatile sig_atomic_t *stop);
+/* Async-signal-safe: wakes httpd_run() so it notices the stop. */
+void httpd_stop(struct httpd *h);
+
+/* --- the request ------------------------------------------------------ */
+
+enum httpd_method httpd_req_method(const struct httpd_req *req);
+const char *httpd_req_method_name(const struct httpd_req *req); /* "GET" */
+/* The decoded path, without the query: "/acme/api/users". */
+const char *httpd_req_path(const struct httpd_req *req);
+/* The path after the route's prefix ("users/u3" for prefix "/api/"). */
+const char *httpd_req_rest(const struct httpd_req *req);
+/* Header by case-insensitive name ("content-type"), cookie and decoded
+ * query argument by name; NULL when absent. */
+const char *httpd_req_header(struct httpd_req *req, const char *name);
+const char *httpd_req_cookie(struct httpd_req *req, const char *name);
+const char *httpd_req_query(struct httpd_req *req, const char *name);
+/* The whole body, NUL-terminated (len excludes the NUL); "" when none. */
+const char *httpd_req_body(const struct httpd_req *req, size_t *len);
+/* The body parsed as JSON, owned by the request; NULL with *err pointing
+ * at a static message when it is missing or not JSON. */
+struct cJSON *httpd_req_json(struct httpd_req *req, const char **err);
+
+/* --- the reply (one per request; the last call wins) ------------------- */
+
+/* Adds a response header, e.g. ("set-cookie", "a=b; Path=/"). */
+int httpd_add_header(struct httpd_req *req, const char *name,
+		     const char *value);
+/* Holds the reply back for ms milliseconds (latency simulation). */
+void httpd_delay(struct httpd_req *req, unsigned ms);
+
+int httpd_reply(struct httpd_req *req, int status, const char *content_type,
+		const void *body, size_t len);
+/* Sends json (not consumed; NULL sends no body, as for 204). */
+int httpd_reply_json(struct httpd_req *req, int status,
+		     const struct cJSON *json);
+/* Sends {"error": "<printf message>"}. */
+int httpd_reply_error(struct httpd_req *req, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int httpd_redirect(struct httpd_req *req, int status, const char *location);
+/*
+ * Serves root/rel with a content type from its extension.  rel is relative
+ * to root; "..", "." and dot-file segments, backslashes and anything that
+ * resolves outside root answer 404, as do directories and missing files.
+ */
+int httpd_reply_file(struct httpd_req *req, const char *root,
+		     const char *rel);
+
+/* Content type for a file name, by extension; never NULL. */
+const char *httpd_mime_type(const char *name);
+#endif

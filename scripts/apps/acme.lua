@@ -1,0 +1,114 @@
+-- Acme admin console (tests/fixtures/apps/acme): a single-page app with a
+-- users table, an invite modal, a per-row role editor and Remove behind a
+-- confirm step.  Rows render a moment after each load, and a toast covers
+-- the page after every change: the page API's auto-waiting handles both.
+local app = { name = "Acme", roles = { "admin", "member", "viewer" } }
+
+local TABLE = "table.users"
+local LOADED = 'table.users[data-loaded="true"]'
+
+local function row_of(user)
+  if user.app_id then
+    return string.format('%s tr[data-user-id="%s"]', TABLE, user.app_id)
+  end
+  -- The email cell must match exactly: has-text would also match
+  -- "bada@…" when looking for "ada@…".
+  return string.format('%s tbody tr >> has-text="%s"', TABLE, user.email)
+end
+
+-- "2024-11-20 09:15" (UTC) -> "2024-11-20T09:15:00Z"
+local function iso(shown)
+  local d, t = (shown or ""):match("^(%d+%-%d+%-%d+) (%d+:%d+)$")
+  return d and (d .. "T" .. t .. ":00Z") or nil
+end
+
+local INVITE = { ["Pending invite"] = "pending", ["Invite expired"] = "expired" }
+
+local function to_user(row)
+  local status = row.status
+  local invite = INVITE[status]
+  return {
+    email = row.email,
+    username = row.email,
+    display_name = row.name ~= "—" and row.name or nil,
+    roles = { row.role },
+    active = status == "Active",
+    invite = invite,
+    login_method = invite and "pending_user_claim" or "password",
+    last_used = iso(row.last_login),
+    app_id = row._attrs["data-user-id"],
+  }
+end
+
+function app.login(page, account)
+  page:navigate(account.base_url .. "/#/login")
+  page:fill("#username", account.username)
+  page:fill("#password", account.password)
+  page:click("button >> has-text=Sign in")
+  local outcome = page:wait_for_any({ ok = TABLE, rejected = ".login-error" })
+  if outcome == "rejected" then
+    fail("needs_human", "Acme rejected the service account: " .. page:text(".login-error"))
+  end
+end
+
+function app.list_users(page)
+  page:wait_for(LOADED, { timeout = 10000 })
+  local users = {}
+  for _, row in ipairs(page:locator(TABLE):table()) do
+    if row.email and row.email:find("@", 1, true) then
+      users[#users + 1] = to_user(row)
+    end
+  end
+  return users
+end
+
+function app.find_user(page, user)
+  local want = (user.email or ""):lower()
+  for _, u in ipairs(app.list_users(page)) do
+    if u.email:lower() == want or (user.app_id and u.app_id == user.app_id) then
+      return u
+    end
+  end
+  return nil
+end
+
+function app.invite(page, user)
+  page:click("button.invite-open")
+  local modal = page:locator(".modal")
+  modal:locator('input[name="email"]'):fill(user.email)
+  if user.display_name then
+    modal:locator('input[name="name"]'):fill(user.display_name)
+  end
+  modal:locator('select[name="role"]'):select_option((user.roles or {})[1] or "member")
+  modal:locator("button.send"):click()
+  local outcome = page:wait_for_any({ sent = { ".modal", state = "detached" },
+                                      refused = ".modal .error" })
+  if outcome == "refused" then
+    fail("business", "Acme refused the invite: " .. page:text(".modal .error"))
+  end
+  return { state = "pending_user_claim" }
+end
+
+function app.update(page, user)
+  local row = page:locator(row_of(user))
+  row:locator("button.edit-role"):click()
+  row:locator("select.role-select"):select_option(user.roles[1])
+  row:locator("button.save-role"):click()
+  local outcome = page:wait_for_any({ saved = { row_of(user) .. " .role-select", state = "detached" },
+                                      refused = row_of(user) .. " .error" })
+  if outcome == "refused" then
+    fail("business", "Acme refused the role change: " .. page:text(row_of(user) .. " .error"))
+  end
+end
+
+function app.remove(page, user)
+  page:locator(row_of(user)):locator("button.remove"):click()
+  page:click(".confirm-dialog button.confirm")
+  local outcome = page:wait_for_any({ removed = { ".confirm-dialog", state = "detached" },
+                                      refused = ".confirm-dialog .error" })
+  if outcome == "refused" then
+    fail("business", "Acme refused the removal: " .. page:text(".confirm-dialog .error"))
+  end
+end
+
+return app

@@ -1,0 +1,111 @@
+# tests/e2e/lib.sh — the end-to-end harness: a real fixture server, a real
+# Chromium, the real agent.  Each test is a shell function named t_*; the
+# runner prints "ok"/"FAIL" per test and a closing "N passed, N failed".
+# Sourced by tests/e2e/run.sh and tools/demo.sh.
+
+BIN=${IDLCM_BIN:-bin}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+WORK=$(mktemp -d /tmp/idlcm-e2e-XXXXXX)
+FX_PID=; CHROME_PID=; CHROME_DIR=
+passed=0; failed=0; failures=
+
+cleanup() {
+	[ -n "$FX_PID" ] && kill "$FX_PID" 2>/dev/null && wait "$FX_PID" 2>/dev/null
+	if [ -n "$CHROME_PID" ]; then
+		kill -TERM -"$CHROME_PID" 2>/dev/null
+		sleep 0.3
+		kill -KILL -"$CHROME_PID" 2>/dev/null
+		wait "$CHROME_PID" 2>/dev/null
+	fi
+	[ -n "$CHROME_DIR" ] && rm -rf "$CHROME_DIR"
+	rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+# start_fixtures: bin/idlcm-fixtures on a free port; sets FX_URL.
+start_fixtures() {
+	"$BIN/idlcm-fixtures" --port 0 --root "$ROOT/tests/fixtures/apps" >"$WORK/fx.out" 2>"$WORK/fx.err" &
+	FX_PID=$!
+	for _ in $(seq 1 100); do
+		FX_URL=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$WORK/fx.out")
+		[ -n "$FX_URL" ] && return 0
+		sleep 0.05
+	done
+	echo "fixture server did not start:"; cat "$WORK/fx.err"; exit 1
+}
+
+# start_chromium: one shared headless Chromium; sets CHROME_HTTP (http://…).
+start_chromium() {
+	CHROME_DIR=$(mktemp -d /tmp/idlcm-e2e-chrome-XXXXXX)
+	set -m
+	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--disable-extensions --mute-audio --hide-scrollbars --window-size=1280,800 \
+		--remote-debugging-port=0 --user-data-dir="$CHROME_DIR" about:blank \
+		>"$CHROME_DIR/log" 2>&1 &
+	CHROME_PID=$!
+	set +m
+	for _ in $(seq 1 200); do
+		if [ "$(wc -l <"$CHROME_DIR/DevToolsActivePort" 2>/dev/null)" = 2 ]; then
+			CHROME_HTTP="http://127.0.0.1:$(head -1 "$CHROME_DIR/DevToolsActivePort")"
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "chromium did not start"; tail "$CHROME_DIR/log"; exit 1
+}
+
+# fx APP VERB [JSON]: the fixture server's control API.
+fx() {
+	if [ -n "${3:-}" ]; then
+		curl -fsS -X POST -H 'content-type: application/json' -d "$3" "$FX_URL/__fx/$1/$2"
+	elif [ "$2" = state ]; then
+		curl -fsS "$FX_URL/__fx/$1/state"
+	else
+		curl -fsS -X POST "$FX_URL/__fx/$1/$2"
+	fi
+}
+
+acme_account() {
+	printf '{"base_url":"%s/acme","username":"admin@acme.test","password":"acme-admin-pw"}' "$FX_URL"
+}
+
+# agent ARGS…: run bin/idlcm-agent; sets RC, OUT, ERR.
+agent() {
+	"$BIN/idlcm-agent" "$@" >"$WORK/out" 2>"$WORK/err"
+	RC=$?
+	OUT=$(cat "$WORK/out"); ERR=$(cat "$WORK/err")
+}
+
+# acme ACTION [ARGS…]: run scripts/apps/acme.lua against the fixture app.
+acme() {
+	action=$1; shift
+	agent run "$ROOT/scripts/apps/acme.lua" "$action" --account "$(acme_account)" \
+		--browser "$CHROME_HTTP" --runs-dir "$WORK/runs" "$@"
+}
+
+fail() {
+	echo "    $*"
+	echo "    --- exit $RC; stdout:"; printf '%s\n' "$OUT" | sed 's/^/    | /' | tail -20
+	echo "    --- stderr:"; printf '%s\n' "$ERR" | sed 's/^/    | /' | tail -20
+	exit 1	# each test runs in its own subshell: this ends the test
+}
+expect_rc() { [ "$RC" = "$1" ] || fail "expected exit $1, got $RC"; }
+expect_out() { printf '%s' "$OUT" | grep -qF -- "$1" || fail "stdout lacks: $1"; }
+expect_err() { printf '%s' "$ERR" | grep -qF -- "$1" || fail "stderr lacks: $1"; }
+expect_eq() { [ "$1" = "$2" ] || fail "expected \"$2\", got \"$1\"${3:+ ($3)}"; }
+
+run_tests() {
+	for t in $(grep -ho '^t_[a-z0-9_]* *()' "$@" | sed 's/ *()//'); do
+		if [ -n "${ONLY:-}" ] && ! printf '%s' "$t" | grep -q "$ONLY"; then continue; fi
+		start=$(date +%s%N)
+		( $t ) >"$WORK/test.log" 2>&1
+		if [ $? = 0 ]; then
+			passed=$((passed + 1))
+			printf '  ok   %s (%d ms)\n' "$t" $(( ($(date +%s%N) - start) / 1000000 ))
+		else
+			failed=$((failed + 1)); failures="$failures $t"
+			printf '  FAIL %s\n' "$t"; sed 's/^/      /' "$WORK/test.log"
+		fi
+	done
+}
