@@ -2,6 +2,8 @@
  * browser: launching, attaching to and cleaning up after Chromium, and
  * opening the one browser context + page that a job works in.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -125,6 +127,9 @@ int browser_launch(struct browser *b, const char *exe, int timeout_ms,
 	argv[argc++] = "about:blank";
 	argv[argc] = NULL;
 
+	/* Chromium's descendants that lose their parent become ours, not
+	 * PID 1's (which may never reap them), so release can reap them all. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	b->pid = fork();
 	if (b->pid < 0) {
 		snprintf(err, errlen, "cannot fork: %s", strerror(errno));
@@ -283,6 +288,43 @@ int browser_alive(struct browser *b)
 	return 1;
 }
 
+/* Our children that belong to this Chromium but left its process group:
+ * crashpad handlers double-fork into their own session, and reach us as
+ * subreaper.  Kill and reap them. */
+static void reap_strays(pid_t group)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t me = getpid();
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[300], buf[512], comm[64];
+		int pid, ppid, pgrp;
+		char state;
+		FILE *f;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(buf, sizeof(buf), f) ||
+		    sscanf(buf, "%d (%63[^)]) %c %d %d", &pid, comm, &state, &ppid, &pgrp) != 5) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		if (ppid != me || (pgrp != group && strncmp(comm, "chrome_crashpad", 15)))
+			continue;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	closedir(d);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag,
 		    struct FTW *ftw)
 {
@@ -302,10 +344,14 @@ void browser_release(struct browser *b)
 		while (cdp_wall_ms() < until &&
 		       (w = waitpid(b->pid, &status, WNOHANG)) == 0)
 			sleep_ms(10);
-		/* Whatever is left of the group (renderers, zygotes) goes too. */
+		/* Whatever is left of the group (renderers, zygotes) goes too,
+		 * and every member we inherited is reaped: no zombies. */
 		kill(-b->pid, SIGKILL);
 		if (w != b->pid)
 			waitpid(b->pid, &status, 0);
+		while (waitpid(-b->pid, &status, 0) > 0)
+			;
+		reap_strays(b->pid);
 		b->pid = 0;
 	}
 	if (b->profile_dir) {

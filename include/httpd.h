@@ -24,7 +24,7 @@ enum httpd_method {
 };
 
 struct httpd_config {
-	const char *iface;	/* address to bind; NULL = "127.0.0.1" */
+	const char *iface;	/* IPv4 address to bind; NULL = "127.0.0.1" */
 	int port;		/* 0 = any free port, see httpd_port() */
 	size_t max_body;	/* larger bodies get 413; 0 = 1 MiB */
 	const char *server_name; /* "server:" header; NULL = "idlcm" */
@@ -51,8 +51,9 @@ int httpd_route(struct httpd *h, unsigned methods, const char *prefix,
 int httpd_port(const struct httpd *h);		/* the bound port */
 struct lws_context *httpd_context(struct httpd *h);
 
-/* Serves until httpd_stop() or *stop becomes non-zero (stop may be NULL).
- * Returns 0 on a requested stop, -1 if the event loop failed. */
+/* Serves until httpd_stop(), or until *stop (may be NULL) is non-zero when
+ * the loop wakes: lws 4.1 sleeps until the next event, so set it from a
+ * handler.  Returns 0 on a requested stop, -1 if the event loop failed. */
 int httpd_run(struct httpd *h, volatile sig_atomic_t *stop);
 /* Async-signal-safe: wakes httpd_run() so it notices the stop. */
 void httpd_stop(struct httpd *h);
@@ -76,9 +77,10 @@ const char *httpd_req_body(const struct httpd_req *req, size_t *len);
  * at a static message when it is missing or not JSON. */
 struct cJSON *httpd_req_json(struct httpd_req *req, const char **err);
 
-/* --- the reply (one per request; the last call wins) ------------------- */
+/* --- the reply: a later httpd_reply*() replaces an earlier one ---------- */
 
-/* Adds a response header, e.g. ("set-cookie", "a=b; Path=/"). */
+/* Adds a response header, e.g. ("set-cookie", "a=b; Path=/"); all headers
+ * of a reply must fit in 4 KiB. */
 int httpd_add_header(struct httpd_req *req, const char *name,
 		     const char *value);
 /* Holds the reply back for ms milliseconds (latency simulation). */
@@ -86,7 +88,8 @@ void httpd_delay(struct httpd_req *req, unsigned ms);
 
 int httpd_reply(struct httpd_req *req, int status, const char *content_type,
 		const void *body, size_t len);
-/* Sends json (not consumed; NULL sends no body, as for 204). */
+/* Sends json (not consumed; NULL sends no body, as for 204: lws then
+ * closes the connection after the reply). */
 int httpd_reply_json(struct httpd_req *req, int status,
 		     const struct cJSON *json);
 /* Sends {"error": "<printf message>"}. */

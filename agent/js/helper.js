@@ -120,12 +120,13 @@
   }
 
   // One rendering frame, but never hang: rAF may be throttled in headless.
+  // Resolves true if a frame was seen, false if the timer won.
   function nextFrame(maxMs) {
     return new Promise((resolve) => {
       let done = false;
-      const fin = () => { if (!done) { done = true; resolve(); } };
-      try { requestAnimationFrame(fin); } catch (e) { /* no rAF: timer only */ }
-      setTimeout(fin, Math.max(0, maxMs));
+      const fin = (v) => { if (!done) { done = true; resolve(v); } };
+      try { requestAnimationFrame(() => fin(true)); } catch (e) { /* no rAF: timer only */ }
+      setTimeout(() => fin(false), Math.max(0, maxMs));
     });
   }
 
@@ -528,7 +529,42 @@
     return [r.left + o.x, r.top + o.y, r.width, r.height];
   }
 
+  // CSS animations/transitions moving the element (on it or an ancestor).
+  // Checked besides comparing frames because (a) a just-started animation
+  // leaves the element still for a frame or two, and (b) when rAF is
+  // throttled the two rect reads may fall in the same frame.
+  const GEOMETRY_PROP = /^(left|top|right|bottom|inset|transform|translate|scale|rotate|margin|padding|width|height|offset|zoom|perspective)/i;
+  function animatesGeometry(el) {
+    const doc = el.ownerDocument;
+    if (!doc || typeof doc.getAnimations !== 'function') return false;
+    for (const an of doc.getAnimations()) {
+      if (!an.pending && an.playState !== 'running') continue;
+      const eff = an.effect;
+      const t = eff && !eff.pseudoElement ? eff.target : null;
+      if (!t) continue;
+      let onPath = false;
+      for (let n = el; n && !onPath; n = parentInDoc(n)) onPath = n === t;
+      if (!onPath) continue;
+      let props = [];
+      try {
+        if (typeof an.transitionProperty === 'string') props = [an.transitionProperty];
+        else for (const k of eff.getKeyframes()) props.push(...Object.keys(k));
+      } catch (e) {
+        return true;
+      }
+      if (props.some((p) => GEOMETRY_PROP.test(p))) return true;
+    }
+    return false;
+  }
+
+  // Same top-level rect on two consecutive animation frames (this also
+  // catches script-driven movement).  The frame wait is bounded since rAF
+  // may be throttled; then the timer-spaced comparison is all we have.
   async function isStable(el, maxMs) {
+    if (animatesGeometry(el)) {
+      await nextFrame(maxMs);
+      return false;
+    }
     const a = topRect(el);
     await nextFrame(maxMs);
     if (!el.isConnected) return false;
@@ -626,7 +662,7 @@
       }
       break;
     }
-    if (!hit) return { wait: 'outside of viewport', detail: 'no element at (' + x + ', ' + y + ')' };
+    if (!hit) return { wait: 'not in viewport', detail: 'no element at (' + x + ', ' + y + ')' };
     for (let n = hit; n; n = composedParent(n)) if (n === target) return null;
     return { wait: 'covered', detail: describe(hit) + ' intercepts pointer events' };
   }
@@ -651,8 +687,9 @@
     }
   }
 
-  // Frame wait for the stability check, kept inside the remaining budget.
-  const stableWait = (deadline) => Math.max(16, Math.min(50, deadline - now()));
+  // Frame wait for the stability check: long enough for a real frame (the
+  // check is meaningless without one), short enough to stay near the budget.
+  const stableWait = (deadline) => Math.max(50, Math.min(100, deadline - now()));
 
   function dispatch(el, type) {
     const w = el.ownerDocument.defaultView;
@@ -781,7 +818,7 @@
         o = options.find((x) => collapse(x.label) === w || collapse(x.text) === w);
       }
       if (!o) return { wait: 'no option "' + want + '"', detail: describe(s) };
-      if (o.disabled) return { wait: 'option "' + want + '" not enabled', detail: describe(s) };
+      if (o.disabled) return { wait: 'no enabled option "' + want + '"', detail: describe(s) };
       if (!picks.includes(o)) picks.push(o);
     }
     if (!s.multiple && picks.length > 1) {
@@ -836,9 +873,43 @@
 
   // -------------------------------------------------------------------- reads
 
-  function innerTextOf(el) {
-    const t = typeof el.innerText === 'string' ? el.innerText : el.textContent;
-    return String(t || '').trim();
+  // Visible text of an element, trimmed.  innerText is used wherever it is
+  // right; it is not across open shadow roots (it ignores them) nor for a
+  // <select> (it lists every option), so subtrees holding either are
+  // assembled by hand from the flat tree, with innerText for the rest.
+  function renderedText(el) {
+    if (typeof el.innerText !== 'string') return collapse(el.textContent); // SVG & co
+    const need = new Set();
+    const mark = (n) => {
+      for (let m = n; m && !need.has(m); m = m === el ? null : composedParent(m)) need.add(m);
+    };
+    if (el.shadowRoot || el.localName === 'select') mark(el);
+    walk(el, (n) => { if (n.shadowRoot || n.localName === 'select') mark(n); });
+    if (!need.size) return el.innerText.trim();
+    if (!el.getClientRects().length && styleOf(el) && styleOf(el).display !== 'contents') {
+      return collapse(elementText(el, new Map())); // not rendered: like innerText's textContent fallback
+    }
+    return composedText(el, need).split('\n').map((l) => l.replace(/[ \t]+/g, ' ').trim())
+      .join('\n').replace(/\n{3,}/g, '\n\n').trim();
+  }
+
+  const BLOCK_DISPLAY = /^(block|flex|grid|table|list-item|flow-root|table-row|table-caption)/;
+  function composedText(el, need) {
+    if (el.localName === 'select') return Array.from(el.selectedOptions).map((o) => o.text).join(', ');
+    let s = '';
+    const add = (n) => {
+      if (n.nodeType === 3) { s += n.data.replace(/\s+/g, ' '); return; }
+      if (n.nodeType !== 1 || SKIP_TEXT.has(n.localName)) return;
+      if (n.localName === 'slot' && inShadowTree(n)) { n.assignedNodes({ flatten: true }).forEach(add); return; }
+      if (n.localName === 'br') { s += '\n'; return; }
+      const st = styleOf(n);
+      if (!st || st.display === 'none') return;
+      const inner = need.has(n) ? composedText(n, need) : n.innerText;
+      if (st.display === 'table-cell') s += inner + '\t';
+      else s += BLOCK_DISPLAY.test(st.display) ? '\n' + inner + '\n' : inner;
+    };
+    for (let c = (el.shadowRoot || el).firstChild; c; c = c.nextSibling) add(c);
+    return s;
   }
 
   const TABLE_SEL = 'table,[role=table],[role=grid],[role=treegrid]';
@@ -850,24 +921,7 @@
     return !st || st.visibility === 'visible';
   };
 
-  // Cell text: innerText, except that a <select> contributes the text of its
-  // selected option(s) rather than all of its options.
-  function cellText(cell) {
-    if (!cell.querySelector('select')) return collapse(innerTextOf(cell));
-    const parts = (node) => {
-      let s = '';
-      for (let c = node.firstChild; c; c = c.nextSibling) {
-        if (c.nodeType === 3) s += c.data;
-        else if (!isElement(c)) continue;
-        else if (c.localName === 'select') s += ' ' + Array.from(c.selectedOptions).map((o) => o.text).join(', ') + ' ';
-        else if (!c.getClientRects().length && styleOf(c) && styleOf(c).display !== 'contents') continue;
-        else if (c.querySelector('select')) s += ' ' + parts(c) + ' ';
-        else s += ' ' + innerTextOf(c) + ' ';
-      }
-      return s;
-    };
-    return collapse(parts(cell));
-  }
+  const cellText = (cell) => collapse(renderedText(cell));
 
   function rowAttrs(row) {
     const attrs = {};
@@ -938,7 +992,7 @@
       if (r.error) return { ok: false, error: r.error };
       if (what === 'count') return { ok: true, value: r.els.length };
       if (what === 'visible') return { ok: true, value: r.els.length > 0 && isVisible(r.els[0]) };
-      return { ok: true, value: r.els.map(innerTextOf) };
+      return { ok: true, value: r.els.map(renderedText) };
     }
     if (!STRICT_READS.has(what)) return { ok: false, error: 'unknown read "' + what + '"' };
     if (what === 'attribute' && (typeof arg !== 'string' || !arg)) {
@@ -949,7 +1003,7 @@
       if (!r.el) return r;
       const el = r.el;
       switch (what) {
-        case 'text': return { ok: true, value: innerTextOf(el) };
+        case 'text': return { ok: true, value: renderedText(el) };
         case 'attribute': return { ok: true, value: el.getAttribute(arg) };
         case 'value': return readValue(el);
         case 'html': return { ok: true, value: el.outerHTML };

@@ -12,9 +12,9 @@ passed=0; failed=0; failures=
 cleanup() {
 	[ -n "$FX_PID" ] && kill "$FX_PID" 2>/dev/null && wait "$FX_PID" 2>/dev/null
 	if [ -n "$CHROME_PID" ]; then
-		kill -TERM -"$CHROME_PID" 2>/dev/null
+		kill -TERM -"$CHROME_PID" "$CHROME_PID" 2>/dev/null
 		sleep 0.3
-		kill -KILL -"$CHROME_PID" 2>/dev/null
+		kill -KILL -"$CHROME_PID" "$CHROME_PID" 2>/dev/null
 		wait "$CHROME_PID" 2>/dev/null
 	fi
 	[ -n "$CHROME_DIR" ] && rm -rf "$CHROME_DIR"
@@ -37,16 +37,16 @@ start_fixtures() {
 # start_chromium: one shared headless Chromium; sets CHROME_HTTP (http://…).
 start_chromium() {
 	CHROME_DIR=$(mktemp -d /tmp/idlcm-e2e-chrome-XXXXXX)
-	set -m
-	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	# setsid: its own process group, so cleanup reaches every process
+	setsid chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync \
 		--disable-extensions --mute-audio --hide-scrollbars --window-size=1280,800 \
 		--remote-debugging-port=0 --user-data-dir="$CHROME_DIR" about:blank \
 		>"$CHROME_DIR/log" 2>&1 &
 	CHROME_PID=$!
-	set +m
 	for _ in $(seq 1 200); do
-		if [ "$(wc -l <"$CHROME_DIR/DevToolsActivePort" 2>/dev/null)" = 2 ]; then
+		# two lines (the second has no newline): port, then the path
+		if [ -n "$(sed -n 2p "$CHROME_DIR/DevToolsActivePort" 2>/dev/null)" ]; then
 			CHROME_HTTP="http://127.0.0.1:$(head -1 "$CHROME_DIR/DevToolsActivePort")"
 			return 0
 		fi
@@ -96,6 +96,7 @@ expect_err() { printf '%s' "$ERR" | grep -qF -- "$1" || fail "stderr lacks: $1";
 expect_eq() { [ "$1" = "$2" ] || fail "expected \"$2\", got \"$1\"${3:+ ($3)}"; }
 
 run_tests() {
+	for f in "$@"; do . "$f"; done
 	for t in $(grep -ho '^t_[a-z0-9_]* *()' "$@" | sed 's/ *()//'); do
 		if [ -n "${ONLY:-}" ] && ! printf '%s' "$t" | grep -q "$ONLY"; then continue; fi
 		start=$(date +%s%N)
