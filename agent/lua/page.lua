@@ -129,9 +129,17 @@ end
 
 -- What to say when we gave up waiting: "to be visible", "to receive
 -- pointer events: <div class="toast"> intercepts pointer events", ...
-local function waiting_for(r)
-  if not r or not r.reason then return "to be ready" end
+-- Actions wait for their element to be visible; when it is not even in the
+-- page, say so after the usual phrase.
+local ACTIONS_WANT_VISIBLE = { click = true, dblclick = true, hover = true, fill = true,
+  check = true, uncheck = true, select_option = true, press = true, focus = true }
+
+local function waiting_for(r, verb)
+  if not r or not r.reason then return "to be ready", nil end
   local reason = r.reason
+  if reason == "not attached" and ACTIONS_WANT_VISIBLE[verb] then
+    return "to be visible", "no element matches the selector yet"
+  end
   local phrase
   if reason == "covered" then
     phrase = "to receive pointer events"
@@ -142,8 +150,7 @@ local function waiting_for(r)
   else
     phrase = "to have " .. reason:gsub("^no ", "")
   end
-  if r.detail then phrase = phrase .. ": " .. r.detail end
-  return phrase
+  return phrase, r.detail
 end
 
 -- Run a helper function repeatedly with fresh in-page budgets until it
@@ -166,8 +173,9 @@ function Page:_until(fn, args_for, sel, verb, timeout, step)
     end
     last = r
   until clock.now() >= deadline
-  P.raise("timeout", string.format("timeout %d ms waiting for %s %s (%s)",
-    timeout, quote(sel), waiting_for(last), step or verb),
+  local phrase, detail = waiting_for(last, verb)
+  P.raise("timeout", string.format("timeout %d ms waiting for %s %s (%s)%s",
+    timeout, quote(sel), phrase, step or verb, detail and (": " .. detail) or ""),
     { selector = sel, step = step, transient = true })
 end
 
@@ -333,7 +341,7 @@ end
 -- Shortcuts so scripts can say page:click("button.save").
 for _, name in ipairs({ "click", "dblclick", "hover", "fill", "select_option", "check",
   "uncheck", "press", "text", "get_attribute", "is_visible", "all_texts", "count",
-  "table", "input_value", "is_checked", "focus" }) do
+  "table", "input_value", "is_checked", "focus", "outer_html" }) do
   Page[name] = function(self, sel, ...)
     local loc = self:locator(sel)
     return loc[name](loc, ...)
@@ -557,7 +565,7 @@ local function read(self, what, arg, opts, wait)
 end
 
 function Locator:text(opts) return read(self, "text", nil, opts, true) end
-function Locator:inner_html(opts) return read(self, "html", nil, opts, true) end
+function Locator:outer_html(opts) return read(self, "html", nil, opts, true) end
 function Locator:input_value(opts) return read(self, "value", nil, opts, true) end
 function Locator:get_attribute(name, opts) return read(self, "attribute", name, opts, true) end
 function Locator:is_checked(opts) return read(self, "checked", nil, opts, true) end
