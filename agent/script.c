@@ -95,22 +95,59 @@ static int where_in_script(lua_State *L, int level, char *buf, size_t n)
 
 /* ---- memory cap and deadline */
 
+/* Every block the Lua state owns sits on a list behind a small header, so
+ * a state abandoned mid-instruction (see deadline_error) can still be
+ * freed block by block without asking Lua to walk its broken structures. */
+struct mem_hdr {
+	struct mem_hdr *prev, *next;
+	size_t size;
+	size_t pad;		/* keeps the payload 16-byte aligned */
+};
+
 static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
 	struct script_host *h = ud;
-	size_t old = ptr ? osize : 0;
+	struct mem_hdr *hd = ptr ? (struct mem_hdr *)ptr - 1 : NULL;
+	size_t old = ptr ? hd->size : 0;
+	(void)osize;
 
 	if (nsize == 0) {
-		free(ptr);
-		h->mem -= old;
+		if (hd) {
+			if (hd->prev)
+				hd->prev->next = hd->next;
+			else
+				h->blocks = hd->next;
+			if (hd->next)
+				hd->next->prev = hd->prev;
+			h->mem -= old;
+			free(hd);
+		}
 		return NULL;
 	}
 	if (nsize > old && h->mem + (nsize - old) > h->mem_limit)
 		return NULL;	/* Lua raises "not enough memory" */
-	ptr = realloc(ptr, nsize);
-	if (ptr)
-		h->mem = h->mem - old + nsize;
-	return ptr;
+	if (hd) {
+		struct mem_hdr *n = realloc(hd, sizeof(*hd) + nsize);
+		if (!n)
+			return NULL;
+		hd = n;
+	} else {
+		hd = malloc(sizeof(*hd) + nsize);
+		if (!hd)
+			return NULL;
+		hd->prev = NULL;
+		hd->next = h->blocks;
+	}
+	/* (re)link: realloc may have moved the block */
+	if (hd->prev)
+		hd->prev->next = hd;
+	else
+		h->blocks = hd;
+	if (hd->next)
+		hd->next->prev = hd;
+	hd->size = nsize;
+	h->mem = h->mem - old + nsize;
+	return hd + 1;
 }
 
 /* The deadline passed: raise.  The first time, grant a short grace so the
@@ -701,9 +738,15 @@ int script_host_init(struct script_host *h, struct cdp *c, char *err, size_t err
 
 void script_host_release(struct script_host *h)
 {
-	/* A state left by a longjmp out of the VM is inconsistent: leak it. */
+	/* A state left by a longjmp out of the VM is inconsistent: don't let
+	 * Lua walk it, free its blocks directly. */
 	if (h->L && !h->poisoned)
 		lua_close(h->L);
+	while (h->blocks) {
+		struct mem_hdr *hd = h->blocks;
+		h->blocks = hd->next;
+		free(hd);
+	}
 	h->L = NULL;
 }
 

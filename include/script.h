@@ -13,6 +13,8 @@
 #include <cjson/cJSON.h>
 #include "cdp.h"
 
+struct mem_hdr;
+
 struct script_error {
 	char kind[32];		/* "script", "deadline", "timeout", "business", … */
 	char message[1024];
@@ -27,6 +29,7 @@ struct script_host {
 	int64_t deadline;	/* on cdp's clock (else monotonic); 0 = none */
 	int timeout_ms;
 	size_t mem, mem_limit;
+	struct mem_hdr *blocks;	/* every block the Lua state owns */
 	int app_ref;		/* registry ref of the loaded app table */
 	int deadline_hits;	/* 1: in the grace period; 2+: cut off */
 	int abort_armed, poisoned;

@@ -4,7 +4,7 @@
 # Sourced by tests/e2e/run.sh and tools/demo.sh.
 
 BIN=${IDLCM_BIN:-bin}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 WORK=$(mktemp -d /tmp/idlcm-e2e-XXXXXX)
 FX_PID=; CHROME_PID=; CHROME_DIR=
 passed=0; failed=0; failures=
