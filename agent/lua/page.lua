@@ -29,6 +29,9 @@ function M.new(session, opts)
   }, Page)
   local tree = self:send("Page.getFrameTree")
   self.frame_id = tree.frameTree.frame.id
+  -- A dialog nobody expected would block the page (and every command
+  -- after it) until timeouts: dismiss it unless the script says otherwise.
+  self:on_dialog("dismiss")
   return self
 end
 
