@@ -147,8 +147,13 @@ static void ws_service_until(struct ws_transport *t, int ms,
 			break;
 		lws_sul_schedule(t->ctx, 0, &t->wake, ws_wake,
 				 left * LWS_US_PER_MS);
-		if (lws_service(t->ctx, 0) < 0)
+		if (lws_service(t->ctx, 0) < 0) {
+			/* the context is unusable: say so, or callers would spin */
+			if (!t->error[0])
+				snprintf(t->error, sizeof(t->error), "websocket service failed");
+			t->closed = 1;
 			break;
+		}
 	}
 	lws_sul_cancel(&t->wake);
 }
