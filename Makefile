@@ -38,6 +38,7 @@ AGENT_SRC := $(wildcard agent/*.c)
 FIX_SRC   := $(wildcard fixtures/*.c)
 COORD_SRC := $(wildcard coordinator/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 
 # Lua prelude and injected JavaScript are compiled into the agent.
 EMBED_IN  := $(sort $(wildcard agent/lua/*.lua agent/js/*.js))
@@ -49,13 +50,15 @@ AGENT_OBJ := $(filter-out $(B)/agent/main.o,$(AGENT_SRC:%.c=$(B)/%.o)) \
 FIX_OBJ   := $(FIX_SRC:%.c=$(B)/%.o)
 COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# Saved fuzz inputs replay as ordinary unit tests (no libFuzzer needed).
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
 
 TARGETS   := $(BIN)/idlcm-agent $(BIN)/idlcm-fixtures
 ifneq ($(COORD_SRC),)
 TARGETS   += $(BIN)/idlcm-coordinator
 endif
 
-.PHONY: all deps test unit e2e asan demo bench clean help cassettes fuzz
+.PHONY: all deps test unit e2e asan demo bench clean help cassettes fuzz fuzz-%
 all: $(TARGETS)
 
 help:
@@ -65,6 +68,7 @@ help:
 	@echo "make test       unit tests + end-to-end tests on real Chromium"
 	@echo "make asan       the same tests under ASan + UBSan"
 	@echo "make bench      benchmarks (medians)"
+	@echo "make fuzz       libFuzzer on the CDP frame and JSON parsers (clang)"
 	@echo "make clean      remove build/ and bin/"
 
 deps:
@@ -102,8 +106,29 @@ $(B)/tests/%: tests/unit/%.c $(AGENT_OBJ) $(LIB_OBJ) tests/test.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(AGENT_OBJ) $(LIB_OBJ) $(PKG_LIBS) -lm
 
-unit: $(UNIT_BIN)
-	@sh tests/run-unit.sh $(UNIT_BIN)
+$(B)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(AGENT_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/corpus/$*"' $(LDFLAGS) -o $@ $< \
+	  tests/fuzz/replay.c $(AGENT_OBJ) $(LIB_OBJ) $(PKG_LIBS) -lm
+
+unit: $(UNIT_BIN) $(REPLAY_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN) $(REPLAY_BIN)
+
+# Coverage-guided fuzzing with clang's libFuzzer: FUZZ_SECONDS per target,
+# seeded from tests/fuzz/corpus/<target>; copy crashers found into that
+# folder so that `make unit` keeps replaying them.
+FUZZ_SECONDS ?= 60
+FUZZ_DEPS_cdp_frames := agent/cdp.c lib/log.c
+FUZZ_DEPS_luajson := agent/luajson.c
+fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=fuzz-%)
+fuzz-%: tests/fuzz/fuzz_%.c
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	@mkdir -p build/fuzz/corpus-$*
+	@echo "== fuzz $* ($(FUZZ_SECONDS) s)"
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
+	  -o build/fuzz/fuzz_$* $< $(FUZZ_DEPS_$*) $(PKG_LIBS) -lm
+	cp tests/fuzz/corpus/$*/* build/fuzz/corpus-$*/
+	build/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/$*- build/fuzz/corpus-$*
 
 e2e: $(TARGETS)
 	@IDLCM_BIN=$(BIN) sh tests/e2e/run.sh
