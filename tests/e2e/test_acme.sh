@@ -151,3 +151,14 @@ t_jobs_in_separate_contexts_share_app_state() {
 	printf '%s\n' "$OUT" | grep -E '^ada@example.com .* member +pending_user_claim ' >/dev/null ||
 		fail "ada not listed by the second job"
 }
+
+t_user_and_account_from_files() {
+	fx acme reset >/dev/null
+	acme_account >"$WORK/account.json"
+	echo '{"email":"ada@example.com","roles":["viewer"]}' >"$WORK/ada.json"
+	agent run "$ROOT/scripts/apps/acme.lua" invite --user @"$WORK/ada.json" \
+		--account @"$WORK/account.json" --browser "$CHROME_HTTP" --runs-dir "$WORK/runs"
+	expect_rc 0
+	expect_out "ada@example.com  inviting → pending_user_claim"
+	expect_eq "$(fx acme state | jq -r '.users[] | select(.email == "ada@example.com") | .roles[0]')" viewer
+}
