@@ -58,14 +58,16 @@ ifneq ($(COORD_SRC),)
 TARGETS   += $(BIN)/idlcm-coordinator
 endif
 
-.PHONY: all deps test unit e2e asan demo bench clean help cassettes fuzz fuzz-%
+.PHONY: all deps test unit replay e2e asan demo bench clean help cassettes fuzz
 all: $(TARGETS)
 
 help:
 	@echo "make            build bin/idlcm-agent and bin/idlcm-fixtures"
 	@echo "make deps       install missing Debian packages (root)"
 	@echo "make demo       run the main job end to end on real Chromium"
-	@echo "make test       unit tests + end-to-end tests on real Chromium"
+	@echo "make test       unit tests, the replay tier (no browser), end-to-end tests on real Chromium"
+	@echo "make replay     only the replay tier: recorded cassettes, no Chromium needed"
+	@echo "make cassettes  re-record every cassette against the fixture apps"
 	@echo "make asan       the same tests under ASan + UBSan"
 	@echo "make bench      benchmarks (medians)"
 	@echo "make fuzz       libFuzzer on the CDP frame and JSON parsers (clang)"
@@ -120,6 +122,7 @@ unit: $(UNIT_BIN) $(REPLAY_BIN)
 FUZZ_SECONDS ?= 60
 FUZZ_DEPS_cdp_frames := agent/cdp.c lib/log.c
 FUZZ_DEPS_luajson := agent/luajson.c
+FUZZ_DEPS_cassette := agent/cdp.c agent/cdp_record.c agent/cdp_replay.c lib/log.c
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=fuzz-%)
 fuzz-%: tests/fuzz/fuzz_%.c
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
@@ -133,19 +136,30 @@ fuzz-%: tests/fuzz/fuzz_%.c
 e2e: $(TARGETS)
 	@IDLCM_BIN=$(BIN) sh tests/e2e/run.sh
 
+# The browserless tier: recorded cassettes replayed with no Chromium.
+replay: $(TARGETS)
+	@IDLCM_BIN=$(BIN) sh tests/replay/run.sh
+
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory replay
 	@$(MAKE) --no-print-directory e2e
 
 asan: deps
 	@$(MAKE) --no-print-directory MODE=asan all unit
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-	  $(MAKE) --no-print-directory MODE=asan e2e
+	  $(MAKE) --no-print-directory MODE=asan replay e2e
 
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/demo.sh
+	@sh tools/demo-worker.sh
+
+# Re-record every cassette in tests/fixtures/cassettes (real Chromium).
+cassettes: deps
+	@$(MAKE) --no-print-directory all
+	@IDLCM_BIN=$(BIN) sh tools/record-cassettes.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -48,6 +48,7 @@ const char *cdp_err_kind_name(enum cdp_err_kind k)
 	case CDP_ERR_CLOSED: return "closed";
 	case CDP_ERR_DEADLINE: return "deadline";
 	case CDP_ERR_USAGE: return "usage";
+	case CDP_ERR_REPLAY: return "replay";
 	}
 	return "unknown";
 }
@@ -215,6 +216,23 @@ int64_t cdp_now(struct cdp *c)
 	return c->tr->ops->now_ms(c->tr);
 }
 
+int64_t cdp_script_now(struct cdp *c)
+{
+	if (c->tr->ops->script_now_ms)
+		return c->tr->ops->script_now_ms(c->tr);
+	return c->tr->ops->now_ms(c->tr);
+}
+
+int64_t cdp_epoch_ms(struct cdp *c)
+{
+	struct timespec ts;
+
+	if (c && c->tr->ops->epoch_ms)
+		return c->tr->ops->epoch_ms(c->tr);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void ring_push(struct cdp *c, char dir, const char *msg, size_t len)
 {
 	char *copy = malloc(len + 3);
@@ -240,13 +258,26 @@ cJSON *cdp_recent_frames(struct cdp *c)
 	return arr;
 }
 
+/* Debug log of a frame, cut to 300 bytes only after redaction: a cut
+ * through a secret would leave its first bytes in the log. */
+static void log_frame(char dir, const char *text)
+{
+	char *clean;
+
+	if (log_get_level() < LOG_DEBUG)
+		return;
+	clean = secret_redact(text, strlen(text), NULL);
+	log_debug("cdp %c %.300s", dir, clean ? clean : "(out of memory)");
+	free(clean);
+}
+
 static int send_message(struct cdp *c, const char *session, int id,
 			const char *method, cJSON *params,
 			struct cdp_error *err)
 {
 	cJSON *msg = cJSON_CreateObject();
 	char *text;
-	char terr[256] = "";
+	char terr[512] = "";
 	int rc;
 
 	if (!msg) {
@@ -266,13 +297,16 @@ static int send_message(struct cdp *c, const char *session, int id,
 		return -1;
 	}
 	ring_push(c, '>', text, strlen(text));
-	log_debug("cdp > %.300s", text);
+	log_frame('>', text);
 	rc = c->tr->ops->send(c->tr, text, strlen(text), terr, sizeof(terr));
 	free(text);
 	if (rc) {
 		c->closed = 1;
 		snprintf(c->close_reason, sizeof(c->close_reason), "%s", terr);
-		set_err(err, CDP_ERR_CLOSED, "browser connection lost: %s", terr);
+		if (rc == CDP_TRANSPORT_DIVERGED)
+			set_err(err, CDP_ERR_REPLAY, "%s", terr);
+		else
+			set_err(err, CDP_ERR_CLOSED, "browser connection lost: %s", terr);
 		return -1;
 	}
 	return 0;
@@ -316,7 +350,7 @@ static cJSON *route(struct cdp *c, char *text, size_t len, int want)
 	const char *session;
 
 	ring_push(c, '<', text, len);
-	log_debug("cdp < %.300s", text);
+	log_frame('<', text);
 	if (!msg) {
 		log_warn("cdp: dropped a message that is not JSON (%zu bytes)", len);
 		return NULL;

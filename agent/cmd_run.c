@@ -12,16 +12,22 @@
 #include <unistd.h>
 
 #include "browser.h"
+#include "cassette.h"
 #include "cdp.h"
 #include "cli.h"
 #include "job.h"
 #include "log.h"
 #include "output.h"
+#include "vault.h"
 
 struct run_opts {
-	const char *script, *action, *browser, *runs_dir;
-	cJSON *user, *account;
+	const char *script, *action, *browser, *runs_dir, *vault;
+	cJSON *user, *account, *expected, *exempt;
+	double max_delete_ratio;
 	int json, timeout_ms, action_timeout_ms;
+	enum run_mode mode;		/* run, record or replay */
+	const char *cassette;
+	struct cdp_transport *replay;	/* replay: the cassette, opened early */
 };
 
 static volatile pid_t chromium_pgid;
@@ -54,7 +60,8 @@ static void emit_event(void *arg, cJSON *ev)
 static void check_user(const struct run_opts *o)
 {
 	cJSON *roles, *r;
-	int needs = strcmp(o->action, "list_users") && strcmp(o->action, "validate");
+	int needs = strcmp(o->action, "list_users") && strcmp(o->action, "validate") &&
+		    strcmp(o->action, "sync");
 
 	if (!needs)
 		return;
@@ -73,6 +80,45 @@ static void check_user(const struct run_opts *o)
 		cli_usage_error("update needs --user with \"roles\"");
 }
 
+/* --expect / --exempt: a JSON array, inline or from a file (@file or a
+ * plain path).  --exempt also takes a comma-separated list of emails. */
+static cJSON *json_array_arg(const char *opt, const char *v)
+{
+	const char *path = v && v[0] == '@' ? v + 1 : v;
+	cJSON *j = NULL;
+	char *buf = NULL;
+	FILE *f;
+
+	if (!v)
+		cli_usage_error("%s wants a JSON array or a file holding one", opt);
+	if (v[0] == '[') {
+		j = cJSON_Parse(v);
+	} else if ((f = fopen(path, "rb"))) {
+		size_t n;
+		buf = malloc((1u << 22) + 1);
+		n = buf ? fread(buf, 1, 1u << 22, f) : 0;
+		fclose(f);
+		if (buf) {
+			buf[n] = '\0';
+			j = cJSON_Parse(buf);
+		}
+		free(buf);
+		if (!j)
+			cli_usage_error("%s: %s is not a JSON array", opt, path);
+	} else if (!strcmp(opt, "--exempt") && v[0] != '@') {
+		char *copy = strdup(v), *save = NULL;
+		j = cJSON_CreateArray();
+		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			cJSON_AddItemToArray(j, cJSON_CreateString(t));
+		free(copy);
+	} else {
+		cli_usage_error("%s: cannot read %s", opt, path);
+	}
+	if (!cJSON_IsArray(j))
+		cli_usage_error("%s wants a JSON array", opt);
+	return j;
+}
+
 static void parse(int argc, char **argv, struct run_opts *o)
 {
 	char err[512];
@@ -81,6 +127,7 @@ static void parse(int argc, char **argv, struct run_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->timeout_ms = 120000;
 	o->runs_dir = getenv("IDLCM_RUNS_DIR") ? getenv("IDLCM_RUNS_DIR") : "runs";
+	o->mode = run_mode_of(argv[0]);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -97,6 +144,24 @@ static void parse(int argc, char **argv, struct run_opts *o)
 			*dst = cli_json_arg(a, v, err, sizeof(err));
 			if (!*dst)
 				cli_usage_error("%s", err);
+		} else if (!strcmp(a, "--expect") || !strcmp(a, "--exempt")) {
+			cJSON **dst = a[4] == 'p' ? &o->expected : &o->exempt;
+			cJSON_Delete(*dst);
+			*dst = json_array_arg(a, v);
+		} else if (!strcmp(a, "--max-delete-ratio")) {
+			char *end = NULL;
+			o->max_delete_ratio = v ? strtod(v, &end) : -1;
+			if (!v || *end || end == v || o->max_delete_ratio <= 0 ||
+			    o->max_delete_ratio > 1)
+				cli_usage_error("--max-delete-ratio wants a number above 0, at most 1");
+		} else if (!strcmp(a, "--vault")) {
+			if (!v)
+				cli_usage_error("--vault wants a file");
+			o->vault = v;
+		} else if (!strcmp(a, "--cassette") && o->mode != RUN_LIVE) {
+			if (!v)
+				cli_usage_error("--cassette wants a file");
+			o->cassette = v;
 		} else if (!strcmp(a, "--browser")) {
 			if (!v)
 				cli_usage_error("--browser wants ws://… or http://host:port");
@@ -114,7 +179,7 @@ static void parse(int argc, char **argv, struct run_opts *o)
 				cli_usage_error("--log-level wants error, warn, info or debug");
 			log_set_level((enum log_level)log_parse_level(v));
 		} else if (a[0] == '-' && a[1]) {
-			cli_usage_error("run: unknown option \"%s\" (see idlcm-agent help)", a);
+			cli_usage_error("%s: unknown option \"%s\" (see idlcm-agent help)", argv[0], a);
 		} else {
 			takes = 0;
 			if (pos == 0)
@@ -122,19 +187,57 @@ static void parse(int argc, char **argv, struct run_opts *o)
 			else if (pos == 1)
 				o->action = a;
 			else
-				cli_usage_error("run: unexpected argument \"%s\"", a);
+				cli_usage_error("%s: unexpected argument \"%s\"", argv[0], a);
 			pos++;
 		}
 		i += takes;
 	}
 	if (!o->script || !o->action)
-		cli_usage_error("usage: idlcm-agent run <script> <action> [options]");
+		cli_usage_error("usage: idlcm-agent %s <script> <action> [options]", argv[0]);
 	if (!job_action_known(o->action))
-		cli_usage_error("unknown action \"%s\" (invite, update, remove, list_users, validate)",
-				o->action);
+		cli_usage_error("unknown action \"%s\" (invite, update, remove, list_users, "
+				"validate, sync)", o->action);
+	if ((o->expected || o->exempt) && strcmp(o->action, "sync"))
+		cli_usage_error("--expect and --exempt go with the sync action");
 	if (access(o->script, R_OK))
 		cli_usage_error("cannot read script %s", o->script);
+	if (o->mode == RUN_RECORD)
+		record_prepare(o->cassette);
+	if (o->mode == RUN_REPLAY)
+		o->replay = replay_prepare(o->cassette, o->action, &o->user, &o->account);
 	check_user(o);
+}
+
+/* A password the invite captured goes to the vault before any output;
+ * the result keeps only its vault name.  The app is the script's name. */
+static void capture_credentials(const struct run_opts *o, struct vault **v,
+				struct job_outcome *out)
+{
+	cJSON *cred = out->result ? cJSON_GetObjectItem(out->result, "credentials") : NULL;
+	const char *base = strrchr(o->script, '/');
+	char app[200], err[600];
+	size_t n;
+
+	if (!cJSON_IsString(cJSON_GetObjectItem(cred, "password")))
+		return;
+	snprintf(app, sizeof(app), "%s", base ? base + 1 : o->script);
+	n = strlen(app);
+	if (n > 4 && !strcmp(app + n - 4, ".lua"))
+		app[n - 4] = '\0';
+	if (!*v)
+		*v = vault_open_env(o->vault, err, sizeof(err));
+	if (!*v)
+		log_warn("%s", err);
+	if (vault_capture_credentials(*v, app, o->user, out->result, err, sizeof(err)))
+		fprintf(stderr, "idlcm-agent: %s\n", err);
+}
+
+static void print_credentials(const cJSON *result)
+{
+	const cJSON *cred = cJSON_GetObjectItem(result, "credentials");
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(cred, "vault"));
+	if (name)
+		printf("credentials stored in the vault as %s\n", name);
 }
 
 static void run_id(char *buf, size_t n)
@@ -155,14 +258,32 @@ int cmd_run(int argc, char **argv)
 	struct cdp *c = NULL;
 	struct job_spec spec;
 	struct job_outcome out;
+	struct vault *vault = NULL;
 	char err[600], rid[64], dir[1200];
 	int64_t t0 = cdp_wall_ms();
 	int rc;
 
+	memset(&b, 0, sizeof(b));
 	parse(argc, argv, &o);
 	if (o.account)
 		job_register_secrets(o.account);
+	/* {"password": {"vault": "acme/admin"}}: resolved here, never in Lua */
+	if (o.account && vault_refs_present(o.account)) {
+		vault = vault_open_env(o.vault, err, sizeof(err));
+		if (!vault || vault_resolve(vault, o.account, err, sizeof(err))) {
+			fprintf(stderr, "idlcm-agent: --account: %s\n", err);
+			rc = EXIT_USAGE;
+			goto done;
+		}
+	}
 
+	if (o.mode == RUN_REPLAY) {	/* no browser: the cassette answers */
+		tr = o.replay;
+		o.replay = NULL;
+		signal(SIGALRM, on_fatal_signal);
+		alarm((unsigned)(o.timeout_ms / 1000 + 30));
+		goto connected;
+	}
 	if (o.browser)
 		rc = browser_attach(&b, o.browser, 5000, err, sizeof(err));
 	else
@@ -185,6 +306,9 @@ int cmd_run(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto done;
 	}
+	if (o.mode == RUN_RECORD)
+		tr = cdp_record_wrap(tr);
+connected:
 	c = cdp_new(tr);
 
 	run_id(rid, sizeof(rid));
@@ -199,9 +323,14 @@ int cmd_run(int argc, char **argv)
 	spec.artifacts_dir = dir;
 	spec.emit = emit_event;
 	spec.emit_arg = &o;
+	spec.expected = o.expected;
+	spec.exempt = o.exempt;
+	spec.max_delete_ratio = o.max_delete_ratio;
 
 	job_run(&spec, c, &out);
-	rc = (int)out.exit;
+	rc = cassette_after_job(o.mode, c, o.cassette, o.script, o.action, o.user,
+				o.account, &out, (int)out.exit);
+	capture_credentials(&o, &vault, &out);
 	if (o.json) {
 		cJSON *r = out.result ? cJSON_Duplicate(out.result, 1) : cJSON_CreateObject();
 		cJSON_AddStringToObject(r, "kind", "result");
@@ -218,12 +347,15 @@ int cmd_run(int argc, char **argv)
 		cJSON_Delete(r);
 	} else {
 		cJSON *users = out.result ? cJSON_GetObjectItem(out.result, "users") : NULL;
-		if (users && !rc)
+		if (users && !rc && !strcmp(o.action, "sync"))
+			out_sync_table(stdout, users, cJSON_GetObjectItem(out.result, "summary"));
+		else if (users && !rc)
 			out_users_table(stdout, users);
+		print_credentials(out.result);
 		if (rc == 0)
 			printf("ok (%.1f s)\n", (double)(cdp_wall_ms() - t0) / 1000.0);
 	}
-	if (rc) {
+	if (rc && out.error[0]) {
 		char *clean = secret_redact(out.error, strlen(out.error), NULL);
 		fprintf(stderr, "error (%s): %s\n", out.error_class[0] ? out.error_class : "job",
 			clean ? clean : "");
@@ -233,6 +365,9 @@ int cmd_run(int argc, char **argv)
 	}
 	job_outcome_release(&out);
 done:
+	vault_close(vault);
+	cJSON_Delete(o.expected);
+	cJSON_Delete(o.exempt);
 	cdp_free(c);
 	chromium_pgid = 0;
 	browser_release(&b);

@@ -19,7 +19,7 @@
 #include "script.h"
 
 const char *const job_actions[] = {
-	"invite", "update", "remove", "list_users", "validate", NULL
+	"invite", "update", "remove", "list_users", "validate", "sync", NULL
 };
 
 int job_action_known(const char *action)
@@ -39,8 +39,12 @@ void job_register_secrets(cJSON *account)
 		if (!cJSON_IsString(f) || !f->string)
 			continue;
 		for (int i = 0; hints[i]; i++)
-			if (strcasestr(f->string, hints[i]))
-				secret_register(f->valuestring);
+			if (strcasestr(f->string, hints[i])) {
+				char label[128];
+				snprintf(label, sizeof(label), "account.%s", f->string);
+				secret_register_as(f->valuestring, label);
+				break;
+			}
 	}
 }
 
@@ -90,6 +94,38 @@ static void fail(struct job_outcome *o, enum job_exit code, const char *cls,
 	snprintf(o->error, sizeof(o->error), "%s", msg);
 }
 
+/* Step events (agent/lua/steps.lua) stay here for steps.json; every
+ * other event goes on to the caller. */
+#define STEPS_KEPT 1000
+struct step_log {
+	cJSON *steps;
+	void (*emit)(void *arg, cJSON *ev);
+	void *arg;
+};
+
+static void collect_event(void *arg, cJSON *ev)
+{
+	struct step_log *s = arg;
+	const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "kind"));
+
+	if (kind && !strcmp(kind, "step")) {
+		if (!s->steps) {
+			cJSON_Delete(ev);
+			return;
+		}
+		cJSON_DeleteItemFromObject(ev, "kind");
+		cJSON_DeleteItemFromObject(ev, "at");
+		if (cJSON_GetArraySize(s->steps) >= STEPS_KEPT)
+			cJSON_DeleteItemFromArray(s->steps, 0);
+		cJSON_AddItemToArray(s->steps, ev);
+		return;
+	}
+	if (s->emit)
+		s->emit(s->arg, ev);
+	else
+		cJSON_Delete(ev);
+}
+
 /* Write text to dir/name through the redactor. */
 static void write_evidence(const char *dir, const char *name, const char *text)
 {
@@ -107,6 +143,27 @@ static void write_evidence(const char *dir, const char *name, const char *text)
 		fclose(f);
 	}
 	free(clean);
+}
+
+/* steps.json: the job, its error, and each page call with its timing. */
+static void write_steps(const char *dir, const struct job_spec *spec,
+			const struct job_outcome *o, const cJSON *steps)
+{
+	cJSON *doc = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddStringToObject(doc, "script", spec->script);
+	cJSON_AddStringToObject(doc, "action", spec->action);
+	if (spec->user)
+		cJSON_AddItemToObject(doc, "user", cJSON_Duplicate(spec->user, 1));
+	cJSON_AddStringToObject(doc, "error_class", o->error_class);
+	cJSON_AddStringToObject(doc, "error", o->error);
+	cJSON_AddItemToObject(doc, "steps", cJSON_Duplicate(steps, 1));
+	text = cJSON_Print(doc);
+	if (text)
+		write_evidence(dir, "steps.json", text);
+	free(text);
+	cJSON_Delete(doc);
 }
 
 int job_mkdir_p(const char *dir)
@@ -129,6 +186,7 @@ void job_run(const struct job_spec *spec, struct cdp *c, struct job_outcome *o)
 	struct script_host h;
 	struct script_error e = { .traceback = NULL };
 	struct page_slot slot = { .cdp = c };
+	struct step_log steps = { .steps = NULL };
 	char err[512];
 	cJSON *arg, *res = NULL;
 
@@ -138,8 +196,11 @@ void job_run(const struct job_spec *spec, struct cdp *c, struct job_outcome *o)
 		script_host_release(&h);
 		return;
 	}
-	h.emit = spec->emit;
-	h.emit_arg = spec->emit_arg;
+	steps.steps = cJSON_CreateArray();
+	steps.emit = spec->emit;
+	steps.arg = spec->emit_arg;
+	h.emit = collect_event;
+	h.emit_arg = &steps;
 	/* Created on first use: a run that succeeds leaves no folder. */
 	if (spec->artifacts_dir)
 		snprintf(h.artifacts_dir, sizeof(h.artifacts_dir), "%s", spec->artifacts_dir);
@@ -193,7 +254,16 @@ void job_run(const struct job_spec *spec, struct cdp *c, struct job_outcome *o)
 		cJSON_AddItemToObject(arg, "account", cJSON_Duplicate(spec->account, 1));
 	if (spec->action_timeout_ms > 0)
 		cJSON_AddNumberToObject(arg, "action_timeout", spec->action_timeout_ms);
+	/* sync: the IdP's users to reconcile with, and who is exempt */
+	if (spec->expected)
+		cJSON_AddItemToObject(arg, "expected", cJSON_Duplicate(spec->expected, 1));
+	if (spec->exempt)
+		cJSON_AddItemToObject(arg, "exempt", cJSON_Duplicate(spec->exempt, 1));
+	if (spec->max_delete_ratio > 0)
+		cJSON_AddNumberToObject(arg, "max_delete_ratio", spec->max_delete_ratio);
 	cJSON_AddBoolToObject(arg, "artifacts", h.artifacts_dir[0] != 0);
+	if (spec->retry_transient)
+		cJSON_AddBoolToObject(arg, "retry_transient", 1);
 	current_slot = &slot;
 	if (script_host_run_job(&h, arg, &res, &e)) {
 		cJSON_Delete(arg);
@@ -229,6 +299,7 @@ evidence:
 		}
 		cJSON_Delete(frames);
 		write_evidence(h.artifacts_dir, "error.txt", o->error);
+		write_steps(h.artifacts_dir, spec, o, steps.steps);
 		o->artifacts = 1;
 	}
 out:
@@ -238,6 +309,7 @@ out:
 	if (slot.open)
 		browser_close_page(c, &slot.page);
 	cJSON_Delete(res);
+	cJSON_Delete(steps.steps);
 	script_error_release(&e);
 	script_host_release(&h);
 }

@@ -22,13 +22,39 @@ static void usage(FILE *f)
 	      "commands:\n"
 	      "  run <script> <action> [--user JSON|@file] [--account JSON|@file]\n"
 	      "                        [--browser URL] [--json] [--timeout MS]\n"
-	      "                        [--action-timeout MS] [--runs-dir DIR]\n"
-	      "      run one job: actions invite, update, remove, list_users, validate\n"
+	      "                        [--action-timeout MS] [--runs-dir DIR] [--vault FILE]\n"
+	      "                        [--expect FILE] [--exempt FILE|a@x,b@y]\n"
+	      "                        [--max-delete-ratio R]\n"
+	      "      run one job: actions invite, update, remove, list_users, validate,\n"
+	      "      sync (every user, reconciled with --expect; halts with sync_failed\n"
+	      "      when more than R (default 0.2) of the expected users would be deleted);\n"
+	      "      --account values may be {\"vault\":\"NAME\"}\n"
+	      "  record <script> <action> --cassette FILE [run's options]\n"
+	      "      run the job on Chromium and save every CDP frame to FILE (secrets\n"
+	      "      as placeholders, screenshots elided)\n"
+	      "  replay <script> <action> --cassette FILE [--user …] [--account …]\n"
+	      "      run the script against the cassette, no browser; user and account\n"
+	      "      default to the recorded ones; exit 3 when the script diverges\n"
+	      "  new <app> [--out FILE]  write a commented script skeleton\n"
+	      "                        (scripts/apps/<app>.lua; never overwrites)\n"
+	      "  check <script>        load the script without a browser and report\n"
+	      "                        syntax errors, missing contract functions and\n"
+	      "                        page/locator methods that do not exist\n"
+	      "  report <run-id|dir> [--runs-dir DIR]\n"
+	      "      write runs/<id>/report.html from a failed run's evidence\n"
+	      "  vault set|get|list|rm NAME [--value V] [--vault FILE]\n"
+	      "      secrets at rest (AES-256-GCM); set reads stdin without --value\n"
+	      "  worker --coordinator URL [--token-file F] [--slots N] [--browser URL]\n"
+	      "         [--db FILE] [--runs-dir DIR] [--scripts DIR] [--apps a,b]\n"
+	      "      claim jobs from a coordinator and run them (docs/worker.md)\n"
 	      "  version               print the version\n"
 	      "  help                  this text\n"
 	      "\n"
-	      "exit status: 0 success, 1 the job failed, 2 bad usage or a broken script\n"
-	      "environment: IDLCM_CHROMIUM (browser binary), IDLCM_LOG (error|warn|info|debug)\n",
+	      "exit status: 0 success, 1 the job failed, 2 bad usage or a broken script,\n"
+	      "  3 a replay diverged from its cassette; check: 1 when it found problems\n"
+	      "environment: IDLCM_CHROMIUM (browser binary), IDLCM_LOG (error|warn|info|debug),\n"
+	      "  IDLCM_VAULT (vault file), IDLCM_VAULT_KEY_FILE (mode 0600) or IDLCM_VAULT_KEY\n"
+	      "  (32 bytes as 64 hex digits or base64)\n",
 	      f);
 }
 
@@ -44,8 +70,19 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (!strcmp(argv[1], "run")) {
+	if (!strcmp(argv[1], "run") || !strcmp(argv[1], "record") ||
+	    !strcmp(argv[1], "replay")) {
 		rc = cmd_run(argc - 1, argv + 1);
+	} else if (!strcmp(argv[1], "new")) {
+		rc = cmd_new(argc - 1, argv + 1);
+	} else if (!strcmp(argv[1], "check")) {
+		rc = cmd_check(argc - 1, argv + 1);
+	} else if (!strcmp(argv[1], "report")) {
+		rc = cmd_report(argc - 1, argv + 1);
+	} else if (!strcmp(argv[1], "worker")) {
+		rc = cmd_worker(argc - 1, argv + 1);
+	} else if (!strcmp(argv[1], "vault")) {
+		rc = cmd_vault(argc - 1, argv + 1);
 	} else if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("idlcm-agent %s\n", IDLCM_VERSION);
 		rc = 0;

@@ -68,7 +68,9 @@ void out_event_human(FILE *f, const cJSON *ev)
 	const char *kind = str(ev, "kind");
 	char line[2048];
 
-	if (!strcmp(kind, "state")) {
+	if (!strcmp(kind, "state") && cJSON_IsTrue(cJSON_GetObjectItem(ev, "sync"))) {
+		return;	/* a sync's per-user states: its table shows them */
+	} else if (!strcmp(kind, "state")) {
 		const char *detail = str(ev, "detail");
 		snprintf(line, sizeof(line), "%s  %s → %s%s%s%s\n", str(ev, "user"),
 			 str(ev, "from"), str(ev, "state"), *detail ? " (" : "",
@@ -158,5 +160,108 @@ void out_users_table(FILE *f, const cJSON *users)
 		put_redacted(f, line);
 	}
 	fprintf(f, "(%d user%s)\n", n, n == 1 ? "" : "s");
+	fflush(f);
+}
+
+/* ---- the reconciled users table (sync): the seeds' Users tab */
+
+enum { SC_USER, SC_USERNAME, SC_ROLES, SC_ENT, SC_LAST, SC_LOGIN, SC_ACTIVE, SC_UPSTREAM,
+       SC_APPID, SC_STATE, NSCOL };
+static const char *sync_cols[NSCOL] = {
+	"USER", "USERNAME IN APP", "APP ACCESS", "ENTITLEMENTS", "LAST USED", "LOGIN METHOD",
+	"ACTIVE", "UPSTREAM ID", "APP ID", "STATE"
+};
+
+static void join_strings(const cJSON *arr, char *buf, size_t n)
+{
+	const cJSON *v;
+	cJSON_ArrayForEach(v, arr) {
+		size_t len = strlen(buf);
+		snprintf(buf + len, n - len, "%s%s", len ? "," : "",
+			 cJSON_GetStringValue(v) ? v->valuestring : "?");
+	}
+}
+
+static void sync_cell(const cJSON *u, int col, char *buf, size_t n)
+{
+	const cJSON *v;
+	buf[0] = '\0';
+	switch (col) {
+	case SC_USER: snprintf(buf, n, "%s", str(u, "matched")); break;
+	case SC_USERNAME:
+		if (!strcmp(str(u, "state"), "deleted"))
+			snprintf(buf, n, "-");	/* not in the app */
+		else
+			snprintf(buf, n, "%s", *str(u, "username") ? str(u, "username") :
+				 str(u, "email"));
+		break;
+	case SC_ROLES: join_strings(cJSON_GetObjectItem(u, "roles"), buf, n); break;
+	case SC_ENT:
+		v = cJSON_GetObjectItem(u, "entitlements");
+		if (cJSON_IsNumber(v))
+			snprintf(buf, n, "%d", v->valueint);
+		else if (cJSON_IsArray(v) && cJSON_GetArraySize(v)) {
+			snprintf(buf, n, "%d: ", cJSON_GetArraySize(v));
+			join_strings(v, buf + strlen(buf), n - strlen(buf));
+		} else
+			snprintf(buf, n, "0");
+		break;
+	case SC_LAST: snprintf(buf, n, "%s", *str(u, "last_used") ? str(u, "last_used") : "-"); break;
+	case SC_LOGIN:
+		if (!strcmp(str(u, "login_method"), "sso") && *str(u, "sso_label"))
+			snprintf(buf, n, "sso (%s)", str(u, "sso_label"));
+		else
+			snprintf(buf, n, "%s", *str(u, "login_method") ? str(u, "login_method") : "-");
+		break;
+	case SC_ACTIVE:
+		v = cJSON_GetObjectItem(u, "active");
+		snprintf(buf, n, "%s", cJSON_IsBool(v) ? (cJSON_IsTrue(v) ? "yes" : "no") : "-");
+		break;
+	case SC_UPSTREAM: snprintf(buf, n, "%s", *str(u, "upstream_id") ? str(u, "upstream_id") : "-"); break;
+	case SC_APPID: snprintf(buf, n, "%s", *str(u, "app_id") ? str(u, "app_id") : "-"); break;
+	case SC_STATE: snprintf(buf, n, "%s", str(u, "state")); break;
+	}
+}
+
+void out_sync_table(FILE *f, const cJSON *users, const cJSON *summary)
+{
+	size_t width[NSCOL];
+	const cJSON *u;
+	char buf[512], line[4096];
+	int n = 0;
+
+	for (int c = 0; c < NSCOL; c++)
+		width[c] = strlen(sync_cols[c]);
+	cJSON_ArrayForEach(u, users) {
+		n++;
+		for (int c = 0; c < NSCOL; c++) {
+			sync_cell(u, c, buf, sizeof(buf));
+			if (strlen(buf) > width[c])
+				width[c] = strlen(buf) > 40 ? 40 : strlen(buf);
+		}
+	}
+	for (int row = -1; row < n; row++) {
+		line[0] = '\0';
+		u = row < 0 ? NULL : cJSON_GetArrayItem(users, row);
+		for (int c = 0; c < NSCOL; c++) {
+			if (u)
+				sync_cell(u, c, buf, sizeof(buf));
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%-*.*s  ",
+				 (int)width[c], (int)width[c], u ? buf : sync_cols[c]);
+		}
+		while (strlen(line) && line[strlen(line) - 1] == ' ')
+			line[strlen(line) - 1] = '\0';
+		strcat(line, "\n");
+		put_redacted(f, line);
+	}
+	if (cJSON_IsObject(summary) && cJSON_GetObjectItem(summary, "matched"))
+		fprintf(f, "(%d app users: %d matched, %d unmatched, %d exempted; %d deleted)\n",
+			cJSON_GetObjectItem(summary, "app_users")->valueint,
+			cJSON_GetObjectItem(summary, "matched")->valueint,
+			cJSON_GetObjectItem(summary, "unmatched")->valueint,
+			cJSON_GetObjectItem(summary, "exempted")->valueint,
+			cJSON_GetObjectItem(summary, "deleted")->valueint);
+	else
+		fprintf(f, "(%d user%s)\n", n, n == 1 ? "" : "s");
 	fflush(f);
 }

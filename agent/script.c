@@ -16,11 +16,14 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "cassette.h"
+#include "base64.h"
 #include "embedded.h"
 #include "job.h"
 #include "log.h"
 #include "luajson.h"
 #include "script.h"
+#include "totp.h"
 
 #define SCRIPT_MAX_BYTES (4u << 20)
 #define DEFAULT_MEM_LIMIT ((size_t)512 << 20)
@@ -29,7 +32,8 @@
 
 static const char ERROR_MT[] = "idlcm.error";
 static const char HOST_KEY[] = "idlcm.host";	/* registry: private host table */
-static const char *prelude_modules[] = { "prelude.lua", "page.lua", "job.lua", NULL };
+static const char *prelude_modules[] = { "prelude.lua", "page.lua", "steps.lua",
+						 "job.lua", NULL };
 
 const struct embedded_file *embedded_find(const char *name)
 {
@@ -249,8 +253,8 @@ static int l_cdp_send(lua_State *L)
 
 	if (lua_type(L, 3) == LUA_TTABLE) {
 		lua_getfield(L, 3, "timeout");
-		if (lua_isinteger(L, -1))
-			timeout = (int)lua_tointeger(L, -1);
+		if (lua_isnumber(L, -1) && lua_tonumber(L, -1) > 0)
+			timeout = (int)lua_tonumber(L, -1);
 		lua_pop(L, 1);
 	}
 	if (!lua_isnoneornil(L, 2)) {
@@ -324,17 +328,19 @@ static int l_cdp_autoreply(lua_State *L)
 	return 0;
 }
 
+/* What the script reads is recorded and replayed (cdp_script_now): it
+ * ends up in commands, e.g. a wait's remaining budget. */
 static int l_clock_now(lua_State *L)
 {
-	lua_pushinteger(L, (lua_Integer)script_host_now(host_of(L)));
+	struct script_host *h = host_of(L);
+	lua_pushinteger(L, (lua_Integer)(h->cdp ? cdp_script_now(h->cdp) : cdp_wall_ms()));
 	return 1;
 }
 
+/* The transport's wall clock: a replay answers with the recording's. */
 static int l_clock_epoch(lua_State *L)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	lua_pushinteger(L, (lua_Integer)cdp_epoch_ms(host_of(L)->cdp));
 	return 1;
 }
 
@@ -381,6 +387,66 @@ static int l_log(lua_State *L)
 	return 0;
 }
 
+/* totp(secret [, {digits=6, algorithm="SHA1", period=30, time=<now>}]):
+ * the RFC 6238 code of a base32 secret, from the wall clock (UTC). */
+static int l_totp(lua_State *L)
+{
+	const char *secret = luaL_checkstring(L, 1);
+	lua_Integer digits = 6, period = 30;
+	int64_t t = cdp_epoch_ms(host_of(L)->cdp) / 1000;	/* replays too */
+	int alg = TOTP_SHA1;
+	char code[9], err[160];
+
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		lua_getfield(L, 2, "digits");
+		if (!lua_isnil(L, -1))
+			digits = luaL_checkinteger(L, -1);
+		lua_getfield(L, 2, "period");
+		if (!lua_isnil(L, -1))
+			period = luaL_checkinteger(L, -1);
+		lua_getfield(L, 2, "algorithm");
+		if (!lua_isnil(L, -1)) {
+			alg = totp_alg_parse(lua_tostring(L, -1));
+			if (alg < 0)
+				return luaL_argerror(L, 2, "algorithm must be SHA1, SHA256 or SHA512");
+		}
+		lua_getfield(L, 2, "time");
+		if (!lua_isnil(L, -1))
+			t = (int64_t)luaL_checkinteger(L, -1);
+		lua_pop(L, 4);
+	}
+	if (digits < 6 || digits > 8 || period < 1 || period > 3600)
+		return luaL_argerror(L, 2, "digits must be 6 to 8 and period 1 to 3600 s");
+	/* A replay's account holds placeholders, not seeds: it types the
+	 * placeholder the recording stored in place of the code (below). */
+	if (!strncmp(secret, "{{secret:", 9)) {
+		lua_pushliteral(L, "{{secret:totp}}");
+		return 1;
+	}
+	if (totp_code(secret, t, (int)period, (int)digits, (enum totp_alg)alg, code,
+		      err, sizeof(err))) {
+		push_error(L, "script", err);
+		return lua_error(L);
+	}
+	/* Recording: the code goes into the cassette as {{secret:totp}}.  (Not
+	 * in live runs: a 6-digit secret would redact digits of timestamps.) */
+	if (host_of(L)->cdp && cdp_is_recorder(host_of(L)->cdp->tr))
+		secret_register_as(code, "totp");
+	lua_pushstring(L, code);
+	return 1;
+}
+
+/* secret(value) -> value: from now on, value is redacted from every log,
+ * output, artifact and recording of this process (e.g. a password the
+ * app showed once). */
+static int l_secret(lua_State *L)
+{
+	secret_register(luaL_checkstring(L, 1));
+	lua_settop(L, 1);
+	return 1;
+}
+
 /* ---- private primitives for the prelude only */
 
 static int l_host_emit(lua_State *L)
@@ -397,6 +463,26 @@ static int l_host_emit(lua_State *L)
 		h->emit(h->emit_arg, ev);
 	else
 		cJSON_Delete(ev);
+	return 0;
+}
+
+/* host.quiet(on): pause debug logging (nested) while the script reads a
+ * value it will register as a secret — CDP frames are logged as they
+ * arrive, before the script has seen, let alone registered, the value. */
+static int l_host_quiet(lua_State *L)
+{
+	static int depth;
+	static enum log_level saved;
+
+	if (lua_toboolean(L, 1)) {
+		if (depth++ == 0) {
+			saved = log_get_level();
+			if (saved > LOG_INFO)
+				log_set_level(LOG_INFO);
+		}
+	} else if (depth > 0 && --depth == 0) {
+		log_set_level(saved);
+	}
 	return 0;
 }
 
@@ -419,15 +505,6 @@ static int l_host_embedded(lua_State *L)
 	return 1;
 }
 
-static int b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+' || c == '-') return 62;
-	if (c == '/' || c == '_') return 63;
-	return -1;
-}
 
 /* host.write_artifact(name, data [, "base64"]) → path under the artifacts
  * dir.  Names are plain file names: scripts never choose a directory. */
@@ -451,22 +528,13 @@ static int l_host_write_artifact(lua_State *L)
 		return luaL_error(L, "cannot create %s: %s", h->artifacts_dir,
 				  strerror(errno));
 	if (is_b64) {
-		unsigned int acc = 0;
-		int bits = 0;
-		out = malloc(n / 4 * 3 + 4);
+		outlen = base64_decode(data, n, NULL, 0);
+		if (outlen == BASE64_INVALID)
+			return luaL_argerror(L, 2, "not base64");
+		out = malloc(outlen + 1);
 		if (!out)
 			return luaL_error(L, "out of memory");
-		for (size_t i = 0; i < n; i++) {
-			int v = b64val((unsigned char)data[i]);
-			if (v < 0)
-				continue;
-			acc = (acc << 6) | (unsigned)v;
-			bits += 6;
-			if (bits >= 8) {
-				bits -= 8;
-				out[outlen++] = (unsigned char)(acc >> bits);
-			}
-		}
+		base64_decode(data, n, out, outlen);
 		data = (const char *)out;
 		n = outlen;
 	}
@@ -543,7 +611,7 @@ static void install_primitives(lua_State *L)
 		{ "sleep", l_clock_sleep }, { NULL, NULL }
 	};
 	static const luaL_Reg host_fns[] = {
-		{ "emit", l_host_emit }, { "where", l_host_where },
+		{ "emit", l_host_emit }, { "where", l_host_where }, { "quiet", l_host_quiet },
 		{ "embedded", l_host_embedded },
 		{ "write_artifact", l_host_write_artifact }, { NULL, NULL }
 	};
@@ -574,6 +642,10 @@ static void install_primitives(lua_State *L)
 	lua_pushinteger(L, LOG_INFO);
 	lua_pushcclosure(L, l_log, 1);
 	lua_setglobal(L, "print");
+	lua_pushcfunction(L, l_totp);
+	lua_setglobal(L, "totp");
+	lua_pushcfunction(L, l_secret);
+	lua_setglobal(L, "secret");
 
 	/* The private host table: reachable only from the registry and the
 	 * prelude's chunk arguments, never from a script's globals. */

@@ -25,7 +25,18 @@ struct cdp_transport_ops {
 	 * the recording's clock on replay, so timeouts replay as they ran. */
 	int64_t (*now_ms)(struct cdp_transport *);
 	void (*free)(struct cdp_transport *);
+	/* Optional: Unix-epoch milliseconds (NULL: the real clock); a replay
+	 * answers with the recording's, so timestamps and TOTP replay too. */
+	int64_t (*epoch_ms)(struct cdp_transport *);
+	/* Optional: the time as the script reads it (clock.now).  Scripts put
+	 * it into commands (a wait's remaining budget), so the recorder notes
+	 * each read and the replayer answers with the noted value.  NULL:
+	 * now_ms. */
+	int64_t (*script_now_ms)(struct cdp_transport *);
 };
+/* send() returns this (not -1) when a replay has no such command: the
+ * call fails with CDP_ERR_REPLAY and err says what was expected. */
+#define CDP_TRANSPORT_DIVERGED (-2)
 struct cdp_transport {
 	const struct cdp_transport_ops *ops;
 };
@@ -57,6 +68,7 @@ enum cdp_err_kind {
 	CDP_ERR_CLOSED,		/* connection gone, or the page crashed/detached */
 	CDP_ERR_DEADLINE,	/* the job's wall-clock deadline passed */
 	CDP_ERR_USAGE,		/* bad arguments from our side */
+	CDP_ERR_REPLAY,		/* the command is not the cassette's next one */
 };
 struct cdp_error {
 	enum cdp_err_kind kind;
@@ -87,6 +99,8 @@ struct cdp {
 struct cdp *cdp_new(struct cdp_transport *tr);	/* takes tr */
 void cdp_free(struct cdp *);
 int64_t cdp_now(struct cdp *);
+int64_t cdp_epoch_ms(struct cdp *);	/* the transport's wall clock */
+int64_t cdp_script_now(struct cdp *);	/* now, as clock.now() reads it */
 
 /* Send method on session (NULL or "" = browser) and wait for its reply.
  * Takes params (may be NULL).  0: *result is the reply's result (caller

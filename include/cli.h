@@ -13,5 +13,10 @@ void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), 
 /* An option's integer value, or a usage error naming the option. */
 int cli_int(const char *opt, const char *value, int min, int max);
 
-int cmd_run(int argc, char **argv);
+int cmd_run(int argc, char **argv);	/* also record and replay */
+int cmd_new(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_vault(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
 #endif

@@ -86,6 +86,22 @@ int httpd_add_header(struct httpd_req *req, const char *name,
 /* Holds the reply back for ms milliseconds (latency simulation). */
 void httpd_delay(struct httpd_req *req, unsigned ms);
 
+/*
+ * A deferred reply (a long poll): the handler calls httpd_defer() and
+ * returns 0 without replying.  Later, from any handler or callback on the
+ * server's thread, reply with httpd_reply*() and call httpd_resume().
+ * cb is called once with HTTPD_DEFER_TIMEOUT after timeout_ms (0: never;
+ * it should reply, else the server answers 500) or HTTPD_DEFER_GONE when
+ * the client hung up (forget req: it is no longer valid).
+ */
+enum httpd_defer_reason { HTTPD_DEFER_TIMEOUT, HTTPD_DEFER_GONE };
+typedef void httpd_defer_fn(struct httpd_req *req,
+			    enum httpd_defer_reason why, void *arg);
+void httpd_defer(struct httpd_req *req, unsigned timeout_ms,
+		 httpd_defer_fn *cb, void *arg);
+/* Sends the reply given to a deferred request since. */
+void httpd_resume(struct httpd_req *req);
+
 int httpd_reply(struct httpd_req *req, int status, const char *content_type,
 		const void *body, size_t len);
 /* Sends json (not consumed; NULL sends no body, as for 204: lws then

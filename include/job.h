@@ -13,11 +13,15 @@ enum job_exit { JOB_OK = 0, JOB_FAILED = 1, JOB_USAGE = 2 };
 
 struct job_spec {
 	const char *script;		/* path of the app script */
-	const char *action;		/* invite, update, remove, list_users, validate */
+	const char *action;		/* invite, update, remove, list_users, validate, sync */
 	cJSON *user, *account;		/* borrowed; may be NULL */
 	int timeout_ms;			/* the whole job */
 	int action_timeout_ms;		/* default wait of each page action */
 	const char *artifacts_dir;	/* where failure evidence goes */
+	cJSON *expected, *exempt;	/* sync: IdP users, exempt users; borrowed */
+	double max_delete_ratio;	/* sync safeguard; 0 = default 0.2 */
+	int retry_transient;		/* a transient failure will be retried:
+					   emit no final state for it */
 	void (*emit)(void *arg, cJSON *ev);	/* takes ev */
 	void *emit_arg;
 };

@@ -24,9 +24,15 @@ void log_msg(enum log_level level, const char *fmt, ...)
 /* Secrets: values that must never be written anywhere in clear.  Values
  * shorter than 4 bytes are ignored (they would redact ordinary text). */
 void secret_register(const char *value);
+/* The same, with a name for its placeholder ("account.password"). */
+void secret_register_as(const char *value, const char *label);
 void secret_clear_all(void);
 /* A malloc'd copy of s with every registered secret replaced. */
 char *secret_redact(const char *s, size_t len, size_t *out_len);
+/* A malloc'd copy of s with every secret (as is, or JSON-escaped) replaced
+ * by a stable placeholder: "{{secret:LABEL}}", or "{{secret:N}}" (the
+ * N-th registered) — what cassettes store, and what replay compares. */
+char *secret_placeholder(const char *s, size_t len, size_t *out_len);
 /* True when s contains a registered secret. */
 int secret_present(const char *s, size_t len);
 #endif

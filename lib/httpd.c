@@ -85,6 +85,11 @@ struct httpd_req {
 	struct kv *rhdrs;
 	size_t nrhdrs;
 	unsigned delay_ms;
+
+	/* a deferred reply (long poll) */
+	unsigned deferred : 1;
+	httpd_defer_fn *defer_cb;
+	void *defer_arg;
 };
 
 static void set_err(char **err, const char *fmt, ...)
@@ -329,6 +334,25 @@ void httpd_delay(struct httpd_req *req, unsigned ms)
 	req->delay_ms = ms;
 }
 
+void httpd_defer(struct httpd_req *req, unsigned timeout_ms,
+		 httpd_defer_fn *cb, void *arg)
+{
+	req->deferred = 1;
+	req->defer_cb = cb;
+	req->defer_arg = arg;
+	req->delay_ms = timeout_ms;	/* armed by dispatch() */
+}
+
+void httpd_resume(struct httpd_req *req)
+{
+	if (!req->deferred || !req->replied)
+		return;
+	req->deferred = 0;
+	req->delay_ms = 0;
+	lws_set_timer_usecs(req->wsi, LWS_SET_TIMER_USEC_CANCEL);
+	lws_callback_on_writable(req->wsi);
+}
+
 /* Takes out: len bytes of body after LWS_PRE bytes of headroom. */
 static int reply_take(struct httpd_req *req, int status,
 		      const char *content_type, unsigned char *out, size_t len)
@@ -547,7 +571,7 @@ static void dispatch(struct httpd_req *req)
 {
 	struct httpd *h = req->h;
 	const struct route *best = NULL;
-	int seen_prefix = 0;
+	int seen_prefix = 0, rc;
 	size_t i;
 
 	req->dispatched = 1;
@@ -585,7 +609,15 @@ static void dispatch(struct httpd_req *req)
 	req->rest = req->path + best->len;
 	if (best->prefix[best->len - 1] != '/' && *req->rest == '/')
 		req->rest++;
-	if (best->fn(req, best->arg) || !req->replied) {
+	rc = best->fn(req, best->arg);
+	if (!rc && req->deferred && !req->replied) {
+		if (req->delay_ms)
+			lws_set_timer_usecs(req->wsi,
+					    (lws_usec_t)req->delay_ms * 1000);
+		return;	/* httpd_resume() sends the reply */
+	}
+	req->deferred = 0;
+	if (rc || !req->replied) {
 		/* nothing the handler meant for a good reply goes out */
 		kv_free(req->rhdrs, req->nrhdrs);
 		req->rhdrs = NULL;
@@ -817,6 +849,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 			dispatch(req);
 		return 0;
 	case LWS_CALLBACK_TIMER:
+		if (req && req->deferred && !req->replied && req->defer_cb) {
+			req->delay_ms = 0;
+			req->defer_cb(req, HTTPD_DEFER_TIMEOUT, req->defer_arg);
+			if (!req->replied &&
+			    httpd_reply_error(req, 500, "no reply to \"%s\"",
+					      httpd_req_path(req)))
+				return -1;
+			httpd_resume(req);
+			return 0;
+		}
 		if (req && req->replied) {
 			req->delay_ms = 0;
 			lws_callback_on_writable(wsi);
@@ -828,6 +870,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return on_writeable(req, wsi);
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		if (req && req->h && req->deferred && req->defer_cb) {
+			req->deferred = 0;
+			req->defer_cb(req, HTTPD_DEFER_GONE, req->defer_arg);
+		}
 		if (req && req->h)
 			req_clear(req);
 		return 0;

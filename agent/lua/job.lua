@@ -15,19 +15,31 @@ M.ACTIONS = {
   remove     = { queued = "delete_awaiting", running = "removing", failed = "delete_failed" },
   list_users = { status_running = "in_progress", status_ok = "up_to_date", status_failed = "failed" },
   validate   = { status_running = "validating", status_ok = "validated", status_failed = "validation_failed" },
+  sync       = { status_running = "in_progress", status_ok = "up_to_date", status_failed = "failed" },
 }
 
 -- What each action needs from the script.
 M.NEEDS = {
   invite = { "login", "invite" }, update = { "login", "update" },
   remove = { "login", "remove" }, list_users = { "login", "list_users" },
-  validate = { "login" },
+  validate = { "login" }, sync = { "login", "list_users" },
 }
 M.CONTRACT = { "login", "list_users", "invite", "update", "remove" }
 
 local function emit(ev)
   ev.at = clock.epoch_ms()
   host.emit(ev)
+end
+
+-- Captured at load: a script that replaces the global cannot unhook it.
+local register_secret = secret
+
+-- Scripts report paging with progress(k, n, count): page k of n (n may be
+-- nil when the app does not say), count users read so far.
+function progress(k, n, count)
+  emit({ kind = "progress", step = "page", page = k, pages = n, users = count,
+         detail = string.format("page %s of %s, %s users so far", tostring(k),
+           n and tostring(n) or "?", tostring(count or 0)) })
 end
 
 local function who(user)
@@ -77,6 +89,7 @@ function M.normalize(u)
       and type(out.entitlements) ~= "number" then
     out.entitlements = { tostring(out.entitlements) }
   end
+  if type(out.entitlements) == "table" then out.entitlements = json.array(out.entitlements) end
   if out.active == nil then out.active = out.invite == nil end
   out.state = M.state_of(out)
   return out
@@ -119,6 +132,8 @@ local function classify(err)
   local class
   if kind == "business" or kind == "needs_human" or kind == "transient" then
     class = kind
+  elseif kind == "sync_failed" then
+    class = "business"
   elseif err.transient or kind == "timeout" or kind == "deadline" or kind == "navigation" then
     class = "transient"
   elseif kind == "cdp" then
@@ -158,7 +173,13 @@ function run_action.invite(app, page, job, res)
   end
   res.state = state or "pending_user_claim"
   res.invite_link = r.invite_link
-  res.credentials = r.credentials
+  if type(r.credentials) == "table" then
+    -- C moves the password into the vault before anything is written.
+    if type(r.credentials.password) == "string" then register_secret(r.credentials.password) end
+    res.credentials = r.credentials
+    if res.app_user then res.app_user.login_method = "password" end
+    if res.state == "pending_user_login" then res.state = "onboarded" end
+  end
 end
 
 function run_action.update(app, page, job, res)
@@ -218,6 +239,111 @@ function run_action.list_users(app, page, job, res)
   res.users = list(app, page)
 end
 
+-- ---------------------------------------------------------------- sync
+
+local function keys_of(u)
+  local k = {}
+  for _, f in ipairs({ "email", "username" }) do
+    if type(u[f]) == "string" and P.trim(u[f]) ~= "" then k[#k + 1] = P.lower(P.trim(u[f])) end
+  end
+  return k
+end
+
+-- Reconcile the app's users with the IdP's: matched users keep the state
+-- the app shows, app users the IdP does not know are unmatched, exempt ones
+-- exempted, and expected users the app lacks are deleted.  Matching is on
+-- email or username, case-insensitive.  Returns users, summary.
+function M.reconcile(app_users, expected, exempt)
+  local by_key, exempt_set = {}, {}
+  for i, e in ipairs(expected or {}) do
+    for _, k in ipairs(keys_of(e)) do by_key[k] = by_key[k] or i end
+    if e.exempt == true then
+      for _, k in ipairs(keys_of(e)) do exempt_set[k] = true end
+    end
+  end
+  for _, x in ipairs(exempt or {}) do
+    if type(x) == "table" then
+      for _, k in ipairs(keys_of(x)) do exempt_set[k] = true end
+    elseif type(x) == "string" then
+      exempt_set[P.lower(P.trim(x))] = true
+    end
+  end
+  local function exempt_user(u)
+    for _, k in ipairs(keys_of(u)) do if exempt_set[k] then return true end end
+    return false
+  end
+
+  local out, used = json.array({}), {}
+  local sum = { app_users = #app_users, expected = #(expected or {}), matched = 0,
+                unmatched = 0, exempted = 0, deleted = 0 }
+  for _, u in ipairs(app_users) do
+    local r = P.shallow_copy(u)
+    local idx
+    for _, k in ipairs(keys_of(u)) do
+      if by_key[k] and not used[by_key[k]] then idx = by_key[k]; break end
+    end
+    if idx then
+      used[idx] = true
+      local e = expected[idx]
+      r.matched = e.email or e.username
+      r.upstream_id = e.upstream_id or e.id
+    end
+    if exempt_user(u) then
+      r.state = "exempted"
+      sum.exempted = sum.exempted + 1
+    elseif idx then
+      r.state = M.state_of(u)
+      sum.matched = sum.matched + 1
+    else
+      r.state = "unmatched"
+      sum.unmatched = sum.unmatched + 1
+    end
+    out[#out + 1] = r
+  end
+  sum.managed = 0
+  for i, e in ipairs(expected or {}) do
+    if not exempt_user(e) then
+      sum.managed = sum.managed + 1
+      if not used[i] then
+        out[#out + 1] = { email = e.email, username = e.username, matched = e.email or e.username,
+                          upstream_id = e.upstream_id or e.id, roles = json.array({}),
+                          active = false, state = "deleted" }
+        sum.deleted = sum.deleted + 1
+      end
+    end
+  end
+  return out, sum
+end
+
+function run_action.sync(app, page, job, res)
+  page:_begin("sync")
+  progress("list", "reading every user")
+  local users = list(app, page)
+  if job.expected == nil then
+    res.users = users
+    res.summary = { app_users = #users }
+    return
+  end
+  local out, sum = M.reconcile(users, job.expected, job.exempt)
+  local ratio = tonumber(job.max_delete_ratio) or 0.2
+  res.summary = sum
+  if sum.managed > 0 and sum.deleted / sum.managed > ratio then
+    P.raise("sync_failed", string.format(
+      "sync safeguard: %d of %d expected users (%.0f%%) are missing from the app, above "
+      .. "the limit of %.0f%% (--max-delete-ratio %g); nothing was applied",
+      sum.deleted, sum.managed, 100 * sum.deleted / sum.managed, 100 * ratio, ratio),
+      { summary = sum })
+  end
+  for _, u in ipairs(out) do
+    emit({ kind = "state", user = who(u), state = u.state, upstream_id = u.upstream_id,
+           app_id = u.app_id, sync = true })
+  end
+  progress("reconciled", string.format("%d app users: %d matched, %d unmatched, %d exempted; "
+    .. "%d expected users deleted", sum.app_users, sum.matched, sum.unmatched, sum.exempted,
+    sum.deleted))
+  res.users = out
+end
+
 function run_action.validate(app, page, job, res)
   page:_begin("validate")
   if app.validate then
@@ -255,7 +381,8 @@ end
 
 local function capture_failure(page)
   if not page then return end
-  local shot = pcall(page.screenshot, page, "failure.png")
+  -- No screenshot once a secret was on screen (pixels cannot be redacted).
+  local shot = not page._secret_shown and pcall(page.screenshot, page, "failure.png")
   local ok, html = pcall(page.content, page)
   if ok and type(html) == "string" then pcall(host.write_artifact, "page.html", html) end
   return shot
@@ -295,12 +422,24 @@ function M.run(app, job)
 
   res.ok = false
   res.error = classify(err)
+  if job.action == "sync" then
+    -- The safeguard (or any failure) applies nothing: no user changes.
+    res.state, res.reason, res.users = "sync_failed", res.error.message, nil
+    if type(err) == "table" and err.summary then res.summary = err.summary end
+  end
   if job.artifacts then capture_failure(page) end
+  -- The worker runs a transient failure again: no final state yet (it
+  -- reports `retrying` itself).
+  if job.retry_transient and res.error.class == "transient" then
+    res.retrying = true
+    return res
+  end
   if spec.running then
     res.state = spec.failed
     transition(user, spec.running, spec.failed, res.error.message)
   else
-    emit({ kind = "status", status = spec.status_failed, detail = res.error.message })
+    emit({ kind = "status", status = spec.status_failed, state = res.state,
+           detail = (res.state and (res.state .. ": ") or "") .. res.error.message })
   end
   return res
 end

@@ -608,5 +608,21 @@ function Locator:wait_for(opts)
   return self.page:wait_for(self.sel, opts)
 end
 
+-- A value the app shows once (a generated password): read with debug
+-- logging paused and registered as a secret before anything else can write
+-- it; from then on every log, output and artifact redacts it.
+local register_secret = secret
+function Locator:secret_text(opts)
+  host.quiet(true)
+  local ok, v = pcall(self.text, self, opts)
+  host.quiet(false)
+  if not ok then error(v, 0) end
+  if type(v) == "string" and v ~= "" then register_secret(v) end
+  -- A screenshot cannot be redacted: none from now on in this job.
+  self.page._secret_shown = true
+  return v
+end
+function Page:secret_text(sel, opts) return self:locator(sel):secret_text(opts) end
+
 M.Page, M.Locator = Page, Locator
 return M

@@ -19,12 +19,13 @@ function M.raise(kind, message, fields)
   error(M.new_error(kind, message, fields), 0)
 end
 
--- Errors a retry loop must never swallow: the deadline, and a lost
--- browser (nothing will get better by trying again in this job).
+-- Errors a retry loop must never swallow: the deadline, a lost browser,
+-- a replay that left its cassette (nothing will get better by trying again
+-- in this job).
 function M.must_propagate(err)
   if type(err) ~= "table" then return true end
   if err.kind == "deadline" then return true end
-  if err.kind == "cdp" and err.cdp == "closed" then return true end
+  if err.kind == "cdp" and (err.cdp == "closed" or err.cdp == "replay") then return true end
   return false
 end
 

@@ -24,17 +24,30 @@ end
 
 local INVITE = { ["Pending invite"] = "pending", ["Invite expired"] = "expired" }
 
+local function shown(v) return v ~= nil and v ~= "" and v ~= "—" and v or nil end
+
+local function split(v)
+  local out = {}
+  for part in (shown(v) or ""):gmatch("[^,]+") do
+    out[#out + 1] = part:gsub("^%s+", ""):gsub("%s+$", "")
+  end
+  return out
+end
+
 local function to_user(row)
   local status = row.status
   local invite = INVITE[status]
+  local sso = (row.sign_in or ""):match("^SSO %((.*)%)$")
   return {
     email = row.email,
-    username = row.email,
-    display_name = row.name ~= "—" and row.name or nil,
-    roles = { row.role },
+    username = shown(row.username),
+    display_name = shown(row.name),
+    roles = split(row.role),
+    entitlements = split(row.entitlements),
     active = status == "Active",
     invite = invite,
-    login_method = invite and "pending_user_claim" or "password",
+    login_method = invite and "pending_user_claim" or (sso and "sso" or "password"),
+    sso_label = sso,
     last_used = iso(row.last_login),
     app_id = row._attrs["data-user-id"],
   }
@@ -59,6 +72,7 @@ function app.list_users(page)
       users[#users + 1] = to_user(row)
     end
   end
+  progress(1, 1, #users)   -- one page: Acme does not paginate
   return users
 end
 

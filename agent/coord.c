@@ -1,0 +1,240 @@
+/*
+ * coord: HTTP calls to the coordinator.  TLS peers are verified (libcurl's
+ * default, set explicitly so nobody turns it off by accident); only http
+ * and https; every answer is size-capped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "coord.h"
+#include "privfile.h"
+#include "log.h"
+
+#define CALL_REPLY_MAX (1u << 20)
+
+static size_t collect(char *p, size_t size, size_t n, void *arg)
+{
+	struct coord_buf *b = arg;
+	size_t add = size * n;
+	char *grown;
+
+	if (b->len + add > b->limit) {
+		b->overflow = 1;
+		return 0;	/* aborts the transfer */
+	}
+	grown = realloc(b->data, b->len + add + 1);
+	if (!grown)
+		return 0;
+	b->data = grown;
+	memcpy(b->data + b->len, p, add);
+	b->len += add;
+	b->data[b->len] = '\0';
+	return add;
+}
+
+static int read_token(const char *path, char **out, char *err, size_t errlen)
+{
+	char *tok = privfile_read(path, "token file", err, errlen);
+	int rc = 0;
+
+	if (!tok)
+		return -1;
+	if (strchr(tok, '\n')) {
+		snprintf(err, errlen, "the token file \"%s\" must hold one line", path);
+		rc = -1;
+	} else {
+		secret_register(tok);	/* never in a log line */
+		if (asprintf(out, "Authorization: Bearer %s", tok) < 0)
+			rc = -1;
+	}
+	privfile_free(tok);
+	return rc;
+}
+
+int coord_client_init(struct coord_client *cc, const char *url, const char *token_file,
+		      const char *worker, char *err, size_t errlen)
+{
+	size_t n;
+
+	memset(cc, 0, sizeof(*cc));
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
+		snprintf(err, errlen, "--coordinator wants http:// or https://, not \"%s\"", url);
+		return -1;
+	}
+	n = strlen(url);
+	while (n && url[n - 1] == '/')
+		n--;
+	cc->base = strndup(url, n);
+	snprintf(cc->worker, sizeof(cc->worker), "%s", worker);
+	cc->call_timeout_ms = 10000;
+	if (token_file && read_token(token_file, &cc->auth, err, errlen))
+		return -1;
+	cc->multi = curl_multi_init();
+	if (!cc->base || !cc->multi) {
+		snprintf(err, errlen, "cannot start libcurl");
+		return -1;
+	}
+	return 0;
+}
+
+void coord_client_release(struct coord_client *cc)
+{
+	coord_claim_cancel(cc);
+	if (cc->multi)
+		curl_multi_cleanup(cc->multi);
+	free(cc->base);
+	free(cc->auth);
+	memset(cc, 0, sizeof(*cc));
+}
+
+static CURL *easy(struct coord_client *cc, const char *path, const char *body,
+		  struct curl_slist **hdrs, struct coord_buf *buf, char *cerr, long timeout_ms)
+{
+	CURL *h = curl_easy_init();
+	char url[2048];
+
+	if (!h)
+		return NULL;
+	snprintf(url, sizeof(url), "%s%s", cc->base, path);
+	*hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	if (cc->auth)
+		*hdrs = curl_slist_append(*hdrs, cc->auth);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, buf);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "idlcm-agent");
+	return h;
+}
+
+int coord_post(struct coord_client *cc, const char *path, const cJSON *body,
+	       cJSON **reply, char *err, size_t errlen)
+{
+	struct coord_buf buf = { .limit = CALL_REPLY_MAX };
+	struct curl_slist *hdrs = NULL;
+	char cerr[CURL_ERROR_SIZE] = "";
+	char *text = cJSON_PrintUnformatted(body);
+	CURL *h;
+	CURLcode rc;
+	long code = 0;
+
+	if (reply)
+		*reply = NULL;
+	if (!text || !(h = easy(cc, path, text, &hdrs, &buf, cerr, cc->call_timeout_ms))) {
+		cJSON_free(text);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdrs);
+	cJSON_free(text);
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "POST %s: %s", path,
+			 buf.overflow ? "answer too large" : cerr[0] ? cerr : curl_easy_strerror(rc));
+		free(buf.data);
+		return -1;
+	}
+	if (reply && buf.data)
+		*reply = cJSON_ParseWithLength(buf.data, buf.len);
+	if (code >= 400) {
+		cJSON *m = reply && *reply ? cJSON_GetObjectItem(*reply, "error") : NULL;
+		snprintf(err, errlen, "POST %s: HTTP %ld%s%s", path, code,
+			 cJSON_IsString(m) ? ": " : "", cJSON_IsString(m) ? m->valuestring : "");
+	}
+	free(buf.data);
+	return (int)code;
+}
+
+int coord_claim_start(struct coord_client *cc, int capacity, const cJSON *apps,
+		      int wait_s, char *err, size_t errlen)
+{
+	cJSON *b = cJSON_CreateObject();
+
+	if (cc->claim)
+		return 0;
+	cJSON_AddStringToObject(b, "worker", cc->worker);
+	cJSON_AddNumberToObject(b, "capacity", capacity);
+	if (apps)
+		cJSON_AddItemToObject(b, "apps", cJSON_Duplicate(apps, 1));
+	cJSON_AddNumberToObject(b, "wait_s", wait_s);
+	cc->claim_body = cJSON_PrintUnformatted(b);
+	cJSON_Delete(b);
+	memset(&cc->claim_buf, 0, sizeof(cc->claim_buf));
+	cc->claim_buf.limit = COORD_MAX_CLAIM;
+	cc->claim_err[0] = '\0';
+	cc->claim = cc->claim_body ? easy(cc, "/v1/claim", cc->claim_body, &cc->claim_hdrs,
+					  &cc->claim_buf, cc->claim_err,
+					  (long)wait_s * 1000 + 15000) : NULL;
+	if (!cc->claim || curl_multi_add_handle(cc->multi, cc->claim)) {
+		snprintf(err, errlen, "cannot start a claim");
+		coord_claim_cancel(cc);
+		return -1;
+	}
+	return 0;
+}
+
+void coord_claim_cancel(struct coord_client *cc)
+{
+	if (cc->claim) {
+		curl_multi_remove_handle(cc->multi, cc->claim);
+		curl_easy_cleanup(cc->claim);
+		cc->claim = NULL;
+	}
+	curl_slist_free_all(cc->claim_hdrs);
+	cc->claim_hdrs = NULL;
+	cJSON_free(cc->claim_body);
+	cc->claim_body = NULL;
+	free(cc->claim_buf.data);
+	memset(&cc->claim_buf, 0, sizeof(cc->claim_buf));
+}
+
+int coord_wait(struct coord_client *cc, struct curl_waitfd *fds, unsigned nfds, int ms,
+	       int *status, char **body, size_t *len, char *err, size_t errlen)
+{
+	CURLMsg *m;
+	int running, left;
+
+	curl_multi_poll(cc->multi, fds, nfds, ms, NULL);
+	curl_multi_perform(cc->multi, &running);
+	for (;;) {
+		long code = 0;
+
+		m = curl_multi_info_read(cc->multi, &left);
+		if (!m)
+			break;
+		if (m->msg != CURLMSG_DONE || m->easy_handle != cc->claim)
+			continue;
+		curl_easy_getinfo(cc->claim, CURLINFO_RESPONSE_CODE, &code);
+		*body = NULL;
+		*len = 0;
+		if (m->data.result != CURLE_OK) {
+			*status = -1;
+			snprintf(err, errlen, "claim: %s", cc->claim_buf.overflow ?
+				 "the answer is larger than the 32 MiB limit" :
+				 cc->claim_err[0] ? cc->claim_err :
+				 curl_easy_strerror(m->data.result));
+		} else {
+			*status = (int)code;
+			*body = cc->claim_buf.data;
+			*len = cc->claim_buf.len;
+			cc->claim_buf.data = NULL;
+		}
+		coord_claim_cancel(cc);
+		return 1;
+	}
+	return 0;
+}

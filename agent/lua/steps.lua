@@ -1,0 +1,75 @@
+-- steps.lua — how long each page call of the app script took, for the
+-- failure report.  Every public Page and Locator method is wrapped: the
+-- outermost call made from the app script (not the page API's own inner
+-- calls, nor the agent's evidence capture) becomes one step event
+--   {kind="step", name, target, phase, where, start, duration, ok, error}
+-- with times in ms on the job's clock (the recording's, on replay).
+local host = ...
+local pagemod = host.modules.page
+local M = {}
+
+local depth = 0
+local t0 = clock.now()
+
+-- Builders and raw CDP are not steps.
+local SKIP = { send = true, wait_event = true, locator = true, frame = true, nth = true,
+  first = true, last = true, filter = true, set_default_timeout = true }
+
+local function note_where(e)
+  if type(e) == "table" and not e.where then e.where = host.where() end
+  return e
+end
+
+local function wrap(class, name, fn)
+  class[name] = function(self, ...)
+    if depth > 0 then return fn(self, ...) end
+    local where = host.where()
+    if not where then return fn(self, ...) end
+    local is_loc = getmetatable(self) == pagemod.Locator
+    local first = ...
+    local step = {
+      kind = "step", name = name, where = where,
+      target = is_loc and self.sel or (type(first) == "string" and first or nil),
+      phase = is_loc and self.page and self.page.action or self.action,
+    }
+    local start = clock.now()
+    depth = depth + 1
+    local res = table.pack(xpcall(fn, note_where, self, ...))
+    depth = depth - 1
+    step.start, step.duration, step.ok = start - t0, clock.now() - start, res[1]
+    if not res[1] then
+      local e = res[2]
+      step.error = type(e) == "table" and tostring(e.message or e.kind) or tostring(e)
+    end
+    host.emit(step)
+    if not res[1] then error(res[2], 0) end
+    return table.unpack(res, 2, res.n)
+  end
+end
+
+for _, class in ipairs({ pagemod.Page, pagemod.Locator }) do
+  local names = {}
+  for name, fn in pairs(class) do
+    if type(fn) == "function" and not name:match("^_") and not SKIP[name] then
+      names[#names + 1] = name
+    end
+  end
+  table.sort(names)
+  for _, name in ipairs(names) do wrap(class, name, class[name]) end
+end
+
+-- The methods a script may call, for `idlcm-agent check`.
+function M.methods()
+  local out = {}
+  for cname, class in pairs({ Page = pagemod.Page, Locator = pagemod.Locator }) do
+    local list = {}
+    for name, fn in pairs(class) do
+      if type(fn) == "function" and not name:match("^__") then list[#list + 1] = name end
+    end
+    table.sort(list)
+    out[cname] = list
+  end
+  return out
+end
+
+return M

@@ -1,0 +1,1138 @@
+/*
+ * worker: the supervisor.  One loop on one thread: reap children (job
+ * children and, as subreaper, Chromium's orphans), read job children's
+ * event pipes into the outbox, start ready jobs, enforce deadlines,
+ * heartbeat leases, deliver the outbox, and keep one long-poll claim in
+ * flight (curl multi, polled together with the pipes).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "browser.h"
+#include "cdp.h"
+#include "coord.h"
+#include "job.h"
+#include "log.h"
+#include "store.h"
+#include "vault.h"
+#include "worker.h"
+
+#define JOB_MAX_BYTES (1u << 20)	/* one job's JSON */
+#define LINE_MAX_BYTES (16u << 20)	/* one line from a job child */
+
+struct wjob {
+	char id[128];
+	int attempt, lease_s, timeout_ms;
+	cJSON *body;
+	const char *action;
+	int tries;
+	int64_t next_try_ms, next_hb_ms;
+	int running;
+	struct wjob *next;
+};
+
+struct slot {
+	pid_t pid;
+	int fd;
+	struct wjob *job;
+	int64_t kill_at_ms, run_id;
+	char *buf;
+	size_t len;
+	cJSON *result;
+	int exited, status, eof;
+	const char *killed;	/* why we killed it, or NULL */
+	char dir[1200];
+};
+
+struct worker {
+	const struct worker_opts *o;
+	struct store *st;
+	struct coord_client cc;
+	struct browser b;
+	int own_browser;
+	int64_t browser_retry_ms;
+	struct slot *slots;
+	struct wjob *jobs;
+	int njobs;
+	int64_t next_claim_ms, claim_backoff_ms, next_flush_ms, flush_backoff_ms;
+	int64_t stop_at_ms;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested++;
+}
+
+void worker_opts_defaults(struct worker_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->slots = 2;
+	o->db = "idlcm-worker.db";
+	o->runs_dir = "runs";
+	o->scripts_dir = "scripts/apps";
+	o->poll_s = 20;
+	o->job_timeout_ms = 300000;
+	o->kill_grace_ms = 5000;
+	o->max_tries = 3;
+	o->retry_base_ms = 2000;
+	o->retry_max_ms = 60000;
+	o->grace_ms = 30000;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+/* ------------------------------------------------------ states, events */
+
+static const char *failed_state(const char *action)
+{
+	if (!strcmp(action, "invite"))
+		return "invite_failed";
+	if (!strcmp(action, "update"))
+		return "update_failed";
+	if (!strcmp(action, "remove"))
+		return "delete_failed";
+	return NULL;
+}
+
+static const char *running_state(const char *action)
+{
+	if (!strcmp(action, "invite"))
+		return "inviting";
+	if (!strcmp(action, "update"))
+		return "updating";
+	if (!strcmp(action, "remove"))
+		return "removing";
+	return NULL;
+}
+
+static const char *who(const cJSON *job)
+{
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(job, "user");
+	const char *k = jstr(u, "email");
+	if (!k)
+		k = jstr(u, "username");
+	if (!k)
+		k = jstr(u, "app_id");
+	if (!k)
+		k = jstr(u, "id");
+	return k ? k : "?";
+}
+
+/* Every event goes to the outbox first; takes ev. */
+static void emit(struct worker *w, const char *job_id, int attempt, cJSON *ev)
+{
+	int seq = 0;
+	const char *kind = jstr(ev, "kind");
+
+	if (!cJSON_GetObjectItem(ev, "at"))
+		cJSON_AddNumberToObject(ev, "at", (double)store_now_ms());
+	cJSON_DeleteItemFromObject(ev, "attempt");
+	cJSON_AddNumberToObject(ev, "attempt", attempt);
+	if (store_outbox_add_event(w->st, job_id, ev, &seq))
+		log_error("job %s: cannot write an event to the outbox: %s", job_id,
+			  sqlite3_errmsg(store_db(w->st)));
+	if (kind && !strcmp(kind, "state"))
+		log_info("job %s: %s %s -> %s%s%s", job_id, jstr(ev, "user"),
+			 jstr(ev, "from") ? jstr(ev, "from") : "", jstr(ev, "state"),
+			 jstr(ev, "detail") ? ": " : "", jstr(ev, "detail") ? jstr(ev, "detail") : "");
+	else if (kind && !strcmp(kind, "status"))
+		log_info("job %s: status %s%s%s", job_id, jstr(ev, "status"),
+			 jstr(ev, "detail") ? ": " : "", jstr(ev, "detail") ? jstr(ev, "detail") : "");
+	else if (kind && !strcmp(kind, "log"))
+		log_info("job %s: %s", job_id, jstr(ev, "message") ? jstr(ev, "message") : "");
+	cJSON_Delete(ev);
+}
+
+static void emit_log(struct worker *w, const char *id, int attempt, const char *level,
+		     const char *msg)
+{
+	cJSON *ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "kind", "log");
+	cJSON_AddStringToObject(ev, "level", level);
+	cJSON_AddStringToObject(ev, "message", msg);
+	emit(w, id, attempt, ev);
+}
+
+/* ------------------------------------------------------------ the queue */
+
+static void job_free(struct wjob *j)
+{
+	if (!j)
+		return;
+	cJSON_Delete(j->body);
+	free(j);
+}
+
+static void job_unlink(struct worker *w, struct wjob *j)
+{
+	struct wjob **pp = &w->jobs;
+	while (*pp && *pp != j)
+		pp = &(*pp)->next;
+	if (*pp) {
+		*pp = j->next;
+		w->njobs--;
+	}
+	job_free(j);
+}
+
+/* The job's complete goes to the outbox; the job leaves the queue. */
+static void complete(struct worker *w, struct wjob *j, const char *outcome,
+		     const cJSON *result, const char *cls, const char *msg,
+		     const char *artifacts_dir)
+{
+	cJSON *c = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddStringToObject(c, "worker", w->cc.worker);
+	cJSON_AddNumberToObject(c, "attempt", j->attempt);
+	cJSON_AddStringToObject(c, "outcome", outcome);
+	if (result) {
+		static const char *const keep[] = { "state", "detail", "app_user", "users",
+						    "invite_link", "summary", NULL };
+		for (int i = 0; keep[i]; i++) {
+			cJSON *v = cJSON_GetObjectItemCaseSensitive(result, keep[i]);
+			if (v)
+				cJSON_AddItemToObject(c, keep[i], cJSON_Duplicate(v, 1));
+		}
+		/* the child moved a captured password into the vault: what is
+		 * left names it; anything still holding a password stays here */
+		{
+			cJSON *cred = cJSON_GetObjectItem(result, "credentials");
+			if (cred && !cJSON_IsString(cJSON_GetObjectItem(cred, "password")))
+				cJSON_AddItemToObject(c, "credentials", cJSON_Duplicate(cred, 1));
+		}
+	}
+	if (msg) {
+		cJSON *e = cJSON_AddObjectToObject(c, "error");
+		cJSON_AddStringToObject(e, "class", cls ? cls : "script");
+		cJSON_AddStringToObject(e, "message", msg);
+	}
+	if (artifacts_dir && artifacts_dir[0]) {
+		cJSON *a = cJSON_AddArrayToObject(c, "artifacts");
+		DIR *d = opendir(artifacts_dir);
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			char p[1600];
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", artifacts_dir, de->d_name);
+			cJSON_AddItemToArray(a, cJSON_CreateString(p));
+		}
+		if (d)
+			closedir(d);
+	}
+	text = cJSON_PrintUnformatted(c);
+	if (!text || store_outbox_add_complete(w->st, j->id, j->attempt, text))
+		log_error("job %s: cannot write its complete to the outbox", j->id);
+	cJSON_free(text);
+	cJSON_Delete(c);
+	store_job_set_state(w->st, j->id, STORE_JOB_DONE, j->tries, 0);
+	log_info("job %s: %s%s%s", j->id, outcome, msg ? ": " : "", msg ? msg : "");
+	job_unlink(w, j);
+}
+
+static int name_ok(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (!n || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/* Is this job something we can run?  0, or -1 with a message. */
+static int check_job(const struct worker *w, const cJSON *j, size_t bytes, char *err, size_t n)
+{
+	const char *action = jstr(j, "action"), *app = jstr(j, "app");
+	const cJSON *user = cJSON_GetObjectItemCaseSensitive(j, "user"), *r, *v;
+	char path[1400];
+
+	if (bytes > JOB_MAX_BYTES)
+		return snprintf(err, n, "job is %zu bytes, over the %u-byte limit", bytes,
+				JOB_MAX_BYTES), -1;
+	if (!action)
+		return snprintf(err, n, "job has no \"action\" string"), -1;
+	if (!job_action_known(action))
+		return snprintf(err, n, "unknown action \"%.60s\"", action), -1;
+	if (!app)
+		return snprintf(err, n, "job has no \"app\" string"), -1;
+	if (!name_ok(app, 64) || app[0] == '.')
+		return snprintf(err, n, "bad app name \"%.60s\"", app), -1;
+	snprintf(path, sizeof(path), "%s/%s.lua", w->o->scripts_dir, app);
+	if (access(path, R_OK))
+		return snprintf(err, n, "no script for app \"%s\" (%.200s)", app, path), -1;
+	v = cJSON_GetObjectItemCaseSensitive(j, "account");
+	if (v && !cJSON_IsObject(v))
+		return snprintf(err, n, "\"account\" must be an object"), -1;
+	for (int i = 0; i < 3; i++) {
+		const char *k = i == 0 ? "attempt" : i == 1 ? "lease_s" : "timeout_s";
+		v = cJSON_GetObjectItemCaseSensitive(j, k);
+		if (v && (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 86400))
+			return snprintf(err, n, "\"%s\" must be a number from 0 to 86400", k), -1;
+	}
+	if (!strcmp(action, "sync")) {
+		const cJSON *ex = cJSON_GetObjectItemCaseSensitive(j, "expected");
+		const cJSON *xm = cJSON_GetObjectItemCaseSensitive(j, "exempt");
+		r = cJSON_GetObjectItemCaseSensitive(j, "max_delete_ratio");
+		if (ex && !cJSON_IsArray(ex))
+			return snprintf(err, n, "\"expected\" must be an array of users"), -1;
+		cJSON_ArrayForEach(v, ex)
+			if (!cJSON_IsObject(v))
+				return snprintf(err, n, "\"expected\" must be an array of users"), -1;
+		if (xm && !cJSON_IsArray(xm))
+			return snprintf(err, n, "\"exempt\" must be an array"), -1;
+		if (r && (!cJSON_IsNumber(r) || r->valuedouble <= 0 || r->valuedouble > 1))
+			return snprintf(err, n, "\"max_delete_ratio\" must be a number above 0, at most 1"), -1;
+	}
+	if (!running_state(action))
+		return 0;
+	if (!user)
+		return snprintf(err, n, "%s needs a \"user\" object", action), -1;
+	if (!cJSON_IsObject(user))
+		return snprintf(err, n, "\"user\" must be an object, not %s",
+				cJSON_IsString(user) ? "a string" : cJSON_IsArray(user) ? "an array" :
+				cJSON_IsNumber(user) ? "a number" : "that"), -1;
+	if (!jstr(user, "email") && !jstr(user, "username"))
+		return snprintf(err, n, "\"user\" needs an \"email\" or \"username\" string"), -1;
+	r = cJSON_GetObjectItemCaseSensitive(user, "roles");
+	if (r && !cJSON_IsArray(r))
+		return snprintf(err, n, "\"user.roles\" must be an array of strings"), -1;
+	cJSON_ArrayForEach(v, r)
+		if (!cJSON_IsString(v))
+			return snprintf(err, n, "\"user.roles\" must be an array of strings"), -1;
+	if (!strcmp(action, "update") && !r)
+		return snprintf(err, n, "update needs \"user.roles\""), -1;
+	return 0;
+}
+
+static void accept_claim(struct worker *w, const char *body, size_t len)
+{
+	cJSON *doc = cJSON_ParseWithLength(body, len), *jobs, *j;
+
+	jobs = cJSON_GetObjectItemCaseSensitive(doc, "jobs");
+	if (!cJSON_IsArray(jobs)) {
+		log_error("claim: the coordinator's answer is not {\"jobs\": [...]} (%zu bytes); ignored",
+			  len);
+		cJSON_Delete(doc);
+		return;
+	}
+	for (;;) {
+		const char *id;
+		cJSON *att;
+		int attempt;
+		char err[300];
+		char *text;
+		size_t bytes;
+		struct wjob *wj;
+
+		j = cJSON_DetachItemFromArray(jobs, 0);
+		if (!j)
+			break;
+		id = jstr(j, "id");
+		att = cJSON_GetObjectItemCaseSensitive(j, "attempt");
+		text = cJSON_PrintUnformatted(j);
+		bytes = text ? strlen(text) : 0;
+		attempt = cJSON_IsNumber(att) && att->valuedouble >= 0 ? att->valueint : 1;
+
+		if (!cJSON_IsObject(j) || !name_ok(id, 120)) {
+			log_error("claim: rejected a job without a usable \"id\" (%zu bytes): "
+				  "nothing to report it on", bytes);
+			goto next;
+		}
+		if (check_job(w, j, bytes, err, sizeof(err))) {
+			struct wjob tmp = { .attempt = attempt };
+			char msg[400];
+			snprintf(tmp.id, sizeof(tmp.id), "%s", id);
+			snprintf(msg, sizeof(msg), "job rejected: %s", err);
+			log_warn("job %s: %s", id, msg);
+			emit_log(w, id, attempt, "error", msg);
+			/* not in the queue: write the complete directly */
+			{
+				cJSON *c = cJSON_CreateObject(), *e;
+				char *ct;
+				cJSON_AddStringToObject(c, "worker", w->cc.worker);
+				cJSON_AddNumberToObject(c, "attempt", attempt);
+				cJSON_AddStringToObject(c, "outcome", "failed");
+				e = cJSON_AddObjectToObject(c, "error");
+				cJSON_AddStringToObject(e, "class", "malformed");
+				cJSON_AddStringToObject(e, "message", msg);
+				ct = cJSON_PrintUnformatted(c);
+				store_outbox_add_complete(w->st, tmp.id, attempt, ct);
+				cJSON_free(ct);
+				cJSON_Delete(c);
+			}
+			goto next;
+		}
+		{
+			/* the service account's secrets stay out of the file */
+			cJSON *copy = cJSON_Duplicate(j, 1);
+			char *kept;
+			int put;
+			cJSON_DeleteItemFromObject(copy, "account");
+			kept = cJSON_PrintUnformatted(copy);
+			put = store_job_put(w->st, id, attempt, kept ? kept : "{}");
+			cJSON_free(kept);
+			cJSON_Delete(copy);
+			if (put == 0) {
+				log_warn("job %s attempt %d: claimed twice; ignored", id, attempt);
+				goto next;
+			}
+		}
+		wj = calloc(1, sizeof(*wj));
+		if (!wj)
+			goto next;
+		snprintf(wj->id, sizeof(wj->id), "%s", id);
+		wj->attempt = attempt;
+		att = cJSON_GetObjectItemCaseSensitive(j, "lease_s");
+		wj->lease_s = cJSON_IsNumber(att) && att->valuedouble >= 1 ? att->valueint : 60;
+		att = cJSON_GetObjectItemCaseSensitive(j, "timeout_s");
+		wj->timeout_ms = cJSON_IsNumber(att) && att->valuedouble > 0 ?
+			(int)(att->valuedouble * 1000) : w->o->job_timeout_ms;
+		wj->body = j;
+		j = NULL;
+		wj->action = jstr(wj->body, "action");
+		wj->next_try_ms = 0;
+		wj->next_hb_ms = cdp_wall_ms() + wj->lease_s * 1000 / 3;
+		wj->next = w->jobs;
+		w->jobs = wj;
+		w->njobs++;
+		log_info("job %s: claimed (%s %s, attempt %d)", wj->id, wj->action,
+			 running_state(wj->action) ? who(wj->body) : jstr(wj->body, "app"), attempt);
+next:
+		cJSON_free(text);
+		cJSON_Delete(j);
+	}
+	cJSON_Delete(doc);
+}
+
+/* --------------------------------------------------------- job children */
+
+static int child_fd = -1;
+
+static void child_emit(void *arg, cJSON *ev)
+{
+	char *text = cJSON_PrintUnformatted(ev);
+	(void)arg;
+	if (text) {
+		size_t n;
+		char *clean = secret_redact(text, strlen(text), &n);
+		if (clean) {
+			size_t off = 0;
+			clean[n] = '\0';
+			while (off < n) {
+				ssize_t k = write(child_fd, clean + off, n - off);
+				if (k < 0 && errno == EINTR)
+					continue;
+				if (k <= 0)
+					break;
+				off += (size_t)k;
+			}
+			if (write(child_fd, "\n", 1) < 0)
+				log_debug("event pipe closed");
+			free(clean);
+		}
+		cJSON_free(text);
+	}
+	cJSON_Delete(ev);
+}
+
+static void __attribute__((noreturn))
+run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
+{
+	struct cdp_transport *tr;
+	struct cdp *c;
+	struct job_spec spec;
+	struct job_outcome out;
+	char err[600], script[1400];
+	cJSON *account = cJSON_GetObjectItemCaseSensitive(j->body, "account");
+	cJSON *res, *cred;
+	struct vault *v = NULL;
+
+	setpgid(0, 0);			/* the terminal's ^C is for the supervisor */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* die with the supervisor */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	child_fd = fd;
+	if (account)
+		job_register_secrets(account);
+	/* {"password": {"vault": "acme/admin"}}: resolved here, never in Lua */
+	if (account && vault_refs_present(account)) {
+		v = vault_open_env(w->o->vault, err, sizeof(err));
+		if (!v || vault_resolve(v, account, err, sizeof(err))) {
+			char m[700];
+			res = cJSON_CreateObject();
+			cJSON_AddStringToObject(res, "kind", "result");
+			cJSON_AddNumberToObject(res, "exit", 1);
+			cJSON_AddStringToObject(res, "error_class", "needs_human");
+			snprintf(m, sizeof(m), "the service account's secrets: %s", err);
+			cJSON_AddStringToObject(res, "error", m);
+			child_emit(NULL, res);
+			_exit(1);
+		}
+	}
+	snprintf(script, sizeof(script), "%s/%s.lua", w->o->scripts_dir, jstr(j->body, "app"));
+
+	tr = cdp_ws_connect(w->b.ws_url, 5000, err, sizeof(err));
+	if (!tr) {
+		res = cJSON_CreateObject();
+		cJSON_AddStringToObject(res, "kind", "result");
+		cJSON_AddNumberToObject(res, "exit", 1);
+		cJSON_AddStringToObject(res, "error_class", "transient");
+		{
+			char m[700];
+			snprintf(m, sizeof(m), "cannot connect to the browser: %s", err);
+			cJSON_AddStringToObject(res, "error", m);
+		}
+		child_emit(NULL, res);
+		_exit(1);
+	}
+	c = cdp_new(tr);
+	memset(&spec, 0, sizeof(spec));
+	spec.script = script;
+	spec.action = j->action;
+	spec.user = cJSON_GetObjectItemCaseSensitive(j->body, "user");
+	spec.account = account;
+	spec.timeout_ms = j->timeout_ms;
+	spec.action_timeout_ms = w->o->action_timeout_ms;
+	spec.artifacts_dir = dir;
+	spec.emit = child_emit;
+	spec.retry_transient = j->tries < w->o->max_tries;
+	spec.expected = cJSON_GetObjectItemCaseSensitive(j->body, "expected");
+	spec.exempt = cJSON_GetObjectItemCaseSensitive(j->body, "exempt");
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j->body, "max_delete_ratio")))
+		spec.max_delete_ratio = cJSON_GetObjectItemCaseSensitive(j->body,
+									 "max_delete_ratio")->valuedouble;
+	job_run(&spec, c, &out);
+
+	/* a captured password goes to the vault before the result leaves */
+	cred = out.result ? cJSON_GetObjectItem(out.result, "credentials") : NULL;
+	if (cJSON_IsString(cJSON_GetObjectItem(cred, "password"))) {
+		if (!v)
+			v = vault_open_env(w->o->vault, err, sizeof(err));
+		if (!v)
+			log_warn("%s", err);
+		if (vault_capture_credentials(v, jstr(j->body, "app"), spec.user, out.result,
+					      err, sizeof(err)))
+			log_warn("job %s: %s", j->id, err);
+	}
+	vault_close(v);
+
+	res = cJSON_CreateObject();
+	cJSON_AddStringToObject(res, "kind", "result");
+	cJSON_AddNumberToObject(res, "exit", out.exit);
+	if (out.result)
+		cJSON_AddItemToObject(res, "result", out.result);
+	out.result = NULL;
+	if (out.exit) {
+		cJSON_AddStringToObject(res, "error_class", out.error_class[0] ? out.error_class : "script");
+		cJSON_AddStringToObject(res, "error", out.error);
+	}
+	if (out.artifacts)
+		cJSON_AddStringToObject(res, "artifacts", dir);
+	child_emit(NULL, res);
+	cdp_free(c);
+	_exit(out.exit ? 1 : 0);
+}
+
+static struct slot *free_slot(struct worker *w)
+{
+	for (int i = 0; i < w->o->slots; i++)
+		if (!w->slots[i].pid)
+			return &w->slots[i];
+	return NULL;
+}
+
+static void start_job(struct worker *w, struct wjob *j, struct slot *s)
+{
+	int fds[2];
+	pid_t pid;
+
+	j->tries++;
+	snprintf(s->dir, sizeof(s->dir), "%s/%s/a%d-t%d", w->o->runs_dir, j->id, j->attempt,
+		 j->tries);
+	if (pipe2(fds, O_CLOEXEC)) {
+		log_error("job %s: cannot make a pipe: %s", j->id, strerror(errno));
+		j->next_try_ms = cdp_wall_ms() + 1000;
+		j->tries--;
+		return;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		log_error("job %s: cannot fork: %s", j->id, strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		j->tries--;
+		j->next_try_ms = cdp_wall_ms() + 1000;
+		return;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		for (int i = 0; i < w->o->slots; i++)
+			if (w->slots[i].pid && w->slots[i].fd >= 0)
+				close(w->slots[i].fd);
+		run_child(w, j, fds[1], s->dir);
+	}
+	close(fds[1]);
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	memset(s, 0, offsetof(struct slot, dir));
+	s->pid = pid;
+	s->fd = fds[0];
+	s->job = j;
+	s->kill_at_ms = cdp_wall_ms() + j->timeout_ms + w->o->kill_grace_ms;
+	s->run_id = store_run_begin(w->st, j->id, j->attempt, j->tries, (int)pid);
+	j->running = 1;
+	store_job_set_state(w->st, j->id, STORE_JOB_RUNNING, j->tries, 0);
+	log_info("job %s: run %d started (pid %d)", j->id, j->tries, (int)pid);
+}
+
+static void handle_line(struct worker *w, struct slot *s, char *line, size_t n)
+{
+	cJSON *ev = cJSON_ParseWithLength(line, n);
+	const char *kind = jstr(ev, "kind");
+
+	if (!ev || !kind) {
+		log_warn("job %s: unreadable line from the job process", s->job->id);
+		cJSON_Delete(ev);
+		return;
+	}
+	if (!strcmp(kind, "result")) {
+		cJSON_Delete(s->result);
+		s->result = ev;
+		return;
+	}
+	emit(w, s->job->id, s->job->attempt, ev);
+}
+
+static void read_slot(struct worker *w, struct slot *s)
+{
+	char tmp[65536];
+
+	while (!s->eof) {
+		ssize_t k = read(s->fd, tmp, sizeof(tmp));
+		char *nl;
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return;	/* EAGAIN */
+		if (k == 0) {
+			s->eof = 1;
+			break;
+		}
+		if (s->len + (size_t)k > LINE_MAX_BYTES) {
+			log_error("job %s: a line from the job process is over %u bytes; dropped",
+				  s->job->id, LINE_MAX_BYTES);
+			s->len = 0;
+			continue;
+		}
+		s->buf = realloc(s->buf, s->len + (size_t)k + 1);
+		memcpy(s->buf + s->len, tmp, (size_t)k);
+		s->len += (size_t)k;
+		while (s->len && (nl = memchr(s->buf, '\n', s->len))) {
+			size_t line = (size_t)(nl - s->buf);
+			handle_line(w, s, s->buf, line);
+			memmove(s->buf, nl + 1, s->len - line - 1);
+			s->len -= line + 1;
+		}
+	}
+}
+
+static int64_t backoff_ms(const struct worker_opts *o, int tries)
+{
+	int64_t d = o->retry_base_ms;
+	for (int i = 1; i < tries && d < o->retry_max_ms; i++)
+		d *= 2;
+	return d < o->retry_max_ms ? d : o->retry_max_ms;
+}
+
+/* The child is gone and its pipe drained: decide what happens to the job. */
+static void finish_slot(struct worker *w, struct slot *s)
+{
+	struct wjob *j = s->job;
+	cJSON *res = s->result, *r = cJSON_GetObjectItemCaseSensitive(res, "result");
+	const char *cls = jstr(res, "error_class"), *msg = jstr(res, "error");
+	const char *arts = jstr(res, "artifacts");
+	int exit_code = cJSON_IsNumber(cJSON_GetObjectItem(res, "exit")) ?
+		cJSON_GetObjectItem(res, "exit")->valueint : -1;
+	int final_emitted = res && r && !cJSON_IsTrue(cJSON_GetObjectItem(r, "retrying"));
+	char why[400];
+
+	if (s->killed && !strcmp(s->killed, "deadline")) {
+		snprintf(why, sizeof(why), "the job ran past its deadline of %d ms and was killed",
+			 j->timeout_ms);
+		cls = "transient";
+		msg = why;
+		final_emitted = 0;
+		exit_code = -1;
+	} else if (!res) {
+		if (WIFSIGNALED(s->status))
+			snprintf(why, sizeof(why), "the job process died (signal %d) before it reported",
+				 WTERMSIG(s->status));
+		else
+			snprintf(why, sizeof(why), "the job process exited with status %d before it "
+				 "reported", WEXITSTATUS(s->status));
+		cls = "transient";
+		msg = why;
+	}
+	if (arts && s->run_id > 0) {
+		DIR *d = opendir(arts);
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			char p[1600];
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", arts, de->d_name);
+			store_artifact_add(w->st, s->run_id, j->id, p);
+		}
+		if (d)
+			closedir(d);
+	}
+	if (s->run_id > 0)
+		store_run_end(w->st, s->run_id, exit_code, exit_code ? cls : NULL, exit_code ? msg : NULL);
+
+	j->running = 0;
+	if (msg && !strncmp(msg, "cannot connect to the browser", 29) && !w->own_browser) {
+		/* an attached browser that restarted has a new ws URL */
+		log_warn("cannot connect to the browser at %s; attaching again", w->b.ws_url);
+		browser_release(&w->b);
+	}
+	if (s->killed && !strcmp(s->killed, "lease lost")) {
+		emit_log(w, j->id, j->attempt, "warn", "lease lost: the job was aborted");
+		store_job_set_state(w->st, j->id, STORE_JOB_DROPPED, j->tries, 0);
+		log_warn("job %s: lease lost; aborted", j->id);
+		job_unlink(w, j);
+	} else if (s->killed && !strcmp(s->killed, "shutdown")) {
+		emit_log(w, j->id, j->attempt, "warn", "the worker stopped; job handed back");
+		complete(w, j, "released", NULL, NULL, NULL, NULL);
+	} else if (exit_code == 0) {
+		complete(w, j, "ok", r, NULL, NULL, NULL);
+	} else if (cls && !strcmp(cls, "transient") && j->tries < w->o->max_tries &&
+		   !stop_requested) {
+		int64_t d = backoff_ms(w->o, j->tries);
+		char detail[700];
+		cJSON *ev = cJSON_CreateObject();
+		snprintf(detail, sizeof(detail), "run %d of %d in %.1f s: %s", j->tries + 1,
+			 w->o->max_tries, (double)d / 1000.0, msg ? msg : "transient error");
+		cJSON_AddStringToObject(ev, "kind", "status");
+		cJSON_AddStringToObject(ev, "status", "retrying");
+		cJSON_AddStringToObject(ev, "detail", detail);
+		emit(w, j->id, j->attempt, ev);
+		j->next_try_ms = cdp_wall_ms() + d;
+		store_job_set_state(w->st, j->id, STORE_JOB_READY, j->tries, store_now_ms() + d);
+	} else {
+		if (!final_emitted) {
+			cJSON *ev = cJSON_CreateObject();
+			if (failed_state(j->action)) {
+				cJSON_AddStringToObject(ev, "kind", "state");
+				cJSON_AddStringToObject(ev, "user", who(j->body));
+				cJSON_AddStringToObject(ev, "from", running_state(j->action));
+				cJSON_AddStringToObject(ev, "state", failed_state(j->action));
+			} else {
+				cJSON_AddStringToObject(ev, "kind", "status");
+				cJSON_AddStringToObject(ev, "status", !strcmp(j->action, "validate") ?
+							"validation_failed" : "failed");
+			}
+			cJSON_AddStringToObject(ev, "detail", msg ? msg : "job failed");
+			emit(w, j->id, j->attempt, ev);
+		}
+		if (r && failed_state(j->action) && !jstr(r, "state"))
+			cJSON_AddStringToObject(r, "state", failed_state(j->action));
+		complete(w, j, "failed", r, cls, msg ? msg : "job failed", arts);
+	}
+	close(s->fd);
+	free(s->buf);
+	cJSON_Delete(s->result);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+/* ------------------------------------------------------------ browser */
+
+static void reap(struct worker *w)
+{
+	pid_t pid;
+	int status;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid <= 0)
+			break;
+		if (w->own_browser && pid == w->b.pid) {
+			log_warn("chromium (pid %d) died; relaunching", (int)pid);
+			kill(-pid, SIGKILL);	/* what is left of its group */
+			w->b.pid = 0;
+			browser_release(&w->b);
+			continue;
+		}
+		for (int i = 0; i < w->o->slots; i++)
+			if (w->slots[i].pid == pid) {
+				w->slots[i].exited = 1;
+				w->slots[i].status = status;
+			}
+	}
+}
+
+static void ensure_browser(struct worker *w)
+{
+	char err[700];
+
+	if (w->b.ws_url || cdp_wall_ms() < w->browser_retry_ms)
+		return;
+	if (w->own_browser) {
+		if (browser_launch(&w->b, NULL, 20000, err, sizeof(err))) {
+			log_error("cannot launch chromium: %s (retrying in 5 s)", err);
+			w->browser_retry_ms = cdp_wall_ms() + 5000;
+		} else {
+			log_info("chromium pid %d up", (int)w->b.pid);
+		}
+	} else if (browser_attach(&w->b, w->o->browser, 5000, err, sizeof(err))) {
+		log_error("%s (retrying in 5 s)", err);
+		w->browser_retry_ms = cdp_wall_ms() + 5000;
+	}
+}
+
+/* ------------------------------------------------- coordinator traffic */
+
+static void heartbeats(struct worker *w)
+{
+	int64_t now = cdp_wall_ms();
+	struct wjob *j, *next;
+
+	for (j = w->jobs; j; j = next) {
+		cJSON *b, *reply = NULL;
+		char path[300], err[600];
+		int code;
+
+		next = j->next;
+		if (now < j->next_hb_ms)
+			continue;
+		b = cJSON_CreateObject();
+		cJSON_AddStringToObject(b, "worker", w->cc.worker);
+		cJSON_AddNumberToObject(b, "attempt", j->attempt);
+		snprintf(path, sizeof(path), "/v1/jobs/%s/heartbeat", j->id);
+		code = coord_post(&w->cc, path, b, &reply, err, sizeof(err));
+		cJSON_Delete(b);
+		cJSON_Delete(reply);
+		if (code == 200) {
+			int every = j->lease_s * 1000 / 3;
+			j->next_hb_ms = now + (every < 500 ? 500 : every);
+		} else if (code == 409 || code == 404) {
+			log_warn("job %s: %s", j->id, err);
+			if (j->running) {
+				for (int i = 0; i < w->o->slots; i++)
+					if (w->slots[i].job == j && w->slots[i].pid) {
+						w->slots[i].killed = "lease lost";
+						kill(w->slots[i].pid, SIGKILL);
+					}
+				j->next_hb_ms = now + 3600 * 1000;
+			} else {
+				emit_log(w, j->id, j->attempt, "warn", "lease lost before the job ran again");
+				store_job_set_state(w->st, j->id, STORE_JOB_DROPPED, j->tries, 0);
+				job_unlink(w, j);
+			}
+		} else {
+			/* coordinator away: keep working, try again soon */
+			log_debug("job %s: heartbeat: %s", j->id, err);
+			j->next_hb_ms = now + 1000;
+		}
+	}
+}
+
+/* Deliver the outbox: each job's events in seq order, then its complete. */
+static void flush(struct worker *w, int budget_ms)
+{
+	char ids[16][128];
+	int64_t until = cdp_wall_ms() + budget_ms;
+	int n;
+
+	if (cdp_wall_ms() < w->next_flush_ms)
+		return;
+	n = store_outbox_jobs(w->st, ids, 16);
+	for (int k = 0; k < n && cdp_wall_ms() < until; k++) {
+		struct store_msg *m = NULL;
+		int cnt = 0, i = 0;
+
+		if (store_outbox_peek(w->st, ids[k], 200, &m, &cnt) || !cnt) {
+			store_msgs_free(m, cnt);
+			continue;
+		}
+		while (i < cnt) {
+			char path[2200], err[600];
+			cJSON *body = cJSON_CreateObject(), *arr = NULL, *reply = NULL;
+			int from = i, code, attempt = -1;
+
+			if (m[i].kind == STORE_MSG_EVENT) {
+				arr = cJSON_AddArrayToObject(body, "events");
+				for (; i < cnt && m[i].kind == STORE_MSG_EVENT; i++) {
+					cJSON *ev = cJSON_Parse(m[i].body);
+					cJSON *a = cJSON_GetObjectItem(ev, "attempt");
+					int at = cJSON_IsNumber(a) ? a->valueint : 0;
+					if (attempt >= 0 && at != attempt) {
+						cJSON_Delete(ev);
+						break;
+					}
+					attempt = at;
+					cJSON_AddItemToArray(arr, ev ? ev : cJSON_CreateObject());
+				}
+				cJSON_AddNumberToObject(body, "attempt", attempt);
+				snprintf(path, sizeof(path), "/v1/jobs/%s/events", ids[k]);
+			} else {
+				cJSON_Delete(body);
+				body = cJSON_Parse(m[i].body);
+				i++;
+				snprintf(path, sizeof(path), "/v1/jobs/%s/complete", ids[k]);
+			}
+			code = coord_post(&w->cc, path, body, &reply, err, sizeof(err));
+			cJSON_Delete(body);
+			cJSON_Delete(reply);
+			if (code == 200) {
+				for (int x = from; x < i; x++)
+					store_outbox_mark(w->st, m[x].id, 1, NULL);
+				w->flush_backoff_ms = 0;
+			} else if (code >= 400 && code < 500 && code != 401 && code != 403 &&
+				   code != 408 && code != 429) {
+				/* the coordinator will never take these: keep them, marked */
+				if (code == 409)
+					log_warn("job %s: lease lost: %s", ids[k], err);
+				else
+					log_warn("outbox: %s; %d message(s) set aside", err, i - from);
+				for (int x = from; x < i; x++)
+					store_outbox_mark(w->st, m[x].id, 2, err);
+			} else {
+				if (!w->flush_backoff_ms)
+					log_warn("outbox: %s; %d message(s) wait for the coordinator",
+						 err, store_outbox_pending(w->st));
+				w->flush_backoff_ms = w->flush_backoff_ms ? w->flush_backoff_ms * 2 : 500;
+				if (w->flush_backoff_ms > 5000)
+					w->flush_backoff_ms = 5000;
+				w->next_flush_ms = cdp_wall_ms() + w->flush_backoff_ms;
+				store_msgs_free(m, cnt);
+				return;
+			}
+		}
+		store_msgs_free(m, cnt);
+	}
+}
+
+static void claim_done(struct worker *w, int code, char *body, size_t len, const char *err)
+{
+	int64_t now = cdp_wall_ms();
+
+	if (code == 200) {
+		w->claim_backoff_ms = 0;
+		accept_claim(w, body ? body : "", len);
+	} else if (code == 204) {
+		w->claim_backoff_ms = 0;
+	} else {
+		if (code < 0)
+			log_warn("coordinator unreachable: %s", err);
+		else
+			log_warn("claim: HTTP %d%s%.200s", code, body ? ": " : "", body ? body : "");
+		w->claim_backoff_ms = w->claim_backoff_ms ? w->claim_backoff_ms * 2 : 500;
+		if (w->claim_backoff_ms > 5000)
+			w->claim_backoff_ms = 5000;
+		w->next_claim_ms = now + w->claim_backoff_ms;
+	}
+	free(body);
+}
+
+/* ------------------------------------------------------------ the loop */
+
+static int running_count(struct worker *w)
+{
+	int n = 0;
+	for (int i = 0; i < w->o->slots; i++)
+		n += w->slots[i].pid != 0;
+	return n;
+}
+
+static void begin_stop(struct worker *w)
+{
+	struct wjob *j, *next;
+
+	log_info("stopping: no more claims; %d job(s) running may finish within %d ms",
+		 running_count(w), w->o->grace_ms);
+	coord_claim_cancel(&w->cc);
+	w->stop_at_ms = cdp_wall_ms() + w->o->grace_ms;
+	for (j = w->jobs; j; j = next) {
+		next = j->next;
+		if (!j->running) {
+			emit_log(w, j->id, j->attempt, "info", "the worker stopped; job handed back");
+			complete(w, j, "released", NULL, NULL, NULL, NULL);
+		}
+	}
+}
+
+static void loop(struct worker *w)
+{
+	int stopping = 0;
+
+	for (;;) {
+		struct curl_waitfd fds[64];
+		unsigned nfds = 0;
+		int64_t now;
+		int code;
+		char *body = NULL, err[600];
+		size_t len = 0;
+
+		reap(w);
+		for (int i = 0; i < w->o->slots; i++) {
+			struct slot *s = &w->slots[i];
+			if (!s->pid)
+				continue;
+			read_slot(w, s);
+			if (s->exited && !s->eof) {
+				/* its pipe may be held open by a grandchild: don't wait */
+				s->eof = 1;
+			}
+			if (s->exited && s->eof)
+				finish_slot(w, s);
+		}
+		now = cdp_wall_ms();
+		if (stop_requested && !stopping) {
+			stopping = 1;
+			begin_stop(w);
+		}
+		if (stopping) {
+			if (!running_count(w))
+				break;
+			if (now > w->stop_at_ms || stop_requested > 1)
+				for (int i = 0; i < w->o->slots; i++)
+					if (w->slots[i].pid && !w->slots[i].killed) {
+						w->slots[i].killed = "shutdown";
+						kill(w->slots[i].pid, SIGKILL);
+					}
+		}
+		for (int i = 0; i < w->o->slots; i++) {
+			struct slot *s = &w->slots[i];
+			if (s->pid && !s->killed && now > s->kill_at_ms) {
+				log_warn("job %s: past its deadline; killing pid %d", s->job->id,
+					 (int)s->pid);
+				s->killed = "deadline";
+				kill(s->pid, SIGKILL);
+			}
+		}
+		ensure_browser(w);
+		if (w->b.ws_url) {
+			struct wjob *j;
+			for (j = w->jobs; j; j = j->next) {
+				struct slot *s;
+				if (j->running || now < j->next_try_ms)
+					continue;
+				s = free_slot(w);
+				if (!s)
+					break;
+				start_job(w, j, s);
+			}
+		}
+		heartbeats(w);
+		flush(w, 2000);
+		if (!stopping && !w->cc.claim && w->njobs < w->o->slots &&
+		    now >= w->next_claim_ms &&
+		    coord_claim_start(&w->cc, w->o->slots - w->njobs, w->o->apps, w->o->poll_s,
+				      err, sizeof(err)))
+			log_error("%s", err);
+
+		for (int i = 0; i < w->o->slots && nfds < 64; i++)
+			if (w->slots[i].pid && !w->slots[i].eof) {
+				fds[nfds].fd = w->slots[i].fd;
+				fds[nfds].events = CURL_WAIT_POLLIN;
+				fds[nfds].revents = 0;
+				nfds++;
+			}
+		if (coord_wait(&w->cc, fds, nfds, 200, &code, &body, &len, err, sizeof(err)))
+			claim_done(w, code, body, len, err);
+	}
+}
+
+int worker_run(const struct worker_opts *o)
+{
+	struct worker w;
+	struct sigaction sa;
+	char err[700], host[100], id[160];
+	int rc = 2, n;
+
+	memset(&w, 0, sizeof(w));
+	w.o = o;
+	w.own_browser = !o->browser;
+	if (o->worker_id) {
+		snprintf(id, sizeof(id), "%s", o->worker_id);
+	} else {
+		if (gethostname(host, sizeof(host)))
+			snprintf(host, sizeof(host), "worker");
+		host[sizeof(host) - 1] = '\0';
+		snprintf(id, sizeof(id), "%s-%d", host, (int)getpid());
+	}
+	if (job_mkdir_p(o->runs_dir)) {
+		fprintf(stderr, "idlcm-agent: cannot create runs dir %s: %s\n", o->runs_dir,
+			strerror(errno));
+		return 2;
+	}
+	w.st = store_open(o->db, err, sizeof(err));
+	if (!w.st) {
+		fprintf(stderr, "idlcm-agent: %s\n", err);
+		return 2;
+	}
+	if (coord_client_init(&w.cc, o->coordinator, o->token_file, id, err, sizeof(err))) {
+		fprintf(stderr, "idlcm-agent: %s\n", err);
+		goto out;
+	}
+	w.slots = calloc((size_t)o->slots, sizeof(*w.slots));
+	if (!w.slots)
+		goto out;
+	for (int i = 0; i < o->slots; i++)
+		w.slots[i].fd = -1;
+	n = store_job_abandon_stale(w.st);
+	if (n > 0)
+		log_warn("%d job(s) left unfinished by an earlier run: their leases lapse and "
+			 "the coordinator requeues them", n);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	log_info("worker %s: %d slot(s), coordinator %s, db %s", id, o->slots,
+		 o->coordinator, o->db);
+	loop(&w);
+	/* last chance for what is still in the outbox */
+	w.next_flush_ms = 0;
+	flush(&w, 5000);
+	n = store_outbox_pending(w.st);
+	if (n > 0)
+		log_warn("%d message(s) stay in the outbox for the next start", n);
+	log_info("worker stopped");
+	rc = 0;
+out:
+	while (w.jobs)
+		job_unlink(&w, w.jobs);
+	free(w.slots);
+	coord_client_release(&w.cc);
+	browser_release(&w.b);
+	reap(&w);
+	store_free(w.st);
+	return rc;
+}

@@ -1,0 +1,1112 @@
+/*
+ * The coordinator's HTTP API: the worker protocol (claim with long poll,
+ * heartbeat, events idempotent by (job, attempt, seq), complete), the
+ * admin calls (enqueue, users table, job history, integration status) and
+ * the lease bookkeeping that puts an expired job back in the queue.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coordinator.h"
+#include "httpd.h"
+
+#define MAX_CAPACITY 64
+#define MAX_EVENTS 1000
+
+struct waiter {
+	struct httpd_req *req;
+	char worker[128];
+	int capacity;
+	cJSON *apps;
+	struct waiter *next;
+};
+
+static const char *const actions[] = {
+	"invite", "update", "remove", "list_users", "validate", "sync", NULL
+};
+
+static const char *queued_state(const char *action)
+{
+	if (!strcmp(action, "invite"))
+		return "provisioning_awaiting";
+	if (!strcmp(action, "update"))
+		return "update_awaiting";
+	if (!strcmp(action, "remove"))
+		return "delete_awaiting";
+	return NULL;
+}
+
+static int valid_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (!n || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+static const char *user_key(const cJSON *user)
+{
+	const char *k = str(user, "email");
+	if (!k)
+		k = str(user, "username");
+	if (!k)
+		k = str(user, "id");
+	return k;
+}
+
+static int authorized(struct coord *c, struct httpd_req *req)
+{
+	const char *h;
+
+	if (!c->token)
+		return 1;
+	h = httpd_req_header(req, "authorization");
+	if (h && !strncmp(h, "Bearer ", 7) && !strcmp(h + 7, c->token))
+		return 1;
+	httpd_add_header(req, "www-authenticate", "Bearer");
+	httpd_reply_error(req, 401, "missing or wrong bearer token");
+	return 0;
+}
+
+static cJSON *json_col(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	return t ? cJSON_Parse(t) : NULL;
+}
+
+static void add_text(cJSON *o, const char *k, sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	if (t)
+		cJSON_AddStringToObject(o, k, t);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static void add_time(cJSON *o, const char *k, int64_t ms)
+{
+	char buf[40];
+	if (!ms) {
+		cJSON_AddNullToObject(o, k);
+		return;
+	}
+	cdb_iso(ms, buf, sizeof(buf));
+	cJSON_AddStringToObject(o, k, buf);
+}
+
+static void set_status(struct coord *c, const char *integration, const char *status,
+		       const char *detail)
+{
+	cdb_exec(c->db, "UPDATE integrations SET status = ?, detail = ?, updated_ms = ?"
+		 " WHERE id = ?", "ttit", status, detail,
+		 cdb_now_ms(), integration);
+}
+
+/* Upsert a user row's state (and whatever else app_user tells). */
+static void set_user(struct coord *c, const char *integration, const char *key,
+		     const char *state, const char *detail, const char *job_id,
+		     const cJSON *app_user)
+{
+	int64_t now = cdb_now_ms();
+
+	if (!key)
+		return;
+	cdb_exec(c->db, "INSERT OR IGNORE INTO users (integration, user_key, changed_ms)"
+		 " VALUES (?, ?, ?)", "tti", integration, key, now);
+	if (state)
+		cdb_exec(c->db, "UPDATE users SET state = ?, detail = ?, job_id = ?,"
+			 " changed_ms = ? WHERE integration = ? AND user_key = ?",
+			 "tttitt", state, detail, job_id, now, integration, key);
+	if (app_user) {
+		const cJSON *roles = cJSON_GetObjectItemCaseSensitive(app_user, "roles");
+		const cJSON *active = cJSON_GetObjectItemCaseSensitive(app_user, "active");
+		char *r = roles ? cJSON_PrintUnformatted(roles) : NULL;
+		cdb_exec(c->db, "UPDATE users SET"
+			 " email = coalesce(?, email), username = coalesce(?, username),"
+			 " login_method = coalesce(?, login_method),"
+			 " sso_label = coalesce(?, sso_label), roles = coalesce(?, roles),"
+			 " active = coalesce(?, active), last_used = coalesce(?, last_used)"
+			 " WHERE integration = ? AND user_key = ?", "ttttttttt",
+			 str(app_user, "email"), str(app_user, "username"),
+			 str(app_user, "login_method"), str(app_user, "sso_label"), r,
+			 cJSON_IsBool(active) ? (cJSON_IsTrue(active) ? "1" : "0") : NULL,
+			 str(app_user, "last_used"), integration, key);
+		cJSON_free(r);
+	}
+}
+
+/* ------------------------------------------------------------ leases */
+
+/* Running jobs past their lease go back to the queue (or fail for good
+ * once they have used their attempts).  Returns how many were requeued. */
+static int sweep(struct coord *c)
+{
+	int64_t now = cdb_now_ms();
+	int n;
+
+	cdb_exec(c->db, "UPDATE jobs SET status = 'failed', outcome = 'failed',"
+		 " error = json_object('class', 'transient', 'message',"
+		 "   'the lease expired on attempt ' || attempt || ' of ' || max_attempts"
+		 "   || ' (worker ' || coalesce(worker, '?') || ' went silent)'),"
+		 " updated_ms = ? WHERE status = 'running' AND lease_until_ms < ?"
+		 " AND attempt >= max_attempts", "ii", now, now);
+	cdb_exec(c->db, "UPDATE jobs SET status = 'queued', updated_ms = ?"
+		 " WHERE status = 'running' AND lease_until_ms < ?", "ii", now, now);
+	n = sqlite3_changes(c->db);
+	if (n)
+		fprintf(stderr, "idlcm-coordinator: %d job(s) back in the queue (lease expired)\n", n);
+	return n;
+}
+
+static int app_wanted(const cJSON *apps, const char *app)
+{
+	const cJSON *a;
+	if (!cJSON_IsArray(apps) || !cJSON_GetArraySize(apps))
+		return 1;
+	cJSON_ArrayForEach(a, apps)
+		if (cJSON_IsString(a) && !strcmp(a->valuestring, app))
+			return 1;
+	return 0;
+}
+
+/* Lease up to capacity queued jobs to worker: {jobs:[…]} or NULL. */
+static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
+			const cJSON *apps)
+{
+	sqlite3_stmt *st;
+	cJSON *out = NULL, *arr = NULL;
+	int64_t now = cdb_now_ms();
+	int got = 0;
+
+	st = cdb_query(c->db, "SELECT j.id, j.body, j.app, j.lease_s, j.attempt, i.account"
+		       " FROM jobs j LEFT JOIN integrations i ON i.id = j.integration"
+		       " WHERE j.status = 'queued' ORDER BY j.n LIMIT 200", NULL);
+	if (!st)
+		return NULL;
+	cdb_exec(c->db, "BEGIN IMMEDIATE", NULL);
+	while (got < capacity && sqlite3_step(st) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		const char *app = (const char *)sqlite3_column_text(st, 2);
+		int lease_s = sqlite3_column_int(st, 3);
+		int attempt = sqlite3_column_int(st, 4) + 1;
+		cJSON *job, *acct;
+
+		if (!app_wanted(apps, app))
+			continue;
+		job = json_col(st, 1);
+		if (!job)
+			job = cJSON_CreateObject();
+		if (cJSON_IsObject(job)) {
+			cJSON_DeleteItemFromObject(job, "attempt");
+			cJSON_DeleteItemFromObject(job, "lease_s");
+			cJSON_AddNumberToObject(job, "attempt", attempt);
+			cJSON_AddNumberToObject(job, "lease_s", lease_s);
+			acct = json_col(st, 5);
+			if (acct && !cJSON_GetObjectItem(job, "account"))
+				cJSON_AddItemToObject(job, "account", acct);
+			else
+				cJSON_Delete(acct);
+		}
+		cdb_exec(c->db, "UPDATE jobs SET status = 'running', attempt = ?, worker = ?,"
+			 " lease_until_ms = ?, updated_ms = ? WHERE id = ?", "ntiit",
+			 attempt, worker, now + (int64_t)lease_s * 1000, now, id);
+		if (!arr) {
+			out = cJSON_CreateObject();
+			arr = cJSON_AddArrayToObject(out, "jobs");
+		}
+		cJSON_AddItemToArray(arr, job);
+		got++;
+	}
+	sqlite3_finalize(st);
+	cdb_exec(c->db, "COMMIT", NULL);
+	return out;
+}
+
+/* New work: answer the long polls that can take it. */
+static void wake_waiters(struct coord *c)
+{
+	struct waiter **pp = &c->waiters;
+
+	while (*pp) {
+		struct waiter *w = *pp;
+		cJSON *jobs = take_jobs(c, w->worker, w->capacity, w->apps);
+		if (!jobs) {
+			pp = &w->next;
+			continue;
+		}
+		httpd_reply_json(w->req, 200, jobs);
+		cJSON_Delete(jobs);
+		httpd_resume(w->req);
+		*pp = w->next;
+		cJSON_Delete(w->apps);
+		free(w);
+	}
+}
+
+static void on_claim_wait(struct httpd_req *req, enum httpd_defer_reason why, void *arg)
+{
+	struct coord *c = arg;
+	struct waiter **pp = &c->waiters, *w = NULL;
+
+	while (*pp && (*pp)->req != req)
+		pp = &(*pp)->next;
+	if (!*pp)
+		return;
+	w = *pp;
+	*pp = w->next;
+	if (why == HTTPD_DEFER_TIMEOUT) {
+		cJSON *jobs;
+		sweep(c);
+		jobs = take_jobs(c, w->worker, w->capacity, w->apps);
+		if (jobs)
+			httpd_reply_json(req, 200, jobs);
+		else
+			httpd_reply_json(req, 204, NULL);
+		cJSON_Delete(jobs);
+	}
+	cJSON_Delete(w->apps);
+	free(w);
+}
+
+/* POST /v1/claim {worker, capacity, apps?, wait_s?} */
+static int h_claim(struct httpd_req *req, void *arg)
+{
+	struct coord *c = arg;
+	const char *jerr, *worker;
+	cJSON *body, *cap, *apps, *wait, *jobs, *a;
+	int capacity, wait_s = c->max_wait_s;
+	struct waiter *w;
+
+	if (!authorized(c, req))
+		return 0;
+	body = httpd_req_json(req, &jerr);
+	if (!body)
+		return httpd_reply_error(req, 400, "claim: %s", jerr);
+	worker = str(body, "worker");
+	cap = cJSON_GetObjectItemCaseSensitive(body, "capacity");
+	apps = cJSON_GetObjectItemCaseSensitive(body, "apps");
+	wait = cJSON_GetObjectItemCaseSensitive(body, "wait_s");
+	if (!cJSON_IsObject(body))
+		return httpd_reply_error(req, 400, "claim: body must be a JSON object");
+	if (!worker || !*worker || strlen(worker) > 120)
+		return httpd_reply_error(req, 400, "claim: \"worker\" must be a non-empty string");
+	if (!cJSON_IsNumber(cap) || cap->valuedouble < 1 || cap->valuedouble > MAX_CAPACITY ||
+	    cap->valuedouble != (int)cap->valuedouble)
+		return httpd_reply_error(req, 400, "claim: \"capacity\" must be a whole number "
+					 "from 1 to %d", MAX_CAPACITY);
+	if (apps && !cJSON_IsArray(apps))
+		return httpd_reply_error(req, 400, "claim: \"apps\" must be an array of strings");
+	cJSON_ArrayForEach(a, apps)
+		if (!cJSON_IsString(a))
+			return httpd_reply_error(req, 400, "claim: \"apps\" must be an array of strings");
+	if (wait && (!cJSON_IsNumber(wait) || wait->valuedouble < 0 || wait->valuedouble > 300))
+		return httpd_reply_error(req, 400, "claim: \"wait_s\" must be a number from 0 to 300");
+	if (wait && wait->valuedouble < wait_s)
+		wait_s = (int)wait->valuedouble;
+	capacity = cap->valueint;
+
+	sweep(c);
+	jobs = take_jobs(c, worker, capacity, apps);
+	if (jobs) {
+		httpd_reply_json(req, 200, jobs);
+		cJSON_Delete(jobs);
+		return 0;
+	}
+	if (!wait_s)
+		return httpd_reply_json(req, 204, NULL);
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -1;
+	w->req = req;
+	snprintf(w->worker, sizeof(w->worker), "%s", worker);
+	w->capacity = capacity;
+	w->apps = apps ? cJSON_Duplicate(apps, 1) : NULL;
+	w->next = c->waiters;
+	c->waiters = w;
+	httpd_defer(req, (unsigned)wait_s * 1000, on_claim_wait, c);
+	return 0;
+}
+
+/* ------------------------------------------------------------ enqueue */
+
+static int check_user(const cJSON *user, const char *action, char *err, size_t n)
+{
+	const cJSON *roles, *r;
+	static const char *const strs[] = { "id", "upstream_id", "email", "username",
+					    "display_name", NULL };
+
+	if (!user) {
+		snprintf(err, n, "%s needs a \"user\" object", action);
+		return -1;
+	}
+	if (!cJSON_IsObject(user)) {
+		snprintf(err, n, "\"user\" must be an object");
+		return -1;
+	}
+	for (int i = 0; strs[i]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(user, strs[i]);
+		if (v && !cJSON_IsString(v) && !cJSON_IsNull(v)) {
+			snprintf(err, n, "\"user.%s\" must be a string", strs[i]);
+			return -1;
+		}
+	}
+	if (!str(user, "email") && !str(user, "username")) {
+		snprintf(err, n, "\"user\" needs an \"email\" or \"username\"");
+		return -1;
+	}
+	roles = cJSON_GetObjectItemCaseSensitive(user, "roles");
+	if (roles && !cJSON_IsArray(roles)) {
+		snprintf(err, n, "\"user.roles\" must be an array of strings");
+		return -1;
+	}
+	cJSON_ArrayForEach(r, roles)
+		if (!cJSON_IsString(r)) {
+			snprintf(err, n, "\"user.roles\" must be an array of strings");
+			return -1;
+		}
+	if (!strcmp(action, "update") && !roles) {
+		snprintf(err, n, "update needs \"user.roles\"");
+		return -1;
+	}
+	return 0;
+}
+
+static int num_field(const cJSON *j, const char *k, int lo, int hi, int dflt, int *out,
+		     char *err, size_t n)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
+	if (!v) {
+		*out = dflt;
+		return 0;
+	}
+	if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi ||
+	    v->valuedouble != (int)v->valuedouble) {
+		snprintf(err, n, "\"%s\" must be a whole number from %d to %d", k, lo, hi);
+		return -1;
+	}
+	*out = v->valueint;
+	return 0;
+}
+
+/* Validate and store one job: 201 new, 200 same idempotency key, 4xx.
+ * dry_run: validate only (0 when it would be stored). */
+static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, size_t n,
+		       int dry_run)
+{
+	const char *integration = str(j, "integration"), *app = str(j, "app");
+	const char *action = str(j, "action"), *id = str(j, "id");
+	const char *ikey = str(j, "idempotency_key"), *have_app;
+	const cJSON *user = cJSON_GetObjectItemCaseSensitive(j, "user");
+	const cJSON *account = cJSON_GetObjectItemCaseSensitive(j, "account");
+	int lease_s, timeout_s, max_attempts, known = 0, status = 201;
+	char idbuf[80];
+	int64_t now = cdb_now_ms(), nextn;
+	cJSON *job;
+	char *text;
+
+	if (!cJSON_IsObject(j))
+		return snprintf(err, n, "a job must be a JSON object"), 400;
+	if (!valid_name(integration))
+		return snprintf(err, n, "\"integration\" must be 1-64 letters, digits, '.', '-' or '_'"), 400;
+	if (!valid_name(app))
+		return snprintf(err, n, "\"app\" must be 1-64 letters, digits, '.', '-' or '_'"), 400;
+	for (int i = 0; action && actions[i]; i++)
+		known |= !strcmp(action, actions[i]);
+	if (!known)
+		return snprintf(err, n, "\"action\" must be one of invite, update, remove, "
+				"list_users, validate, sync (got %s%s%s)", action ? "\"" : "",
+				action ? action : "none", action ? "\"" : ""), 400;
+	if (queued_state(action) && check_user(user, action, err, n))
+		return 400;
+	if (id && !valid_name(id))
+		return snprintf(err, n, "\"id\" must be 1-64 letters, digits, '.', '-' or '_'"), 400;
+	if (ikey && strlen(ikey) > 200)
+		return snprintf(err, n, "\"idempotency_key\" is longer than 200 bytes"), 400;
+	if (cJSON_GetObjectItemCaseSensitive(j, "idempotency_key") && !ikey)
+		return snprintf(err, n, "\"idempotency_key\" must be a string"), 400;
+	if (account && !cJSON_IsObject(account))
+		return snprintf(err, n, "\"account\" must be an object"), 400;
+	{
+		const cJSON *ex = cJSON_GetObjectItemCaseSensitive(j, "expected"), *e;
+		const cJSON *xm = cJSON_GetObjectItemCaseSensitive(j, "exempt");
+		const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "max_delete_ratio");
+		int k = 0;
+		if ((ex || xm || r) && strcmp(action, "sync"))
+			return snprintf(err, n, "\"expected\", \"exempt\" and \"max_delete_ratio\" "
+					"are for sync jobs"), 400;
+		if (ex && !cJSON_IsArray(ex))
+			return snprintf(err, n, "\"expected\" must be an array of users"), 400;
+		cJSON_ArrayForEach(e, ex) {
+			if (!cJSON_IsObject(e) || (!str(e, "email") && !str(e, "username")))
+				return snprintf(err, n, "expected[%d] must be a user with an \"email\" "
+						"or \"username\"", k), 400;
+			k++;
+		}
+		if (xm && !cJSON_IsArray(xm))
+			return snprintf(err, n, "\"exempt\" must be an array"), 400;
+		if (r && (!cJSON_IsNumber(r) || r->valuedouble <= 0 || r->valuedouble > 1))
+			return snprintf(err, n, "\"max_delete_ratio\" must be a number above 0, "
+					"at most 1"), 400;
+	}
+	if (num_field(j, "lease_s", 1, 3600, c->default_lease_s, &lease_s, err, n) ||
+	    num_field(j, "timeout_s", 1, 24 * 3600, 300, &timeout_s, err, n) ||
+	    num_field(j, "max_attempts", 1, 100, 5, &max_attempts, err, n))
+		return 400;
+
+	if (ikey && !dry_run) {
+		sqlite3_stmt *st = cdb_query(c->db, "SELECT id FROM jobs WHERE idempotency_key = ?",
+					     "t", ikey);
+		if (st && sqlite3_step(st) == SQLITE_ROW) {
+			*out = cJSON_CreateObject();
+			add_text(*out, "id", st, 0);
+			cJSON_AddBoolToObject(*out, "existing", 1);
+			sqlite3_finalize(st);
+			return 200;
+		}
+		sqlite3_finalize(st);
+	}
+	{
+		sqlite3_stmt *st = cdb_query(c->db, "SELECT app FROM integrations WHERE id = ?",
+					     "t", integration);
+		have_app = NULL;
+		if (st && sqlite3_step(st) == SQLITE_ROW)
+			have_app = (const char *)sqlite3_column_text(st, 0);
+		if (have_app && strcmp(have_app, app)) {
+			snprintf(err, n, "integration \"%s\" is for app \"%s\", not \"%s\"",
+				 integration, have_app, app);
+			sqlite3_finalize(st);
+			return 409;
+		}
+		sqlite3_finalize(st);
+	}
+	nextn = cdb_int(c->db, 0, "SELECT max(n) FROM jobs", NULL) + 1;
+	if (!id) {
+		snprintf(idbuf, sizeof(idbuf), "j%lld", (long long)nextn);
+		id = idbuf;
+	}
+	if (cdb_int(c->db, 0, "SELECT count(*) FROM jobs WHERE id = ?", "t", id))
+		return snprintf(err, n, "job \"%s\" exists already", id), 409;
+	if (dry_run)
+		return 0;
+
+	job = cJSON_CreateObject();
+	cJSON_AddStringToObject(job, "id", id);
+	cJSON_AddStringToObject(job, "integration", integration);
+	cJSON_AddStringToObject(job, "app", app);
+	cJSON_AddStringToObject(job, "action", action);
+	if (user)
+		cJSON_AddItemToObject(job, "user", cJSON_Duplicate(user, 1));
+	if (str(j, "account_ref"))
+		cJSON_AddStringToObject(job, "account_ref", str(j, "account_ref"));
+	{
+		static const char *const sync_keys[] = { "expected", "exempt", "max_delete_ratio", NULL };
+		for (int i = 0; sync_keys[i]; i++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, sync_keys[i]);
+			if (v)
+				cJSON_AddItemToObject(job, sync_keys[i], cJSON_Duplicate(v, 1));
+		}
+	}
+	cJSON_AddNumberToObject(job, "timeout_s", timeout_s);
+	cJSON_AddNumberToObject(job, "max_attempts", max_attempts);
+	cJSON_AddStringToObject(job, "idempotency_key", ikey ? ikey : id);
+	text = cJSON_PrintUnformatted(job);
+
+	cdb_exec(c->db, "BEGIN IMMEDIATE", NULL);
+	cdb_exec(c->db, "INSERT OR IGNORE INTO integrations (id, app, updated_ms) VALUES (?, ?, ?)",
+		 "tti", integration, app, now);
+	if (account) {
+		char *a = cJSON_PrintUnformatted(account);
+		cdb_exec(c->db, "UPDATE integrations SET account = ? WHERE id = ?", "tt", a, integration);
+		cJSON_free(a);
+	}
+	if (cdb_exec(c->db, "INSERT INTO jobs (id, n, integration, app, action, user_key, body,"
+		     " idempotency_key, max_attempts, lease_s, created_ms, updated_ms)"
+		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "tittttttnnii",
+		     id, nextn, integration, app, action, user ? user_key(user) : NULL, text,
+		     ikey ? ikey : id, max_attempts, lease_s, now, now)) {
+		cdb_exec(c->db, "ROLLBACK", NULL);
+		cJSON_free(text);
+		cJSON_Delete(job);
+		return snprintf(err, n, "cannot store job \"%s\"", id), 500;
+	}
+	if (queued_state(action))
+		set_user(c, integration, user_key(user), queued_state(action), NULL, id, user);
+	set_status(c, integration, !strcmp(action, "validate") ? "validating" : "in_progress", NULL);
+	cdb_exec(c->db, "COMMIT", NULL);
+	cJSON_free(text);
+	*out = job;
+	return status;
+}
+
+static int enqueue(struct coord *c, struct httpd_req *req)
+{
+	const char *jerr;
+	cJSON *body = httpd_req_json(req, &jerr), *list, *out, *j;
+	char err[300];
+	int status = 201, i = 0;
+
+	if (!body)
+		return httpd_reply_error(req, 400, "enqueue: %s", jerr);
+	list = cJSON_GetObjectItemCaseSensitive(body, "jobs");
+	if (!list) {
+		cJSON *one = NULL;
+		status = enqueue_one(c, body, &one, err, sizeof(err), 0);
+		if (status >= 400)
+			return httpd_reply_error(req, status, "enqueue: %s", err);
+		wake_waiters(c);
+		httpd_reply_json(req, status, one);
+		cJSON_Delete(one);
+		return 0;
+	}
+	if (!cJSON_IsArray(list) || !cJSON_GetArraySize(list) || cJSON_GetArraySize(list) > 1000)
+		return httpd_reply_error(req, 400, "enqueue: \"jobs\" must be an array of 1 to 1000 jobs");
+	/* check every job first so that a bad one enqueues nothing */
+	cJSON_ArrayForEach(j, list) {
+		cJSON *none = NULL;
+		int s = enqueue_one(c, j, &none, err, sizeof(err), 1);
+		cJSON_Delete(none);
+		if (s >= 400)
+			return httpd_reply_error(req, s, "enqueue: jobs[%d]: %s", i, err);
+		i++;
+	}
+	out = cJSON_CreateObject();
+	cJSON_AddArrayToObject(out, "jobs");
+	i = 0;
+	cJSON_ArrayForEach(j, cJSON_GetObjectItemCaseSensitive(body, "jobs")) {
+		cJSON *one = NULL;
+		int s = enqueue_one(c, j, &one, err, sizeof(err), 0);
+		if (s >= 400) {
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddNumberToObject(e, "index", i);
+			cJSON_AddStringToObject(e, "error", err);
+			cJSON_AddItemToArray(cJSON_GetObjectItem(out, "jobs"), e);
+			status = 207;
+		} else {
+			cJSON_AddItemToArray(cJSON_GetObjectItem(out, "jobs"), one);
+		}
+		i++;
+	}
+	wake_waiters(c);
+	httpd_reply_json(req, status, out);
+	cJSON_Delete(out);
+	return 0;
+}
+
+/* ------------------------------------------------------ per-job calls */
+
+static int heartbeat(struct coord *c, struct httpd_req *req, const char *id)
+{
+	const char *jerr, *worker, *status = NULL, *holder = NULL;
+	cJSON *body = httpd_req_json(req, &jerr), *out, *att;
+	sqlite3_stmt *st;
+	int attempt = 0, lease_s = 0, want;
+	int64_t until;
+
+	if (!body || !cJSON_IsObject(body))
+		return httpd_reply_error(req, 400, "heartbeat: %s", body ? "body must be an object" : jerr);
+	worker = str(body, "worker");
+	if (!worker)
+		return httpd_reply_error(req, 400, "heartbeat: \"worker\" must be a string");
+	att = cJSON_GetObjectItemCaseSensitive(body, "attempt");
+	if (att && !cJSON_IsNumber(att))
+		return httpd_reply_error(req, 400, "heartbeat: \"attempt\" must be a number");
+	sweep(c);
+	st = cdb_query(c->db, "SELECT status, worker, attempt, lease_s FROM jobs WHERE id = ?", "t", id);
+	if (!st || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return httpd_reply_error(req, 404, "no job \"%s\"", id);
+	}
+	status = (const char *)sqlite3_column_text(st, 0);
+	holder = (const char *)sqlite3_column_text(st, 1);
+	attempt = sqlite3_column_int(st, 2);
+	lease_s = sqlite3_column_int(st, 3);
+	want = att ? att->valueint : attempt;
+	/* the holder keeps its lease, and gets it back if it lapsed while
+	 * nobody else claimed the job */
+	if (holder && !strcmp(holder, worker) && want == attempt &&
+	    (!strcmp(status, "running") || !strcmp(status, "queued"))) {
+		sqlite3_finalize(st);
+		until = cdb_now_ms() + (int64_t)lease_s * 1000;
+		cdb_exec(c->db, "UPDATE jobs SET status = 'running', lease_until_ms = ?,"
+			 " updated_ms = ? WHERE id = ?", "iit", until, cdb_now_ms(), id);
+		out = cJSON_CreateObject();
+		cJSON_AddNumberToObject(out, "lease_until", (double)until);
+		cJSON_AddNumberToObject(out, "lease_s", lease_s);
+		httpd_reply_json(req, 200, out);
+		cJSON_Delete(out);
+		return 0;
+	}
+	httpd_reply_error(req, 409, "lease lost: job \"%s\" is %s%s%s (attempt %d)", id, status,
+			  holder ? " with " : "", holder ? holder : "", attempt);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static void apply_event(struct coord *c, const char *integration, const char *job_id,
+			const cJSON *ev)
+{
+	const char *kind = str(ev, "kind");
+
+	if (!strcmp(kind, "state") && str(ev, "state"))
+		set_user(c, integration, str(ev, "user"), str(ev, "state"), str(ev, "detail"),
+			 job_id, NULL);
+	else if (!strcmp(kind, "status") && str(ev, "status"))
+		set_status(c, integration, str(ev, "status"), str(ev, "detail"));
+}
+
+static int events(struct coord *c, struct httpd_req *req, const char *id)
+{
+	const char *jerr;
+	cJSON *body = httpd_req_json(req, &jerr), *list, *ev, *att, *out;
+	char integration[80];
+	sqlite3_stmt *st;
+	int attempt, i = 0, fresh = 0, dup = 0;
+
+	if (!body || !cJSON_IsObject(body))
+		return httpd_reply_error(req, 400, "events: %s", body ? "body must be an object" : jerr);
+	list = cJSON_GetObjectItemCaseSensitive(body, "events");
+	if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) > MAX_EVENTS)
+		return httpd_reply_error(req, 400, "events: \"events\" must be an array of at most %d events",
+					 MAX_EVENTS);
+	cJSON_ArrayForEach(ev, list) {
+		cJSON *seq = cJSON_GetObjectItemCaseSensitive(ev, "seq");
+		if (!cJSON_IsObject(ev))
+			return httpd_reply_error(req, 400, "events[%d]: must be an object", i);
+		if (!cJSON_IsNumber(seq) || seq->valuedouble < 1 || seq->valuedouble != (int)seq->valuedouble)
+			return httpd_reply_error(req, 400, "events[%d]: \"seq\" must be a whole number >= 1", i);
+		if (!str(ev, "kind"))
+			return httpd_reply_error(req, 400, "events[%d]: \"kind\" must be a string", i);
+		i++;
+	}
+	att = cJSON_GetObjectItemCaseSensitive(body, "attempt");
+	if (att && (!cJSON_IsNumber(att) || att->valuedouble < 0))
+		return httpd_reply_error(req, 400, "events: \"attempt\" must be a number");
+	st = cdb_query(c->db, "SELECT integration, attempt FROM jobs WHERE id = ?", "t", id);
+	if (!st || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return httpd_reply_error(req, 404, "no job \"%s\"", id);
+	}
+	snprintf(integration, sizeof(integration), "%s", (const char *)sqlite3_column_text(st, 0));
+	attempt = att ? att->valueint : sqlite3_column_int(st, 1);
+	sqlite3_finalize(st);
+
+	cdb_exec(c->db, "BEGIN IMMEDIATE", NULL);
+	cJSON_ArrayForEach(ev, list) {
+		char *text = cJSON_PrintUnformatted(ev);
+		cJSON *at = cJSON_GetObjectItemCaseSensitive(ev, "at");
+		cdb_exec(c->db, "INSERT OR IGNORE INTO events (job_id, attempt, seq, at_ms, kind,"
+			 " body, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?)", "tnnitti", id, attempt,
+			 cJSON_GetObjectItem(ev, "seq")->valueint,
+			 cJSON_IsNumber(at) ? (int64_t)at->valuedouble : 0, str(ev, "kind"), text,
+			 cdb_now_ms());
+		cJSON_free(text);
+		if (sqlite3_changes(c->db)) {
+			fresh++;
+			apply_event(c, integration, id, ev);
+		} else {
+			dup++;
+		}
+	}
+	cdb_exec(c->db, "COMMIT", NULL);
+	out = cJSON_CreateObject();
+	cJSON_AddNumberToObject(out, "applied", fresh);
+	cJSON_AddNumberToObject(out, "duplicates", dup);
+	httpd_reply_json(req, 200, out);
+	cJSON_Delete(out);
+	return 0;
+}
+
+static int complete(struct coord *c, struct httpd_req *req, const char *id)
+{
+	const char *jerr, *outcome, *status, *action;
+	cJSON *body = httpd_req_json(req, &jerr), *att, *err, *users, *u, *out;
+	char integration[80], ukey[256] = "", act[32];
+	sqlite3_stmt *st;
+	int attempt, ok;
+
+	if (!body || !cJSON_IsObject(body))
+		return httpd_reply_error(req, 400, "complete: %s", body ? "body must be an object" : jerr);
+	outcome = str(body, "outcome");
+	if (!outcome || (strcmp(outcome, "ok") && strcmp(outcome, "failed") &&
+			 strcmp(outcome, "released")))
+		return httpd_reply_error(req, 400, "complete: \"outcome\" must be \"ok\", \"failed\" "
+					 "or \"released\"");
+	att = cJSON_GetObjectItemCaseSensitive(body, "attempt");
+	err = cJSON_GetObjectItemCaseSensitive(body, "error");
+	users = cJSON_GetObjectItemCaseSensitive(body, "users");
+	if (att && !cJSON_IsNumber(att))
+		return httpd_reply_error(req, 400, "complete: \"attempt\" must be a number");
+	if (err && !cJSON_IsObject(err))
+		return httpd_reply_error(req, 400, "complete: \"error\" must be an object {class, message}");
+	if (users && !cJSON_IsArray(users))
+		return httpd_reply_error(req, 400, "complete: \"users\" must be an array");
+	st = cdb_query(c->db, "SELECT integration, attempt, status, action, user_key FROM jobs"
+		       " WHERE id = ?", "t", id);
+	if (!st || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return httpd_reply_error(req, 404, "no job \"%s\"", id);
+	}
+	snprintf(integration, sizeof(integration), "%s", (const char *)sqlite3_column_text(st, 0));
+	attempt = sqlite3_column_int(st, 1);
+	status = (const char *)sqlite3_column_text(st, 2);
+	action = (const char *)sqlite3_column_text(st, 3);
+	snprintf(act, sizeof(act), "%s", action);
+	if (sqlite3_column_text(st, 4))
+		snprintf(ukey, sizeof(ukey), "%s", (const char *)sqlite3_column_text(st, 4));
+	if (!strcmp(status, "completed") || !strcmp(status, "failed")) {
+		sqlite3_finalize(st);
+		out = cJSON_CreateObject();
+		cJSON_AddBoolToObject(out, "already", 1);
+		httpd_reply_json(req, 200, out);
+		cJSON_Delete(out);
+		return 0;
+	}
+	sqlite3_finalize(st);
+	if (att && att->valueint != attempt)
+		return httpd_reply_error(req, 409, "stale: job \"%s\" is on attempt %d, not %d", id,
+					 attempt, att->valueint);
+	if (!strcmp(outcome, "released")) {
+		/* the attempt number stays used: its events are kept under it */
+		cdb_exec(c->db, "UPDATE jobs SET status = 'queued', worker = NULL,"
+			 " max_attempts = max_attempts + 1, updated_ms = ? WHERE id = ?", "it",
+			 cdb_now_ms(), id);
+		wake_waiters(c);
+		out = cJSON_CreateObject();
+		cJSON_AddBoolToObject(out, "released", 1);
+		httpd_reply_json(req, 200, out);
+		cJSON_Delete(out);
+		return 0;
+	}
+	ok = !strcmp(outcome, "ok");
+	cdb_exec(c->db, "BEGIN IMMEDIATE", NULL);
+	{
+		char *et = err ? cJSON_PrintUnformatted(err) : NULL;
+		cJSON *res = cJSON_Duplicate(body, 1);
+		char *rt;
+		/* passwords belong in the vault, not in a job row: keep only a
+		 * reference ({"vault": name}) */
+		if (cJSON_IsString(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "credentials"),
+						       "password")))
+			cJSON_DeleteItemFromObject(res, "credentials");
+		rt = cJSON_PrintUnformatted(res);
+		cdb_exec(c->db, "UPDATE jobs SET status = ?, outcome = ?, error = ?, result = ?,"
+			 " updated_ms = ? WHERE id = ?", "ttttit", ok ? "completed" : "failed",
+			 outcome, et, rt, cdb_now_ms(), id);
+		cJSON_free(et);
+		cJSON_free(rt);
+		cJSON_Delete(res);
+	}
+	if (ukey[0]) {
+		const char *state = str(body, "state");
+		set_user(c, integration, ukey, state,
+			 err ? str(err, "message") : str(body, "detail"), id,
+			 cJSON_GetObjectItemCaseSensitive(body, "app_user"));
+	}
+	cJSON_ArrayForEach(u, users) {
+		const char *k = user_key(u);
+		if (k)
+			set_user(c, integration, k, str(u, "state"), NULL, id, u);
+	}
+	if (!ok)
+		set_status(c, integration, !strcmp(act, "validate") ? "validation_failed" : "failed",
+			   err ? str(err, "message") : NULL);
+	else if (!strcmp(act, "validate"))
+		set_status(c, integration, "validated", NULL);
+	else if (!cdb_int(c->db, 0, "SELECT count(*) FROM jobs WHERE integration = ? AND"
+			  " status IN ('queued', 'running')", "t", integration))
+		set_status(c, integration, "up_to_date", NULL);
+	cdb_exec(c->db, "COMMIT", NULL);
+	out = cJSON_CreateObject();
+	cJSON_AddBoolToObject(out, "already", 0);
+	httpd_reply_json(req, 200, out);
+	cJSON_Delete(out);
+	return 0;
+}
+
+static cJSON *job_json(sqlite3_stmt *st, sqlite3 *db, int with_events)
+{
+	/* columns: id, integration, app, action, user_key, status, attempt,
+	 * worker, outcome, error, created_ms, updated_ms, body */
+	cJSON *j = cJSON_CreateObject(), *e, *b;
+	const char *id = (const char *)sqlite3_column_text(st, 0);
+
+	add_text(j, "id", st, 0);
+	add_text(j, "integration", st, 1);
+	add_text(j, "app", st, 2);
+	add_text(j, "action", st, 3);
+	add_text(j, "user", st, 4);
+	add_text(j, "status", st, 5);
+	cJSON_AddNumberToObject(j, "attempt", sqlite3_column_int(st, 6));
+	add_text(j, "worker", st, 7);
+	add_text(j, "outcome", st, 8);
+	e = json_col(st, 9);
+	cJSON_AddItemToObject(j, "error", e ? e : cJSON_CreateNull());
+	add_time(j, "created", sqlite3_column_int64(st, 10));
+	add_time(j, "updated", sqlite3_column_int64(st, 11));
+	cJSON_AddNumberToObject(j, "events", (double)cdb_int(db, 0,
+				"SELECT count(*) FROM events WHERE job_id = ?", "t", id));
+	if (with_events) {
+		sqlite3_stmt *es = cdb_query(db, "SELECT body, attempt FROM events WHERE job_id = ?"
+					     " ORDER BY attempt, seq", "t", id);
+		cJSON *arr = cJSON_AddArrayToObject(j, "event_log");
+		while (es && sqlite3_step(es) == SQLITE_ROW) {
+			cJSON *ev = json_col(es, 0);
+			if (ev) {
+				cJSON_AddNumberToObject(ev, "attempt", sqlite3_column_int(es, 1));
+				cJSON_AddItemToArray(arr, ev);
+			}
+		}
+		sqlite3_finalize(es);
+		b = json_col(st, 12);
+		cJSON_DeleteItemFromObject(b, "account");
+		cJSON_AddItemToObject(j, "job", b ? b : cJSON_CreateNull());
+		b = json_col(st, 13);
+		cJSON_AddItemToObject(j, "result", b ? b : cJSON_CreateNull());
+	}
+	return j;
+}
+
+#define JOB_COLS "id, integration, app, action, user_key, status, attempt, worker," \
+	" outcome, error, created_ms, updated_ms, body, result"
+
+static int job_get(struct coord *c, struct httpd_req *req, const char *id)
+{
+	sqlite3_stmt *st = cdb_query(c->db, "SELECT " JOB_COLS " FROM jobs WHERE id = ?", "t", id);
+	cJSON *j;
+
+	if (!st || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return httpd_reply_error(req, 404, "no job \"%s\"", id);
+	}
+	j = job_json(st, c->db, 1);
+	sqlite3_finalize(st);
+	httpd_reply_json(req, 200, j);
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int job_list(struct coord *c, struct httpd_req *req)
+{
+	const char *integ = httpd_req_query(req, "integration");
+	sqlite3_stmt *st;
+	cJSON *out, *arr;
+
+	sweep(c);
+	if (integ && !valid_name(integ))
+		return httpd_reply_error(req, 400, "jobs: bad integration \"%s\"", integ);
+	st = cdb_query(c->db, integ ? "SELECT " JOB_COLS " FROM jobs WHERE integration = ? ORDER BY n"
+			      : "SELECT " JOB_COLS " FROM jobs ORDER BY n", integ ? "t" : NULL, integ);
+	out = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(out, "jobs");
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		cJSON_AddItemToArray(arr, job_json(st, c->db, 0));
+	sqlite3_finalize(st);
+	httpd_reply_json(req, 200, out);
+	cJSON_Delete(out);
+	return 0;
+}
+
+/* /v1/jobs, /v1/jobs/{id}, /v1/jobs/{id}/{heartbeat,events,complete} */
+static int h_jobs(struct httpd_req *req, void *arg)
+{
+	struct coord *c = arg;
+	const char *rest = httpd_req_rest(req), *slash;
+	enum httpd_method m = httpd_req_method(req);
+	char id[80];
+
+	if (!authorized(c, req))
+		return 0;
+	if (!*rest) {
+		if (m == HTTPD_POST)
+			return enqueue(c, req);
+		if (m == HTTPD_GET)
+			return job_list(c, req);
+		return httpd_reply_error(req, 405, "use GET or POST on /v1/jobs");
+	}
+	slash = strchr(rest, '/');
+	snprintf(id, sizeof(id), "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest), rest);
+	if (!valid_name(id))
+		return httpd_reply_error(req, 404, "no job \"%s\"", id);
+	if (!slash) {
+		if (m != HTTPD_GET)
+			return httpd_reply_error(req, 405, "use GET on /v1/jobs/{id}");
+		return job_get(c, req, id);
+	}
+	if (m != HTTPD_POST)
+		return httpd_reply_error(req, 405, "use POST on %s", httpd_req_path(req));
+	if (!strcmp(slash, "/heartbeat"))
+		return heartbeat(c, req, id);
+	if (!strcmp(slash, "/events"))
+		return events(c, req, id);
+	if (!strcmp(slash, "/complete"))
+		return complete(c, req, id);
+	return httpd_reply_error(req, 404, "no route for \"%s\"", httpd_req_path(req));
+}
+
+/* /v1/integrations/{id}, /v1/integrations/{id}/users */
+static int h_integrations(struct httpd_req *req, void *arg)
+{
+	struct coord *c = arg;
+	const char *rest = httpd_req_rest(req), *slash;
+	char id[80];
+	sqlite3_stmt *st;
+	cJSON *out;
+
+	if (!authorized(c, req))
+		return 0;
+	sweep(c);
+	slash = strchr(rest, '/');
+	snprintf(id, sizeof(id), "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest), rest);
+	if (!valid_name(id))
+		return httpd_reply_error(req, 404, "no integration \"%s\"", id);
+	st = cdb_query(c->db, "SELECT app, status, detail, updated_ms FROM integrations WHERE id = ?",
+		       "t", id);
+	if (!st || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return httpd_reply_error(req, 404, "no integration \"%s\"", id);
+	}
+	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "id", id);
+	add_text(out, "app", st, 0);
+	add_text(out, "status", st, 1);
+	add_text(out, "detail", st, 2);
+	add_time(out, "updated", sqlite3_column_int64(st, 3));
+	sqlite3_finalize(st);
+	if (!slash) {
+		static const char *const sts[] = { "queued", "running", "completed", "failed", NULL };
+		cJSON *jobs = cJSON_AddObjectToObject(out, "jobs");
+		for (int i = 0; sts[i]; i++)
+			cJSON_AddNumberToObject(jobs, sts[i], (double)cdb_int(c->db, 0,
+						"SELECT count(*) FROM jobs WHERE integration = ? AND status = ?",
+						"tt", id, sts[i]));
+	} else if (!strcmp(slash, "/users")) {
+		cJSON *arr = cJSON_AddArrayToObject(out, "users");
+		st = cdb_query(c->db, "SELECT user_key, email, username, roles, state, login_method,"
+			       " sso_label, active, last_used, detail, job_id, changed_ms"
+			       " FROM users WHERE integration = ? ORDER BY user_key", "t", id);
+		while (st && sqlite3_step(st) == SQLITE_ROW) {
+			cJSON *u = cJSON_CreateObject(), *r;
+			add_text(u, "user", st, 0);
+			add_text(u, "email", st, 1);
+			add_text(u, "username", st, 2);
+			r = json_col(st, 3);
+			cJSON_AddItemToObject(u, "roles", r ? r : cJSON_CreateArray());
+			add_text(u, "state", st, 4);
+			add_text(u, "login_method", st, 5);
+			add_text(u, "sso_label", st, 6);
+			if (sqlite3_column_type(st, 7) == SQLITE_NULL)
+				cJSON_AddNullToObject(u, "active");
+			else
+				cJSON_AddBoolToObject(u, "active", sqlite3_column_int(st, 7));
+			add_text(u, "last_used", st, 8);
+			add_text(u, "detail", st, 9);
+			add_text(u, "job", st, 10);
+			add_time(u, "last_change", sqlite3_column_int64(st, 11));
+			cJSON_AddItemToArray(arr, u);
+		}
+		sqlite3_finalize(st);
+	} else {
+		cJSON_Delete(out);
+		return httpd_reply_error(req, 404, "no route for \"%s\"", httpd_req_path(req));
+	}
+	httpd_reply_json(req, 200, out);
+	cJSON_Delete(out);
+	return 0;
+}
+
+/* POST /v1/test/raw-job {job, pad_bytes?}: store a job exactly as given,
+ * unchecked, so tests can see what a worker does with a malformed one.
+ * Only with --test-hooks. */
+static int h_test_raw(struct httpd_req *req, void *arg)
+{
+	struct coord *c = arg;
+	const char *jerr;
+	cJSON *body = httpd_req_json(req, &jerr), *job, *pad, *out;
+	char idbuf[80], *text, *padded = NULL;
+	const char *id, *integ, *app, *action;
+	int64_t nextn, now = cdb_now_ms();
+	size_t padn = 0;
+
+	if (!authorized(c, req))
+		return 0;
+	if (!body || !(job = cJSON_GetObjectItemCaseSensitive(body, "job")))
+		return httpd_reply_error(req, 400, "raw-job: wants {job, pad_bytes?}");
+	pad = cJSON_GetObjectItemCaseSensitive(body, "pad_bytes");
+	if (cJSON_IsNumber(pad) && pad->valuedouble > 0 && pad->valuedouble <= 64 << 20)
+		padn = (size_t)pad->valuedouble;
+	nextn = cdb_int(c->db, 0, "SELECT max(n) FROM jobs", NULL) + 1;
+	id = str(job, "id");
+	if (!valid_name(id)) {
+		snprintf(idbuf, sizeof(idbuf), "j%lld", (long long)nextn);
+		id = idbuf;
+		if (cJSON_IsObject(job)) {
+			cJSON_DeleteItemFromObject(job, "id");
+			cJSON_AddStringToObject(job, "id", id);
+		}
+	}
+	integ = valid_name(str(job, "integration")) ? str(job, "integration") : "test";
+	app = str(job, "app") ? str(job, "app") : "?";
+	action = str(job, "action") ? str(job, "action") : "?";
+	if (padn && cJSON_IsObject(job)) {
+		padded = malloc(padn + 1);
+		if (!padded)
+			return -1;
+		memset(padded, 'x', padn);
+		padded[padn] = '\0';
+		cJSON_AddStringToObject(job, "pad", padded);
+		free(padded);
+	}
+	text = cJSON_PrintUnformatted(job);
+	cdb_exec(c->db, "INSERT OR IGNORE INTO integrations (id, app, updated_ms) VALUES (?, ?, ?)",
+		 "tti", integ, app, now);
+	cdb_exec(c->db, "INSERT INTO jobs (id, n, integration, app, action, body, max_attempts,"
+		 " lease_s, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+		 "titttt" "nii", id, nextn, integ, app, action, text, c->default_lease_s, now, now);
+	cJSON_free(text);
+	wake_waiters(c);
+	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "id", id);
+	httpd_reply_json(req, 201, out);
+	cJSON_Delete(out);
+	return 0;
+}
+
+static int h_health(struct httpd_req *req, void *arg)
+{
+	(void)arg;
+	return httpd_reply(req, 200, "text/plain", "ok\n", 3);
+}
+
+int coord_routes(struct coord *c)
+{
+	if (httpd_route(c->h, HTTPD_POST, "/v1/claim", h_claim, c) ||
+	    httpd_route(c->h, HTTPD_ANY, "/v1/jobs", h_jobs, c) ||
+	    httpd_route(c->h, HTTPD_GET, "/v1/integrations/", h_integrations, c) ||
+	    httpd_route(c->h, HTTPD_GET, "/healthz", h_health, c))
+		return -1;
+	if (c->test_hooks && httpd_route(c->h, HTTPD_POST, "/v1/test/raw-job", h_test_raw, c))
+		return -1;
+	return 0;
+}
+
+void coord_release(struct coord *c)
+{
+	while (c->waiters) {
+		struct waiter *w = c->waiters;
+		c->waiters = w->next;
+		cJSON_Delete(w->apps);
+		free(w);
+	}
+}

@@ -1,0 +1,56 @@
+#ifndef IDLCM_COORD_H
+#define IDLCM_COORD_H
+/*
+ * coord: the worker's side of the coordinator protocol over libcurl — a
+ * long-poll claim that runs in the background of the supervisor's loop
+ * (curl multi), and short blocking calls for heartbeat, events and
+ * complete.  The bearer token comes from a file and is never logged.
+ */
+#include <stddef.h>
+#include <curl/curl.h>
+#include <cjson/cJSON.h>
+
+#define COORD_MAX_CLAIM (32u << 20)	/* a claim answer larger than this is refused */
+
+struct coord_buf {
+	char *data;
+	size_t len, limit;
+	int overflow;
+};
+
+struct coord_client {
+	char *base;		/* "https://host:port", no trailing slash */
+	char *auth;		/* "Authorization: Bearer …" */
+	char worker[128];
+	int call_timeout_ms;	/* heartbeat, events, complete */
+	CURLM *multi;
+	CURL *claim;		/* in flight, or NULL */
+	struct curl_slist *claim_hdrs;
+	char *claim_body;
+	struct coord_buf claim_buf;
+	char claim_err[CURL_ERROR_SIZE];
+};
+
+/* Read the token from token_file (refused when group/world can read it);
+ * token_file NULL = no auth. */
+int coord_client_init(struct coord_client *, const char *url, const char *token_file,
+		      const char *worker, char *err, size_t errlen);
+void coord_client_release(struct coord_client *);
+
+/* POST body (borrowed) to base+path.  Returns the HTTP status, or -1 on a
+ * transport error (err filled).  *reply: the parsed JSON answer or NULL. */
+int coord_post(struct coord_client *, const char *path, const cJSON *body,
+	       cJSON **reply, char *err, size_t errlen);
+
+/* Start a claim {worker, capacity, apps, wait_s} in the background. */
+int coord_claim_start(struct coord_client *, int capacity, const cJSON *apps,
+		      int wait_s, char *err, size_t errlen);
+/* Abandon a claim in flight (on shutdown). */
+void coord_claim_cancel(struct coord_client *);
+/* Wait up to ms for the claim's progress or one of fds becoming readable
+ * (revents filled).  Returns 1 when the claim finished: *status is the
+ * HTTP status (or -1 with err), *body the answer (caller frees, may be
+ * NULL).  0 otherwise. */
+int coord_wait(struct coord_client *, struct curl_waitfd *fds, unsigned nfds, int ms,
+	       int *status, char **body, size_t *len, char *err, size_t errlen);
+#endif

@@ -1,0 +1,22 @@
+#ifndef IDLCM_SQLDB_H
+#define IDLCM_SQLDB_H
+/*
+ * sqldb: what every SQLite file of ours shares — WAL mode, a busy timeout,
+ * a schema that is a list of migration steps (PRAGMA user_version counts
+ * the steps applied), and statements bound by a tiny format.
+ */
+#include <stdarg.h>
+#include <sqlite3.h>
+
+/* Open (creating) path, set WAL, apply the missing steps of the
+ * NULL-terminated list, each in its own transaction; refuse a file whose
+ * schema is newer than the list.  NULL with err on failure. */
+sqlite3 *sqldb_open(const char *path, const char *const *migrations,
+		    char *err, size_t errlen);
+/* PRAGMA user_version, or -1. */
+int sqldb_version(sqlite3 *db);
+/* Prepare sql and bind arguments by fmt: "t" text (NULL binds NULL),
+ * "i" int64_t, "n" int, "d" double.  NULL on a prepare error. */
+sqlite3_stmt *sqldb_prepare(sqlite3 *db, const char *sql, const char *fmt,
+			    va_list ap);
+#endif

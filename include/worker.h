@@ -1,0 +1,30 @@
+#ifndef IDLCM_WORKER_H
+#define IDLCM_WORKER_H
+/*
+ * worker: the supervisor behind `idlcm-agent worker` — owns one Chromium
+ * (relaunched when it dies), claims jobs from the coordinator, runs each in
+ * a forked child with its own CDP connection, enforces deadlines with
+ * SIGKILL, heartbeats leases, retries transient failures with capped
+ * exponential backoff, and delivers every event through the outbox.
+ */
+#include <cjson/cJSON.h>
+
+struct worker_opts {
+	const char *coordinator, *token_file, *browser, *db, *runs_dir;
+	const char *scripts_dir, *worker_id;
+	const char *vault;		/* NULL: $IDLCM_VAULT or the default */
+	cJSON *apps;			/* apps to claim for; NULL = any */
+	int slots;
+	int poll_s;			/* claim long poll */
+	int job_timeout_ms;		/* when the job names none */
+	int action_timeout_ms;
+	int kill_grace_ms;		/* SIGKILL this long past a job's deadline */
+	int max_tries;			/* runs of one claimed job (transient errors) */
+	int retry_base_ms, retry_max_ms;
+	int grace_ms;			/* on SIGTERM: how long running jobs may finish */
+};
+
+void worker_opts_defaults(struct worker_opts *);
+/* Serve until SIGTERM/SIGINT; 0 on a clean stop, 2 on a setup error. */
+int worker_run(const struct worker_opts *);
+#endif
