@@ -51,6 +51,22 @@ t_acme_actions_replay_their_states() {
 	expect_out "status: validated"
 }
 
+t_globex_actions_replay_their_states() {
+	# TOTP login, a paged shadow-DOM grid, an iframe invite, a native confirm
+	replay globex-invite
+	expect_rc 0
+	expect_out "ada@example.com  inviting → pending_user_claim"
+	replay globex-update
+	expect_rc 0
+	expect_out "vera.petrov3@globex.test  updating → onboarded"
+	replay globex-remove
+	expect_rc 0
+	expect_out "caio.eriksen4@globex.test  removing → deleted"
+	replay globex-validate
+	expect_rc 0
+	expect_out "status: validated"
+}
+
 t_failing_cassettes_fail_the_same_way() {
 	replay acme-update-absent
 	expect_rc 1
