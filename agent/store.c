@@ -135,35 +135,24 @@ void store_free(struct store *s)
 /* Run one statement, ignoring rows: 0 or -1. */
 static int run1(struct store *s, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *st;
 	va_list ap;
 	int rc;
 
 	va_start(ap, fmt);
-	st = sqldb_prepare(s->db, sql, fmt, ap);
+	rc = sqldb_vrun(s->db, sql, fmt, ap);
 	va_end(ap);
-	if (!st)
-		return -1;
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+	return rc ? -1 : 0;
 }
 
 /* First column of the first row as an integer; dflt when no row. */
 static int64_t scalar(struct store *s, int64_t dflt, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *st;
 	va_list ap;
-	int64_t v = dflt;
+	int64_t v;
 
 	va_start(ap, fmt);
-	st = sqldb_prepare(s->db, sql, fmt, ap);
+	v = sqldb_vint(s->db, dflt, sql, fmt, ap);
 	va_end(ap);
-	if (!st)
-		return dflt;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	return v;
 }
 

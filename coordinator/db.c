@@ -69,39 +69,26 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql, const char *fmt, va_list
 
 int cdb_exec(sqlite3 *db, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *st;
 	va_list ap;
 	int rc;
 
 	va_start(ap, fmt);
-	st = prep(db, sql, fmt, ap);
+	rc = sqldb_vrun(db, sql, fmt, ap);
 	va_end(ap);
-	if (!st)
-		return -1;
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		if (rc != SQLITE_CONSTRAINT)
-			fprintf(stderr, "idlcm-coordinator: sql error: %s\n", sqlite3_errmsg(db));
-		return -1;
-	}
-	return 0;
+	if (rc && rc != SQLITE_CONSTRAINT)	/* constraints are the caller's answer */
+		fprintf(stderr, "idlcm-coordinator: sql error: %s in %s\n",
+			sqlite3_errmsg(db), sql);
+	return rc ? -1 : 0;
 }
 
 int64_t cdb_int(sqlite3 *db, int64_t dflt, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *st;
 	va_list ap;
-	int64_t v = dflt;
+	int64_t v;
 
 	va_start(ap, fmt);
-	st = prep(db, sql, fmt, ap);
+	v = sqldb_vint(db, dflt, sql, fmt, ap);
 	va_end(ap);
-	if (!st)
-		return dflt;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	return v;
 }
 

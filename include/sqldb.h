@@ -6,6 +6,7 @@
  * the steps applied), and statements bound by a tiny format.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <sqlite3.h>
 
 /* Open (creating) path, set WAL, apply the missing steps of the
@@ -19,4 +20,10 @@ int sqldb_version(sqlite3 *db);
  * "i" int64_t, "n" int, "d" double.  NULL on a prepare error. */
 sqlite3_stmt *sqldb_prepare(sqlite3 *db, const char *sql, const char *fmt,
 			    va_list ap);
+/* Run one statement, ignoring its rows: 0, or SQLite's error code. */
+int sqldb_vrun(sqlite3 *db, const char *sql, const char *fmt, va_list ap);
+/* The first column of the first row as an integer; dflt when there is no
+ * row, the value is NULL, or the statement fails. */
+int64_t sqldb_vint(sqlite3 *db, int64_t dflt, const char *sql, const char *fmt,
+		   va_list ap);
 #endif

@@ -120,3 +120,29 @@ sqlite3_stmt *sqldb_prepare(sqlite3 *db, const char *sql, const char *fmt, va_li
 	}
 	return st;
 }
+
+int sqldb_vrun(sqlite3 *db, const char *sql, const char *fmt, va_list ap)
+{
+	sqlite3_stmt *st = sqldb_prepare(db, sql, fmt, ap);
+	int rc;
+
+	if (!st)
+		return SQLITE_ERROR;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rc;
+}
+
+int64_t sqldb_vint(sqlite3 *db, int64_t dflt, const char *sql, const char *fmt,
+		   va_list ap)
+{
+	sqlite3_stmt *st = sqldb_prepare(db, sql, fmt, ap);
+	int64_t v = dflt;
+
+	if (!st)
+		return dflt;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
