@@ -17,15 +17,6 @@
 
 #define MAX_BODY (8u << 20)
 
-static struct httpd *running;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	if (running)
-		httpd_stop(running);
-}
-
 static void usage(FILE *f)
 {
 	fputs("usage: idlcm-coordinator --listen 127.0.0.1:PORT --db FILE [--token-file F]\n"
@@ -69,7 +60,6 @@ int main(int argc, char **argv)
 	struct httpd_config cfg = { .max_body = MAX_BODY, .server_name = "idlcm-coordinator" };
 	const char *listen = NULL, *dbpath = NULL, *token_file = NULL;
 	char iface[64] = "127.0.0.1", err[600], *herr = NULL;
-	struct sigaction sa;
 	int rc = 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -129,19 +119,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "idlcm-coordinator: %s\n", herr ? herr : "cannot add routes");
 		goto out;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	running = c.h;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
 	printf("listening on http://%s:%d\n", iface, httpd_port(c.h));
 	fflush(stdout);
-	rc = httpd_run(c.h, NULL) ? 1 : 0;
+	rc = httpd_run_until_signal(c.h) ? 1 : 0;
 out:
-	running = NULL;
 	coord_release(&c);
 	httpd_free(c.h);
 	sqlite3_close(c.db);

@@ -57,6 +57,9 @@ struct lws_context *httpd_context(struct httpd *h);
 int httpd_run(struct httpd *h, volatile sig_atomic_t *stop);
 /* Async-signal-safe: wakes httpd_run() so it notices the stop. */
 void httpd_stop(struct httpd *h);
+/* httpd_run() until SIGINT or SIGTERM (SIGPIPE ignored): what a server's
+ * main wants.  0 on a clean stop. */
+int httpd_run_until_signal(struct httpd *h);
 
 /* --- the request ------------------------------------------------------ */
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1034,4 +1035,31 @@ void httpd_stop(struct httpd *h)
 {
 	h->stopping = 1;
 	lws_cancel_service(h->ctx);
+}
+
+static struct httpd *signal_target;
+
+static void stop_on_signal(int sig)
+{
+	(void)sig;
+	if (signal_target)
+		httpd_stop(signal_target);
+}
+
+int httpd_run_until_signal(struct httpd *h)
+{
+	struct sigaction sa;
+	int rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = stop_on_signal;
+	signal_target = h;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	rc = httpd_run(h, NULL);
+	signal_target = NULL;
+	return rc;
 }
