@@ -302,7 +302,7 @@ static int send_message(struct cdp *c, const char *session, int id,
 	free(text);
 	if (rc) {
 		c->closed = 1;
-		snprintf(c->close_reason, sizeof(c->close_reason), "%s", terr);
+		snprintf(c->close_reason, sizeof(c->close_reason), "%.200s", terr);
 		if (rc == CDP_TRANSPORT_DIVERGED)
 			set_err(err, CDP_ERR_REPLAY, "%s", terr);
 		else
@@ -434,7 +434,7 @@ static int pump_once(struct cdp *c, int ms, int want, cJSON **reply,
 	rc = c->tr->ops->recv(c->tr, &text, &len, ms, terr, sizeof(terr));
 	if (rc < 0) {
 		c->closed = 1;
-		snprintf(c->close_reason, sizeof(c->close_reason), "%s",
+		snprintf(c->close_reason, sizeof(c->close_reason), "%.200s",
 			 terr[0] ? terr : "connection closed");
 		set_err(err, CDP_ERR_CLOSED, "browser connection lost: %s",
 			c->close_reason);
