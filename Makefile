@@ -6,7 +6,7 @@
 # but `make test` / `make demo`.
 
 PKGS     := libwebsockets libcurl libcjson sqlite3 lua5.4 libcrypto
-DEB_PKGS := chromium libwebsockets-dev libcjson-dev liblua5.4-dev jq curl \
+DEB_PKGS := chromium libwebsockets-dev libcjson-dev liblua5.4-dev jq curl sqlite3 procps \
             libcurl4-openssl-dev libsqlite3-dev libssl-dev pkg-config
 
 CC       ?= cc
