@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "browser.h"
+#include "curlbuf.h"
 #include "log.h"
 
 static const char *chromium_flags[] = {
@@ -183,34 +184,11 @@ int browser_launch(struct browser *b, const char *exe, int timeout_ms,
 	return 0;
 }
 
-struct http_buf {
-	char *data;
-	size_t len;
-};
-
-static size_t http_collect(char *p, size_t size, size_t n, void *arg)
-{
-	struct http_buf *hb = arg;
-	size_t add = size * n;
-	char *grown;
-
-	if (hb->len + add > (1u << 20))
-		return 0;
-	grown = realloc(hb->data, hb->len + add + 1);
-	if (!grown)
-		return 0;
-	hb->data = grown;
-	memcpy(hb->data + hb->len, p, add);
-	hb->len += add;
-	hb->data[hb->len] = '\0';
-	return add;
-}
-
 /* http://host:port → the browser's ws:// URL from /json/version. */
 static int resolve_http(const char *spec, int timeout_ms, char **ws,
 			char *err, size_t errlen)
 {
-	struct http_buf hb = { NULL, 0 };
+	struct curl_buf hb = { .limit = 1u << 20 };
 	char url[1200], cerr[CURL_ERROR_SIZE] = "";
 	CURL *curl;
 	CURLcode rc;
@@ -227,7 +205,7 @@ static int resolve_http(const char *spec, int timeout_ms, char **ws,
 		return -1;
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, curl_buf_collect);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &hb);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);

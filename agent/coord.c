@@ -10,30 +10,12 @@
 #include <sys/stat.h>
 
 #include "coord.h"
+#include "curlbuf.h"
 #include "privfile.h"
 #include "log.h"
 
 #define CALL_REPLY_MAX (1u << 20)
 
-static size_t collect(char *p, size_t size, size_t n, void *arg)
-{
-	struct coord_buf *b = arg;
-	size_t add = size * n;
-	char *grown;
-
-	if (b->len + add > b->limit) {
-		b->overflow = 1;
-		return 0;	/* aborts the transfer */
-	}
-	grown = realloc(b->data, b->len + add + 1);
-	if (!grown)
-		return 0;
-	b->data = grown;
-	memcpy(b->data + b->len, p, add);
-	b->len += add;
-	b->data[b->len] = '\0';
-	return add;
-}
 
 static int read_token(const char *path, char **out, char *err, size_t errlen)
 {
@@ -91,7 +73,7 @@ void coord_client_release(struct coord_client *cc)
 }
 
 static CURL *easy(struct coord_client *cc, const char *path, const char *body,
-		  struct curl_slist **hdrs, struct coord_buf *buf, char *cerr, long timeout_ms)
+		  struct curl_slist **hdrs, struct curl_buf *buf, char *cerr, long timeout_ms)
 {
 	CURL *h = curl_easy_init();
 	char url[2048];
@@ -106,7 +88,7 @@ static CURL *easy(struct coord_client *cc, const char *path, const char *body,
 	curl_easy_setopt(h, CURLOPT_POST, 1L);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_buf_collect);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, buf);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -122,7 +104,7 @@ static CURL *easy(struct coord_client *cc, const char *path, const char *body,
 int coord_post(struct coord_client *cc, const char *path, const cJSON *body,
 	       cJSON **reply, char *err, size_t errlen)
 {
-	struct coord_buf buf = { .limit = CALL_REPLY_MAX };
+	struct curl_buf buf = { .limit = CALL_REPLY_MAX };
 	struct curl_slist *hdrs = NULL;
 	char cerr[CURL_ERROR_SIZE] = "";
 	char *text = cJSON_PrintUnformatted(body);

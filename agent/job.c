@@ -17,17 +17,11 @@
 #include "log.h"
 #include "luajson.h"
 #include "script.h"
-
-const char *const job_actions[] = {
-	"invite", "update", "remove", "list_users", "validate", "sync", NULL
-};
+#include "states.h"
 
 int job_action_known(const char *action)
 {
-	for (int i = 0; job_actions[i]; i++)
-		if (!strcmp(job_actions[i], action))
-			return 1;
-	return 0;
+	return action_lookup(action) != NULL;
 }
 
 void job_register_secrets(cJSON *account)

@@ -22,6 +22,7 @@
 #include "coord.h"
 #include "job.h"
 #include "log.h"
+#include "states.h"
 #include "store.h"
 #include "vault.h"
 #include "worker.h"
@@ -98,26 +99,18 @@ static const char *jstr(const cJSON *o, const char *k)
 
 /* ------------------------------------------------------ states, events */
 
+/* The action's running and failed states (lib/states.c); NULL for
+ * actions without per-user states. */
 static const char *failed_state(const char *action)
 {
-	if (!strcmp(action, "invite"))
-		return "invite_failed";
-	if (!strcmp(action, "update"))
-		return "update_failed";
-	if (!strcmp(action, "remove"))
-		return "delete_failed";
-	return NULL;
+	const struct action_states *st = action_lookup(action);
+	return st ? st->failed : NULL;
 }
 
 static const char *running_state(const char *action)
 {
-	if (!strcmp(action, "invite"))
-		return "inviting";
-	if (!strcmp(action, "update"))
-		return "updating";
-	if (!strcmp(action, "remove"))
-		return "removing";
-	return NULL;
+	const struct action_states *st = action_lookup(action);
+	return st ? st->running : NULL;
 }
 
 static const char *who(const cJSON *job)

@@ -10,6 +10,7 @@
 
 #include "coordinator.h"
 #include "httpd.h"
+#include "states.h"
 
 #define MAX_CAPACITY 64
 #define MAX_EVENTS 1000
@@ -22,19 +23,10 @@ struct waiter {
 	struct waiter *next;
 };
 
-static const char *const actions[] = {
-	"invite", "update", "remove", "list_users", "validate", "sync", NULL
-};
-
 static const char *queued_state(const char *action)
 {
-	if (!strcmp(action, "invite"))
-		return "provisioning_awaiting";
-	if (!strcmp(action, "update"))
-		return "update_awaiting";
-	if (!strcmp(action, "remove"))
-		return "delete_awaiting";
-	return NULL;
+	const struct action_states *st = action_lookup(action);
+	return st ? st->queued : NULL;
 }
 
 static int valid_name(const char *s)
@@ -422,8 +414,7 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 		return snprintf(err, n, "\"integration\" must be 1-64 letters, digits, '.', '-' or '_'"), 400;
 	if (!valid_name(app))
 		return snprintf(err, n, "\"app\" must be 1-64 letters, digits, '.', '-' or '_'"), 400;
-	for (int i = 0; action && actions[i]; i++)
-		known |= !strcmp(action, actions[i]);
+	known = action_lookup(action) != NULL;
 	if (!known)
 		return snprintf(err, n, "\"action\" must be one of invite, update, remove, "
 				"list_users, validate, sync (got %s%s%s)", action ? "\"" : "",

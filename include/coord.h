@@ -9,14 +9,10 @@
 #include <stddef.h>
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
+#include "curlbuf.h"
 
 #define COORD_MAX_CLAIM (32u << 20)	/* a claim answer larger than this is refused */
 
-struct coord_buf {
-	char *data;
-	size_t len, limit;
-	int overflow;
-};
 
 struct coord_client {
 	char *base;		/* "https://host:port", no trailing slash */
@@ -27,7 +23,7 @@ struct coord_client {
 	CURL *claim;		/* in flight, or NULL */
 	struct curl_slist *claim_hdrs;
 	char *claim_body;
-	struct coord_buf claim_buf;
+	struct curl_buf claim_buf;
 	char claim_err[CURL_ERROR_SIZE];
 };
 

@@ -34,8 +34,7 @@ struct job_outcome {
 	int artifacts;			/* evidence was written to artifacts_dir */
 };
 
-/* Every action the agent knows, NULL-terminated. */
-extern const char *const job_actions[];
+/* Is this an action the agent knows (lib/states.c)? */
 int job_action_known(const char *action);
 
 /* Run spec against the browser behind cdp (NULL: check only). */

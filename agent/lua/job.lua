@@ -114,7 +114,7 @@ local function find(app, page, user)
   return nil
 end
 
-local function progress(step, detail)
+local function note_step(step, detail)  -- the runner's own steps; progress() is for scripts
   emit({ kind = "progress", step = step, detail = detail })
 end
 
@@ -151,14 +151,14 @@ local run_action = {}
 
 function run_action.invite(app, page, job, res)
   local user = job.user
-  progress("check", "looking for " .. who(user))
+  note_step("check", "looking for " .. who(user))
   local existing = find(app, page, user)
   if existing and existing.invite ~= "expired" then
     res.state, res.detail, res.app_user = existing.state, "already in the app", existing
     return
   end
   page:_begin("invite")
-  progress("act", existing and "re-inviting (invite expired)" or "inviting")
+  note_step("act", existing and "re-inviting (invite expired)" or "inviting")
   local r = app.invite(page, user) or {}
   if type(r) ~= "table" then r = {} end
   local state = r.state
@@ -184,7 +184,7 @@ end
 
 function run_action.update(app, page, job, res)
   local user = job.user
-  progress("check", "looking for " .. who(user))
+  note_step("check", "looking for " .. who(user))
   local existing = find(app, page, user)
   if not existing then
     P.raise("business", who(user) .. " is not in the app, so it cannot be updated")
@@ -194,7 +194,7 @@ function run_action.update(app, page, job, res)
     return
   end
   page:_begin("update")
-  progress("act", "updating")
+  note_step("act", "updating")
   local merged = P.shallow_copy(existing)
   for k, v in pairs(user) do merged[k] = v end
   app.update(page, merged)
@@ -214,14 +214,14 @@ end
 
 function run_action.remove(app, page, job, res)
   local user = job.user
-  progress("check", "looking for " .. who(user))
+  note_step("check", "looking for " .. who(user))
   local existing = find(app, page, user)
   if not existing then
     res.state, res.detail = "deleted", "not in the app"
     return
   end
   page:_begin("remove")
-  progress("act", "removing")
+  note_step("act", "removing")
   local merged = P.shallow_copy(existing)
   for k, v in pairs(user) do merged[k] = v end
   app.remove(page, merged)
@@ -317,7 +317,7 @@ end
 
 function run_action.sync(app, page, job, res)
   page:_begin("sync")
-  progress("list", "reading every user")
+  note_step("list", "reading every user")
   local users = list(app, page)
   if job.expected == nil then
     res.users = users
@@ -338,7 +338,7 @@ function run_action.sync(app, page, job, res)
     emit({ kind = "state", user = who(u), state = u.state, upstream_id = u.upstream_id,
            app_id = u.app_id, sync = true })
   end
-  progress("reconciled", string.format("%d app users: %d matched, %d unmatched, %d exempted; "
+  note_step("reconciled", string.format("%d app users: %d matched, %d unmatched, %d exempted; "
     .. "%d expected users deleted", sum.app_users, sum.matched, sum.unmatched, sum.exempted,
     sum.deleted))
   res.users = out
@@ -404,7 +404,7 @@ function M.run(app, job)
 
   local ok, err = xpcall(function()
     page = pagemod.new(host.open_page(), { timeout = job.action_timeout, action = "login" })
-    progress("login", "logging in")
+    note_step("login", "logging in")
     page:_begin("login")
     app.login(page, job.account or {})
     run_action[job.action](app, page, job, res)
