@@ -123,6 +123,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_DEPS_cdp_frames := agent/cdp.c lib/log.c
 FUZZ_DEPS_luajson := agent/luajson.c
 FUZZ_DEPS_cassette := agent/cdp.c agent/cdp_record.c agent/cdp_replay.c lib/log.c
+FUZZ_DEPS_base64 := lib/base64.c
+FUZZ_DEPS_base32 := lib/totp.c
+FUZZ_DEPS_ws_frames := agent/cdp.c lib/log.c
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=fuzz-%)
 fuzz-%: tests/fuzz/fuzz_%.c
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
