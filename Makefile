@@ -126,6 +126,7 @@ FUZZ_DEPS_cassette := agent/cdp.c agent/cdp_record.c agent/cdp_replay.c lib/log.
 FUZZ_DEPS_base64 := lib/base64.c
 FUZZ_DEPS_base32 := lib/totp.c
 FUZZ_DEPS_ws_frames := agent/cdp.c lib/log.c
+FUZZ_DEPS_httpd := lib/httpd.c
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=fuzz-%)
 fuzz-%: tests/fuzz/fuzz_%.c
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
