@@ -113,6 +113,14 @@ $(B)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(AGENT_OBJ) $(LIB_
 	$(CC) $(ALL_CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/corpus/$*"' $(LDFLAGS) -o $@ $< \
 	  tests/fuzz/replay.c $(AGENT_OBJ) $(LIB_OBJ) $(PKG_LIBS) -lm
 
+# The coordinator's target also links the coordinator (not its main).
+$(B)/tests/replay_coordinator: tests/fuzz/fuzz_coordinator.c tests/fuzz/replay.c \
+		$(filter-out $(B)/coordinator/main.o,$(COORD_OBJ)) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Icoordinator -DFUZZ_CORPUS='"tests/fuzz/corpus/coordinator"' \
+	  $(LDFLAGS) -o $@ $< tests/fuzz/replay.c \
+	  $(filter-out $(B)/coordinator/main.o,$(COORD_OBJ)) $(LIB_OBJ) $(PKG_LIBS) -lm
+
 unit: $(UNIT_BIN) $(REPLAY_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN) $(REPLAY_BIN)
 
@@ -127,12 +135,16 @@ FUZZ_DEPS_base64 := lib/base64.c
 FUZZ_DEPS_base32 := lib/totp.c
 FUZZ_DEPS_ws_frames := agent/cdp.c lib/log.c
 FUZZ_DEPS_httpd := lib/httpd.c
+FUZZ_DEPS_coordinator := coordinator/api.c coordinator/db.c lib/httpd.c lib/sqldb.c \
+  lib/states.c
+FUZZ_CFLAGS_coordinator := -Icoordinator
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=fuzz-%)
 fuzz-%: tests/fuzz/fuzz_%.c
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
 	@mkdir -p build/fuzz/corpus-$*
 	@echo "== fuzz $* ($(FUZZ_SECONDS) s)"
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
+	  $(FUZZ_CFLAGS_$*) $(PKG_CFLAGS) \
 	  -o build/fuzz/fuzz_$* $< $(FUZZ_DEPS_$*) $(PKG_LIBS) -lm
 	cp tests/fuzz/corpus/$*/* build/fuzz/corpus-$*/
 	build/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/$*- build/fuzz/corpus-$*
