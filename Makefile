@@ -121,6 +121,13 @@ $(B)/tests/replay_coordinator: tests/fuzz/fuzz_coordinator.c tests/fuzz/replay.c
 	  $(LDFLAGS) -o $@ $< tests/fuzz/replay.c \
 	  $(filter-out $(B)/coordinator/main.o,$(COORD_OBJ)) $(LIB_OBJ) $(PKG_LIBS) -lm
 
+# The claim target includes agent/worker.c itself (its static functions).
+$(B)/tests/replay_claim: tests/fuzz/fuzz_claim.c tests/fuzz/replay.c $(AGENT_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/corpus/claim"' $(LDFLAGS) -o $@ $< \
+	  tests/fuzz/replay.c $(filter-out $(B)/agent/worker.o,$(AGENT_OBJ)) $(LIB_OBJ) \
+	  $(PKG_LIBS) -lm
+
 unit: $(UNIT_BIN) $(REPLAY_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN) $(REPLAY_BIN)
 
@@ -138,6 +145,9 @@ FUZZ_DEPS_httpd := lib/httpd.c
 FUZZ_DEPS_coordinator := coordinator/api.c coordinator/db.c lib/httpd.c lib/sqldb.c \
   lib/states.c
 FUZZ_CFLAGS_coordinator := -Icoordinator
+FUZZ_DEPS_claim := $(filter-out agent/main.c agent/worker.c,$(AGENT_SRC)) $(EMBED_C) \
+  $(LIB_SRC)
+fuzz-claim: $(EMBED_C)
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=fuzz-%)
 fuzz-%: tests/fuzz/fuzz_%.c
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
