@@ -379,7 +379,9 @@ static void accept_claim(struct worker *w, const char *body, size_t len)
 			cJSON *copy = cJSON_Duplicate(j, 1);
 			char *kept;
 			int put;
-			cJSON_DeleteItemFromObject(copy, "account");
+			/* every one: a key given twice is still a secret */
+			while (cJSON_GetObjectItem(copy, "account"))
+				cJSON_DeleteItemFromObject(copy, "account");
 			kept = cJSON_PrintUnformatted(copy);
 			put = store_job_put(w->st, id, attempt, kept ? kept : "{}");
 			cJSON_free(kept);
