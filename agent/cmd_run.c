@@ -59,25 +59,10 @@ static void emit_event(void *arg, cJSON *ev)
 
 static void check_user(const struct run_opts *o)
 {
-	cJSON *roles, *r;
-	int needs = strcmp(o->action, "list_users") && strcmp(o->action, "validate") &&
-		    strcmp(o->action, "sync");
+	char err[200];
 
-	if (!needs)
-		return;
-	if (!o->user)
-		cli_usage_error("%s needs --user '{\"email\":…}'", o->action);
-	if (!cJSON_IsString(cJSON_GetObjectItem(o->user, "email")) &&
-	    !cJSON_IsString(cJSON_GetObjectItem(o->user, "username")))
-		cli_usage_error("--user: needs an \"email\" or \"username\" string");
-	roles = cJSON_GetObjectItem(o->user, "roles");
-	if (roles && !cJSON_IsArray(roles))
-		cli_usage_error("--user: \"roles\" must be an array of strings");
-	cJSON_ArrayForEach(r, roles)
-		if (!cJSON_IsString(r))
-			cli_usage_error("--user: \"roles\" must be an array of strings");
-	if (!strcmp(o->action, "update") && !roles)
-		cli_usage_error("update needs --user with \"roles\"");
+	if (cli_check_user(o->action, o->user, err, sizeof(err)))
+		cli_usage_error("%s", err);
 }
 
 /* --expect / --exempt: a JSON array, inline or from a file (@file or a
