@@ -148,6 +148,7 @@ FUZZ_CFLAGS_coordinator := -Icoordinator
 FUZZ_DEPS_claim := $(filter-out agent/main.c agent/worker.c,$(AGENT_SRC)) $(EMBED_C) \
   $(LIB_SRC)
 fuzz-claim: $(EMBED_C)
+FUZZ_DEPS_cli := agent/cli.c
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=fuzz-%)
 fuzz-%: tests/fuzz/fuzz_%.c
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
