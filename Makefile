@@ -150,6 +150,7 @@ FUZZ_DEPS_claim := $(filter-out agent/main.c agent/worker.c,$(AGENT_SRC)) $(EMBE
 fuzz-claim: $(EMBED_C)
 FUZZ_DEPS_cli := agent/cli.c
 FUZZ_DEPS_vault := agent/vault.c lib/base64.c lib/log.c lib/privfile.c lib/sqldb.c
+FUZZ_DEPS_browser := agent/browser.c agent/cdp.c lib/curlbuf.c lib/log.c
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=fuzz-%)
 fuzz-%: tests/fuzz/fuzz_%.c
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
