@@ -70,7 +70,7 @@ help:
 	@echo "make cassettes  re-record every cassette against the fixture apps"
 	@echo "make asan       the same tests under ASan + UBSan"
 	@echo "make bench      benchmarks (medians)"
-	@echo "make fuzz       libFuzzer on the CDP frame and JSON parsers (clang)"
+	@echo "make fuzz       libFuzzer on every parser of outside input (clang); fuzz-<target>: one"
 	@echo "make clean      remove build/ and bin/"
 
 deps:
