@@ -8,7 +8,8 @@
  * the chunk size curl would hand over, one for the cap, then the body.
  * Properties: a body within the cap arrives byte for byte and one over it
  * is refused; every queued job has a usable id, a known action and its
- * app's script, passes check_job again, a lease of at least 1 s, and its
+ * app's script, passes check_job again, a lease of at least 1 s, a
+ * deadline (timeout_ms of 0 would mean none to the script host), and its
  * stored copy carries no "account" (secrets stay out of the file); each
  * job is queued, reported failed (a complete with class "malformed"), or
  * dropped only when it has no usable id; nothing leaks.
@@ -122,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *text = cJSON_PrintUnformatted(j->body);
 		queued++;
 		if (!name_ok(j->id, 120) || !j->action || !job_action_known(j->action) ||
-		    j->lease_s < 1 || j->attempt < 0)
+		    j->lease_s < 1 || j->attempt < 0 || j->timeout_ms < 1)
 			abort();
 		if (check_job(&w, j->body, strlen(text), e2, sizeof(e2)))
 			abort();
