@@ -401,6 +401,8 @@ static void accept_claim(struct worker *w, const char *body, size_t len)
 		att = cJSON_GetObjectItemCaseSensitive(j, "timeout_s");
 		wj->timeout_ms = cJSON_IsNumber(att) && att->valuedouble > 0 ?
 			(int)(att->valuedouble * 1000) : w->o->job_timeout_ms;
+		if (wj->timeout_ms < 1)	/* "timeout_s": 0.0001 is not "no deadline" */
+			wj->timeout_ms = 1;
 		wj->body = j;
 		j = NULL;
 		wj->action = jstr(wj->body, "action");
