@@ -34,6 +34,15 @@ end
 -- Captured at load: a script that replaces the global cannot unhook it.
 local register_secret = secret
 
+-- A generated secret may be on screen from then on: no failure screenshot
+-- (pixels cannot be redacted).
+local secret_generated = false
+do
+  local password, bytes = random.password, random.bytes
+  random.password = function(...) secret_generated = true; return password(...) end
+  random.bytes = function(...) secret_generated = true; return bytes(...) end
+end
+
 -- Scripts report paging with progress(k, n, count): page k of n (n may be
 -- nil when the app does not say), count users read so far.
 function progress(k, n, count)
@@ -507,7 +516,8 @@ end
 local function capture_failure(page)
   if not page then return end
   -- No screenshot once a secret was on screen (pixels cannot be redacted).
-  local shot = not page._secret_shown and pcall(page.screenshot, page, "failure.png")
+  local shot = not page._secret_shown and not secret_generated
+    and pcall(page.screenshot, page, "failure.png")
   local ok, html = pcall(page.content, page)
   if ok and type(html) == "string" then pcall(host.write_artifact, "page.html", html) end
   return shot
