@@ -278,14 +278,20 @@ static void print_credentials(const cJSON *result)
 		printf("credentials stored in the vault as %s\n", name);
 }
 
-static void run_id(char *buf, size_t n)
+/* A run's evidence folder: its start time and pid.  A replay's is the
+ * recording's start and "replay", so two replays of one cassette print the
+ * same bytes (the second one's evidence replaces the first's). */
+static void run_id(char *buf, size_t n, const struct run_opts *o, struct cdp *c)
 {
-	time_t t = time(NULL);
+	time_t t = o->mode == RUN_REPLAY && c ? (time_t)(cdp_epoch_ms(c) / 1000) : time(NULL);
 	struct tm tm;
 	gmtime_r(&t, &tm);
-	snprintf(buf, n, "%04d%02d%02d-%02d%02d%02d-%d", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)getpid());
+	snprintf(buf, n, "%04d%02d%02d-%02d%02d%02d-", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (o->mode == RUN_REPLAY)
+		snprintf(buf + strlen(buf), n - strlen(buf), "replay");
+	else
+		snprintf(buf + strlen(buf), n - strlen(buf), "%d", (int)getpid());
 }
 
 int cmd_run(int argc, char **argv)
@@ -361,7 +367,7 @@ int cmd_run(int argc, char **argv)
 connected:
 	c = cdp_new(tr);
 
-	run_id(rid, sizeof(rid));
+	run_id(rid, sizeof(rid), &o, c);
 	snprintf(dir, sizeof(dir), "%s/%s", o.runs_dir, rid);
 	memset(&spec, 0, sizeof(spec));
 	spec.script = o.script;

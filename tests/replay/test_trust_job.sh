@@ -13,7 +13,7 @@ t_trust_replay_json_is_byte_identical() {
 	for c in acme-invite globex-list_users acme-update-absent; do
 		tj_replay "$c" --json --runs-dir "$WORK/r1"
 		first=$OUT; rc1=$RC
-		tj_replay "$c" --json --runs-dir "$WORK/r2"
+		tj_replay "$c" --json --runs-dir "$WORK/r1"
 		expect_eq "$RC" "$rc1" "$c: exit"
 		[ "$OUT" = "$first" ] || fail "$c: two replays differ: $(printf '%s\n' "$first" >"$WORK/a";
 			printf '%s\n' "$OUT" >"$WORK/b"; diff "$WORK/a" "$WORK/b" | head -5)"
