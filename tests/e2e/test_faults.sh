@@ -93,3 +93,78 @@ t_faults_hostile_error_objects() {
 	not_killed
 	expect_out "inviting → invite_failed (the script raised an error object with no readable message)"
 }
+
+# ---- 9: every SQLite write checks its result, COMMIT included
+
+# faults_disk SIZE: a small tmpfs at $WD/disk for the worker's store; the
+# test is skipped (passes, saying why) where it cannot be mounted.
+faults_disk() {
+	mkdir -p "$WD/disk"
+	if ! mount -t tmpfs -o size="$1" tmpfs "$WD/disk" 2>"$WD/mount.err"; then
+		echo "    SKIP: cannot mount a tmpfs here ($(cat "$WD/mount.err")); needs root"
+		return 1
+	fi
+	DISK="$WD/disk"
+	trap 'wk_teardown; umount -l "$DISK" 2>/dev/null' EXIT
+}
+fill_disk() { dd if=/dev/zero of="$DISK/fill" bs=16k 2>/dev/null; sync; }
+wait_log() { # TEXT [SECONDS]
+	for _ in $(seq 1 $(( ${2:-30} * 10 ))); do
+		grep -qF -- "$1" "$WD/wk.err" && return 0
+		sleep 0.1
+	done
+	fail "the worker never logged: $1; log: $(tail -5 "$WD/wk.err")"
+}
+# every event of job ID in the coordinator, as a line of states
+co_states() { jobf "$1" '[.event_log[] | select(.kind == "state") | .state] | join(" ")'; }
+
+faults_store_down_then_back() {
+	fx acme reset >/dev/null
+	wk_setup
+	faults_disk 4m || return 0
+	wk_start --db "$DISK/wk.db"
+	a=$(enq ok invite '{"email":"ada@example.com","roles":["member"]}')
+	wait_done "$a" 60
+	fill_disk
+	b=$(enq ok invite '{"email":"bob@example.com","roles":["member"]}')
+	wait_log "cannot be written" 60
+	# the job runs on, its events held in memory; nothing more is claimed
+	wait_log "bob@example.com inviting -> pending_user_claim" 60
+	c=$(enq ok invite '{"email":"cy@example.com","roles":["member"]}')
+	sleep 3
+	expect_eq "$(jobf "$c" .status)" queued "a job claimed while the store could not be written"
+	kill -0 "$WK_PID" 2>/dev/null || fail "the worker died"
+	rm -f "$DISK/fill"
+	wait_log "takes writes again" 30
+	wait_done "$b" 60
+	wait_done "$c" 60
+	expect_eq "$(jobf "$b" .status)" completed "job b"
+	expect_eq "$(co_states "$b")" "inviting pending_user_claim" "job b's events"
+	expect_eq "$(ustate ok bob@example.com)" pending_user_claim "bob's state"
+	expect_eq "$(co_states "$c")" "inviting pending_user_claim" "job c's events"
+}
+
+# The disk fills up under a running worker: the job's events and its
+# complete are held in memory, nothing more is claimed, and all of it
+# reaches the coordinator once there is room again.
+t_faults_store_full_disk() { faults_store_down_then_back; }
+
+# A read-only store (immutable: even root cannot write it): SQLite would
+# open it read-only without a word and every write would fail; the worker
+# refuses to start instead, saying why.
+t_faults_store_read_only() {
+	wk_setup
+	faults_disk 4m || return 0
+	sqlite3 "$DISK/wk.db" 'PRAGMA journal_mode = WAL; CREATE TABLE t (x);' >/dev/null
+	if ! chattr +i "$DISK/wk.db" 2>/dev/null; then
+		echo "    SKIP: chattr +i is not supported here"
+		return 0
+	fi
+	trap 'chattr -i "$DISK/wk.db"; wk_teardown; umount -l "$DISK" 2>/dev/null' EXIT
+	timeout -s KILL 20 "$BIN/idlcm-agent" worker --coordinator "$CO_URL" --db "$DISK/wk.db" \
+		--browser "$CHROME_HTTP" --runs-dir "$WD/runs" --scripts "$ROOT/scripts/apps" \
+		>"$WD/ro.out" 2>"$WD/ro.err"
+	RC=$?; ERR=$(cat "$WD/ro.err")
+	expect_rc 2
+	expect_err "is read-only here: it must be writable"
+}
