@@ -168,3 +168,63 @@ t_faults_store_read_only() {
 	expect_rc 2
 	expect_err "is read-only here: it must be writable"
 }
+
+# ---- 10, 11: the coordinator's event and claim rules (plain HTTP)
+
+co_post() { # PATH JSON → sets CODE and BODY
+	BODY=$(curl -sS -o - -w '\n%{http_code}' -X POST -H 'content-type: application/json' \
+		-d "$2" "$CO_URL$1")
+	CODE=$(printf '%s' "$BODY" | tail -1); BODY=$(printf '%s' "$BODY" | sed '$d')
+}
+claim() { co_post /v1/claim "{\"worker\":\"${2:-w1}\",\"capacity\":1,\"wait_s\":0${1:+,\"apps\":$1}}"; }
+
+# Events count only for the job's current attempt and before its
+# complete: a late event cannot move a user, a stale attempt's cannot
+# either, and no event can create a user the job is not about.
+t_faults_coordinator_late_events() {
+	wk_setup
+	a=$(enq late invite '{"email":"bob@example.com","roles":["member"]}')
+	claim
+	expect_eq "$CODE" 200 "claim"
+	ev='{"attempt":1,"events":[{"seq":1,"kind":"state","user":"bob@example.com","from":"provisioning_awaiting","state":"inviting"}]}'
+	co_post "/v1/jobs/$a/events" "$ev"
+	expect_eq "$CODE" 200 "events of the current attempt"
+	# a foreign user named by this job's event: not created
+	co_post "/v1/jobs/$a/events" '{"attempt":1,"events":[{"seq":2,"kind":"state","user":"eve@evil.test","state":"onboarded"}]}'
+	expect_eq "$(ustate late eve@evil.test)" "" "a user created out of nothing"
+	# another attempt's events: 409, nothing applied
+	co_post "/v1/jobs/$a/events" '{"attempt":7,"events":[{"seq":1,"kind":"state","user":"bob@example.com","state":"deleted"}]}'
+	expect_eq "$CODE" 409 "a stale attempt's event"
+	expect_eq "$(ustate late bob@example.com)" inviting "bob after a stale event"
+	co_post "/v1/jobs/$a/complete" '{"worker":"w1","attempt":1,"outcome":"ok","state":"pending_user_claim"}'
+	expect_eq "$CODE" 200 "complete"
+	# after the complete: a new event is late (409); a redelivery is fine
+	co_post "/v1/jobs/$a/events" '{"attempt":1,"events":[{"seq":3,"kind":"state","user":"bob@example.com","state":"deleted"}]}'
+	expect_eq "$CODE" 409 "an event after the complete"
+	printf '%s' "$BODY" | grep -q "already completed" || fail "409 says: $BODY"
+	co_post "/v1/jobs/$a/events" '{"attempt":1,"events":[{"seq":4,"kind":"state","user":"mallory@evil.test","state":"onboarded"}]}'
+	expect_eq "$CODE" 409 "an event for a new user after the complete"
+	expect_eq "$(ustate late bob@example.com)" pending_user_claim "bob after late events"
+	expect_eq "$(ustate late mallory@evil.test)" "" "a user created after the complete"
+	co_post "/v1/jobs/$a/events" "$ev"
+	expect_eq "$CODE" 200 "a redelivered batch"
+	expect_eq "$(printf '%s' "$BODY" | jq -c .)" '{"applied":0,"duplicates":1}' "redelivery"
+}
+
+# Hundreds of other apps' jobs queued ahead do not starve a worker that
+# runs only some apps.
+t_faults_claim_apps_not_starved() {
+	wk_setup
+	jobs=$(jq -nc --arg url "$FX_URL" '{jobs: [range(0; 450) | {integration: "many",
+		app: "acme", action: "invite", account: {base_url: ($url + "/acme")},
+		user: {email: "u\(.)@example.com", roles: ["member"]}}]}')
+	co_post /v1/jobs "$jobs"
+	expect_eq "$CODE" 201 "enqueue 450 jobs"
+	g=$(curl -fsS -X POST -H 'content-type: application/json' -d "{\"integration\":\"few\",\"app\":\"globex\",\"action\":\"list_users\",\"account\":{\"base_url\":\"$FX_URL/globex\"}}" "$CO_URL/v1/jobs" | jq -r .id)
+	claim '["globex"]' w2
+	expect_eq "$CODE" 200 "claim for globex"
+	expect_eq "$(printf '%s' "$BODY" | jq -r '.jobs[0].id')" "$g" "the globex job"
+	expect_eq "$(jobf "$g" .status)" running "the globex job's status"
+	claim '["acme"]' w3
+	expect_eq "$(printf '%s' "$BODY" | jq -r '.jobs[0].app')" acme "an acme job still first in line"
+}
