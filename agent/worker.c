@@ -29,6 +29,11 @@
 
 #define JOB_MAX_BYTES (1u << 20)	/* one job's JSON */
 #define LINE_MAX_BYTES (16u << 20)	/* one line from a job child */
+/* What one job may send the coordinator: past either cap its events are
+ * dropped (counted, and said in one last event), except the state and
+ * status events the job's outcome rests on. */
+#define JOB_EVENTS_MAX 1000
+#define JOB_EVENT_BYTES_MAX (1u << 20)
 
 struct wjob {
 	char id[128];
@@ -38,6 +43,8 @@ struct wjob {
 	int tries;
 	int64_t next_try_ms, next_hb_ms;
 	int running;
+	int nevents, dropped;		/* the event cap (JOB_EVENTS_MAX) */
+	size_t nbytes, dropped_bytes;
 	struct wjob *next;
 };
 
@@ -262,9 +269,24 @@ static void complete(struct worker *w, struct wjob *j, const char *outcome,
 		     const cJSON *result, const char *cls, const char *msg,
 		     const char *artifacts_dir)
 {
-	cJSON *c = cJSON_CreateObject();
+	cJSON *c;
 	char *text;
 
+	if (j->dropped) {
+		char m[300];
+		snprintf(m, sizeof(m), "%d event(s) (%zu bytes) were dropped: the job went over "
+			 "its cap of %d events or %u bytes", j->dropped, j->dropped_bytes,
+			 JOB_EVENTS_MAX, JOB_EVENT_BYTES_MAX);
+		cJSON *ev = cJSON_CreateObject();
+		cJSON_AddStringToObject(ev, "kind", "log");
+		cJSON_AddStringToObject(ev, "level", "warn");
+		cJSON_AddStringToObject(ev, "message", m);
+		cJSON_AddNumberToObject(ev, "dropped", j->dropped);
+		cJSON_AddNumberToObject(ev, "dropped_bytes", (double)j->dropped_bytes);
+		emit(w, j->id, j->attempt, ev);
+		j->dropped = 0;
+	}
+	c = cJSON_CreateObject();
 	cJSON_AddStringToObject(c, "worker", w->cc.worker);
 	cJSON_AddNumberToObject(c, "attempt", j->attempt);
 	cJSON_AddStringToObject(c, "outcome", outcome);
@@ -695,6 +717,19 @@ static void handle_line(struct worker *w, struct slot *s, char *line, size_t n)
 		s->result = ev;
 		return;
 	}
+	if (strcmp(kind, "state") && strcmp(kind, "status") &&
+	    (s->job->nevents >= JOB_EVENTS_MAX ||
+	     s->job->nbytes + n > JOB_EVENT_BYTES_MAX)) {
+		if (s->job->dropped++ == 0)
+			log_warn("job %s: over its cap of %d events or %u bytes; further "
+				 "events are dropped", s->job->id, JOB_EVENTS_MAX,
+				 JOB_EVENT_BYTES_MAX);
+		s->job->dropped_bytes += n;
+		cJSON_Delete(ev);
+		return;
+	}
+	s->job->nevents++;
+	s->job->nbytes += n;
 	emit(w, s->job->id, s->job->attempt, ev);
 }
 

@@ -320,6 +320,10 @@ static void on_claim_wait(struct httpd_req *req, enum httpd_defer_reason why, vo
 }
 
 /* POST /v1/claim {worker, capacity, apps?, wait_s?} */
+/* --test-hooks: the next n claims get a 200 that is not a claim answer
+ * (what a captive portal or a misrouted proxy sends). */
+static int garbage_claims;
+
 static int h_claim(struct httpd_req *req, void *arg)
 {
 	struct coord *c = arg;
@@ -330,6 +334,11 @@ static int h_claim(struct httpd_req *req, void *arg)
 
 	if (!authorized(c, req))
 		return 0;
+	if (garbage_claims > 0) {
+		static const char page[] = "<html><body>Please sign in to the network</body></html>";
+		garbage_claims--;
+		return httpd_reply(req, 200, "text/html", page, sizeof(page) - 1);
+	}
 	body = httpd_req_json(req, &jerr);
 	if (!body)
 		return httpd_reply_error(req, 400, "claim: %s", jerr);
@@ -1114,6 +1123,22 @@ static int h_integrations(struct httpd_req *req, void *arg)
 /* POST /v1/test/raw-job {job, pad_bytes?}: store a job exactly as given,
  * unchecked, so tests can see what a worker does with a malformed one.
  * Only with --test-hooks. */
+/* POST /v1/test/garbage-claims {n}: see garbage_claims.  --test-hooks. */
+static int h_test_garbage(struct httpd_req *req, void *arg)
+{
+	struct coord *c = arg;
+	const char *jerr;
+	cJSON *body = httpd_req_json(req, &jerr);
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(body, "n");
+
+	if (!authorized(c, req))
+		return 0;
+	if (!cJSON_IsNumber(n) || n->valuedouble < 0 || n->valuedouble > 1e6)
+		return httpd_reply_error(req, 400, "garbage-claims: wants {n}");
+	garbage_claims = n->valueint;
+	return httpd_reply_json(req, 200, NULL);
+}
+
 static int h_test_raw(struct httpd_req *req, void *arg)
 {
 	struct coord *c = arg;
@@ -1181,7 +1206,9 @@ int coord_routes(struct coord *c)
 	    httpd_route(c->h, HTTPD_GET, "/v1/integrations/", h_integrations, c) ||
 	    httpd_route(c->h, HTTPD_GET, "/healthz", h_health, c))
 		return -1;
-	if (c->test_hooks && httpd_route(c->h, HTTPD_POST, "/v1/test/raw-job", h_test_raw, c))
+	if (c->test_hooks && (httpd_route(c->h, HTTPD_POST, "/v1/test/raw-job", h_test_raw, c) ||
+			      httpd_route(c->h, HTTPD_POST, "/v1/test/garbage-claims",
+					  h_test_garbage, c)))
 		return -1;
 	return 0;
 }

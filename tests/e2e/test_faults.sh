@@ -228,3 +228,38 @@ t_faults_claim_apps_not_starved() {
 	claim '["acme"]' w3
 	expect_eq "$(printf '%s' "$BODY" | jq -r '.jobs[0].app')" acme "an acme job still first in line"
 }
+
+# ---- 12: events are capped per job; a 200 that is no claim answer is
+# backed off
+
+t_faults_events_capped_per_job() {
+	wk_setup
+	mkdir -p "$WD/apps"
+	cp "$FS/faults_flood.lua" "$WD/apps/flood.lua"
+	wk_start --scripts "$WD/apps"
+	a=$(curl -fsS -X POST -H 'content-type: application/json' -d "{\"integration\":\"fl\",\"app\":\"flood\",\"action\":\"list_users\",\"account\":{\"base_url\":\"$FX_URL/acme\"}}" "$CO_URL/v1/jobs" | jq -r .id)
+	wait_done "$a" 90
+	expect_eq "$(jobf "$a" .status)" completed "the flooding job"
+	n=$(sqlite3 "$WD/co.db" "select count(*) from events where job_id='$a' and kind='progress'")
+	[ "$n" -le 1000 ] || fail "$n progress events reached the coordinator (cap 1000)"
+	[ "$n" -ge 100 ] || fail "only $n progress events arrived"
+	d=$(sqlite3 "$WD/co.db" "select json_extract(body, '\$.dropped') from events where job_id='$a' and kind='log' and body like '%were dropped%'")
+	# every progress report either arrived or is counted as dropped
+	[ -n "$d" ] && [ $((d + n)) -ge 3000 ] || fail "dropped \"$d\" + arrived $n < 3000"
+	expect_eq "$(sqlite3 "$WD/co.db" "select count(*) from events where job_id='$a' and kind='status' and body like '%up_to_date%'")" 1 "the final status"
+}
+
+t_faults_claim_garbage_backed_off() {
+	wk_setup
+	curl -fsS -X POST -d '{"n":100000}' "$CO_URL/v1/test/garbage-claims" >/dev/null
+	wk_start
+	sleep 5
+	n=$(grep -c "is not {\"jobs\": \[...\]}" "$WD/wk.err")
+	[ "$n" -ge 1 ] || fail "the worker never said the answer was not a claim answer"
+	# backed off like a 5xx (0.5, 1, 2, 4 s): a handful, not a busy loop
+	[ "$n" -le 10 ] || fail "$n garbage answers in 5 s: not backed off"
+	curl -fsS -X POST -d '{"n":0}' "$CO_URL/v1/test/garbage-claims" >/dev/null
+	a=$(enq gb invite '{"email":"gb@example.com","roles":["member"]}')
+	wait_done "$a" 60
+	expect_eq "$(jobf "$a" .status)" completed "a job after the garbage stopped"
+}
