@@ -263,3 +263,44 @@ t_faults_claim_garbage_backed_off() {
 	wait_done "$a" 60
 	expect_eq "$(jobf "$a" .status)" completed "a job after the garbage stopped"
 }
+
+# ---- 13: run's SIGTERM cleanup; --expect over the cap
+
+# `run` launching its own Chromium, stopped by SIGTERM mid-job: Chromium
+# and its profile directory are gone.
+t_faults_run_sigterm_removes_profile() {
+	"$BIN/idlcm-agent" run "$ROOT/tests/e2e/scripts/endless_loop.lua" invite --timeout 60000 \
+		--user '{"email":"a@b.c"}' --account "$(acme_account)" --runs-dir "$WORK/runs" \
+		>"$WORK/st.out" 2>"$WORK/st.err" &
+	pid=$!
+	prof=
+	for _ in $(seq 1 300); do
+		grep -q "logging in" "$WORK/st.out" && break
+		sleep 0.1
+	done
+	for c in $(pgrep -P "$pid"); do
+		prof=$(tr '\0' '\n' </proc/"$c"/cmdline 2>/dev/null | sed -n 's/^--user-data-dir=//p')
+		[ -n "$prof" ] && break
+	done
+	[ -n "$prof" ] && [ -d "$prof" ] || { kill -KILL "$pid"; fail "no Chromium profile found for pid $pid"; }
+	kill -TERM "$pid"
+	wait "$pid"
+	RC=$?
+	[ -d "$prof" ] && fail "the profile $prof is still there after SIGTERM"
+	pgrep -f -- "--user-data-dir=$prof" >/dev/null && fail "Chromium still runs"
+	expect_eq "$RC" 143 "exit status after SIGTERM"
+}
+
+t_faults_expect_file_too_large() {
+	head -c $((5 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$WORK/big.json"
+	printf '[]' >>"$WORK/big.json"
+	fagent run "$ROOT/scripts/apps/acme.lua" sync --expect "@$WORK/big.json" \
+		--account "$(acme_account)" --browser "$CHROME_HTTP"
+	expect_rc 2
+	expect_err "is larger than 4 MiB"
+	printf '[1' >"$WORK/cut.json"
+	fagent run "$ROOT/scripts/apps/acme.lua" sync --expect "@$WORK/cut.json" \
+		--account "$(acme_account)" --browser "$CHROME_HTTP"
+	expect_rc 2
+	expect_err "is not a JSON array"
+}
