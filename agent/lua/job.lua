@@ -506,9 +506,7 @@ end
 -- Message handler: note where in the app script the error happened while
 -- the stack is still there.
 local function annotate(e)
-  if type(e) ~= "table" then
-    e = P.new_error("script", tostring(e))
-  end
+  e = P.plain_error(e)
   if not e.where then e.where = host.where() end
   return e
 end
