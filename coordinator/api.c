@@ -10,6 +10,7 @@
 
 #include "coordinator.h"
 #include "httpd.h"
+#include "scim.h"
 #include "states.h"
 
 #define MAX_CAPACITY 64
@@ -645,14 +646,18 @@ static int heartbeat(struct coord *c, struct httpd_req *req, const char *id)
 	return 0;
 }
 
+static const char *event_user(struct coord *c, const char *job_id, const cJSON *ev,
+			      char *buf, size_t n);
+
 static void apply_event(struct coord *c, const char *integration, const char *job_id,
 			const cJSON *ev)
 {
 	const char *kind = str(ev, "kind");
+	char key[256];
 
 	if (!strcmp(kind, "state") && str(ev, "state"))
-		set_user(c, integration, str(ev, "user"), str(ev, "state"), str(ev, "detail"),
-			 job_id, NULL);
+		set_user(c, integration, event_user(c, job_id, ev, key, sizeof(key)),
+			 str(ev, "state"), str(ev, "detail"), job_id, NULL);
 	else if (!strcmp(kind, "status") && str(ev, "status"))
 		set_status(c, integration, str(ev, "status"), str(ev, "detail"));
 }
@@ -975,6 +980,7 @@ static int h_integrations(struct httpd_req *req, void *arg)
 	add_text(out, "detail", st, 2);
 	add_time(out, "updated", sqlite3_column_int64(st, 3));
 	sqlite3_finalize(st);
+	integ_describe_into(c, id, out);
 	if (!slash) {
 		static const char *const sts[] = { "queued", "running", "completed", "failed", NULL };
 		cJSON *jobs = cJSON_AddObjectToObject(out, "jobs");
@@ -1090,6 +1096,35 @@ int coord_routes(struct coord *c)
 	if (c->test_hooks && httpd_route(c->h, HTTPD_POST, "/v1/test/raw-job", h_test_raw, c))
 		return -1;
 	return 0;
+}
+
+/* For the integrations and SCIM modules: the admin check and "jobs were
+ * queued, answer the waiting claims". */
+int coord_authorized(struct coord *c, struct httpd_req *req)
+{
+	return authorized(c, req);
+}
+
+void coord_jobs_added(struct coord *c)
+{
+	wake_waiters(c);
+}
+
+/* The users-table key an event of job_id is about: the key the job was
+ * queued under (it follows the user when an IdP changes their email),
+ * else what the event says. */
+static const char *event_user(struct coord *c, const char *job_id, const cJSON *ev,
+			      char *buf, size_t n)
+{
+	sqlite3_stmt *st = cdb_query(c->db, "SELECT user_key FROM jobs WHERE id = ?", "t", job_id);
+	const char *k = str(ev, "user");
+
+	if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+		k = buf;
+	}
+	sqlite3_finalize(st);
+	return k;
 }
 
 void coord_release(struct coord *c)
