@@ -71,7 +71,7 @@ help:
 	@echo "make replay     only the replay tier: recorded cassettes, no Chromium needed"
 	@echo "make cassettes  re-record every cassette against the fixture apps"
 	@echo "make asan       the same tests under ASan + UBSan"
-	@echo "make bench      benchmarks (medians)"
+	@echo "make bench      benchmarks (medians; SCIM p99 under 50 clients)"
 	@echo "make fuzz       libFuzzer on the CDP frame and JSON parsers (clang)"
 	@echo "make clean      remove build/ and bin/"
 
@@ -168,6 +168,7 @@ cassettes: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/bench.sh
+	@IDLCM_BIN=$(BIN) sh tools/bench-scim.sh
 
 clean:
 	rm -rf build bin

@@ -87,7 +87,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE scim_members ("
 	"  integration TEXT NOT NULL, group_id TEXT NOT NULL, user_id TEXT NOT NULL,"
 	"  PRIMARY KEY (integration, group_id, user_id));"
-	"CREATE INDEX scim_members_user ON scim_members (integration, user_id);"
+	"CREATE INDEX scim_members_user ON scim_members (integration, user_id, group_id);"
 	"CREATE INDEX users_upstream ON users (integration, upstream_id);"
 	"CREATE INDEX jobs_user ON jobs (integration, user_key, status);"
 	"CREATE INDEX jobs_n ON jobs (n);",

@@ -165,8 +165,8 @@ static int list(struct scim_ctx *x)
 	sqlite3_finalize(st);
 	res = cJSON_CreateArray();
 	if (count > 0 && start <= total) {
-		snprintf(sql, sizeof(sql), "SELECT " GROUP_COLS " FROM scim_groups g%s ORDER BY g.id"
-			 " LIMIT %d OFFSET %d", where, count, start - 1);
+		snprintf(sql, sizeof(sql), "SELECT " GROUP_COLS " FROM scim_groups g%s%s"
+			 " LIMIT %d OFFSET %d", where, f.n ? "" : " ORDER BY g.id", count, start - 1);
 		st = cdb_query(x->c->db, sql, NULL);
 		for (int i = 0; st && i < nargs; i++)
 			sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);

@@ -93,8 +93,11 @@ static int enqueue(struct scim_ctx *x, const char **action_p, const char *key, c
 
 	/* a job nobody has claimed yet is folded into or replaced by the new
 	 * one, so that a worker never runs a change the IdP took back */
+	/* no ORDER BY: it would steer SQLite to the (integration, n) index and
+	 * a scan of every job of the integration; there is at most one such
+	 * job per user anyway */
 	st = cdb_query(x->c->db, "SELECT id, action FROM jobs WHERE integration = ? AND user_key = ?"
-		       " AND status = 'queued' AND attempt = 0 ORDER BY n", "tt", x->integ, key);
+		       " AND status = 'queued' AND attempt = 0", "tt", x->integ, key);
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		const char *qid = (const char *)sqlite3_column_text(st, 0);
 		const char *qact = (const char *)sqlite3_column_text(st, 1);

@@ -426,11 +426,23 @@ static void add_col(cJSON *o, const char *k, sqlite3_stmt *st, int col)
 		cJSON_AddStringToObject(o, k, (const char *)sqlite3_column_text(st, col));
 }
 
-static cJSON *user_json(struct scim_ctx *x, sqlite3_stmt *st)
+/* The groups query of a listing, prepared once for all its rows; NULL
+ * when the integration has no groups at all (the common case for Okta
+ * without group push), so a page of users costs one query. */
+static sqlite3_stmt *groups_stmt(struct scim_ctx *x)
+{
+	if (!cdb_int(x->c->db, 0, "SELECT count(*) FROM scim_groups WHERE integration = ?", "t",
+		     x->integ))
+		return NULL;
+	return cdb_query(x->c->db, "SELECT g.id, g.display_name FROM scim_members m JOIN"
+			 " scim_groups g ON g.integration = m.integration AND g.id = m.group_id"
+			 " WHERE m.integration = ? AND m.user_id = ?", NULL);
+}
+
+static cJSON *user_json(struct scim_ctx *x, sqlite3_stmt *st, sqlite3_stmt *gs)
 {
 	const char *id = (const char *)sqlite3_column_text(st, 0);
 	cJSON *r = cJSON_Parse((const char *)sqlite3_column_text(st, 1)), *o, *sc, *g, *ext;
-	sqlite3_stmt *gs;
 	char loc[500];
 
 	if (!r)
@@ -448,9 +460,11 @@ static cJSON *user_json(struct scim_ctx *x, sqlite3_stmt *st)
 	}
 	cJSON_Delete(r);
 	g = cJSON_AddArrayToObject(o, "groups");
-	gs = cdb_query(x->c->db, "SELECT g.id, g.display_name FROM scim_members m JOIN scim_groups g"
-		       " ON g.integration = m.integration AND g.id = m.group_id"
-		       " WHERE m.integration = ? AND m.user_id = ?", "tt", x->integ, id);
+	if (gs) {
+		sqlite3_reset(gs);
+		sqlite3_bind_text(gs, 1, x->integ, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(gs, 2, id, -1, SQLITE_TRANSIENT);
+	}
 	while (gs && sqlite3_step(gs) == SQLITE_ROW) {
 		cJSON *e = cJSON_CreateObject();
 		char ref[500];
@@ -461,7 +475,6 @@ static cJSON *user_json(struct scim_ctx *x, sqlite3_stmt *st)
 		cJSON_AddStringToObject(e, "type", "direct");
 		cJSON_AddItemToArray(g, e);
 	}
-	sqlite3_finalize(gs);
 	/* the provisioning state, for the IdP admin to read */
 	ext = cJSON_AddObjectToObject(o, SCIM_URN_IDLCM);
 	add_col(ext, "state", st, 5);
@@ -492,8 +505,11 @@ static cJSON *get_user(struct scim_ctx *x, const char *id)
 				     " WHERE s.integration = ? AND s.id = ?", "tt", x->integ, id);
 	cJSON *o = NULL;
 
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		o = user_json(x, st);
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		sqlite3_stmt *gs = groups_stmt(x);
+		o = user_json(x, st, gs);
+		sqlite3_finalize(gs);
+	}
 	sqlite3_finalize(st);
 	return o;
 }
@@ -566,13 +582,18 @@ static int list(struct scim_ctx *x)
 		sqlite3_finalize(st);
 		res = cJSON_CreateArray();
 		if (count > 0 && start <= total) {
-			snprintf(sql, sizeof(sql), "SELECT " USER_COLS USER_FROM "%s ORDER BY s.id"
-				 " LIMIT %d OFFSET %d", where, count, start - 1);
+			/* a filter's few rows come in its index's order: ORDER BY
+			 * would steer SQLite to the primary key and a scan */
+			snprintf(sql, sizeof(sql), "SELECT " USER_COLS USER_FROM "%s%s"
+				 " LIMIT %d OFFSET %d", where, f.n ? "" : " ORDER BY s.id", count,
+				 start - 1);
 			st = cdb_query(x->c->db, sql, NULL);
 			for (int i = 0; st && i < nargs; i++)
 				sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+			sqlite3_stmt *gs = groups_stmt(x);
 			while (st && sqlite3_step(st) == SQLITE_ROW)
-				cJSON_AddItemToArray(res, user_json(x, st));
+				cJSON_AddItemToArray(res, user_json(x, st, gs));
+			sqlite3_finalize(gs);
 			sqlite3_finalize(st);
 		}
 	}
