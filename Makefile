@@ -49,6 +49,8 @@ AGENT_OBJ := $(filter-out $(B)/agent/main.o,$(AGENT_SRC:%.c=$(B)/%.o)) \
              $(B)/embedded.o
 FIX_OBJ   := $(FIX_SRC:%.c=$(B)/%.o)
 COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
+# The coordinator's modules without main, for unit tests of its parsers.
+COORD_LIB_OBJ := $(filter-out $(B)/coordinator/main.o,$(COORD_OBJ))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 # Saved fuzz inputs replay as ordinary unit tests (no libFuzzer needed).
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
@@ -69,7 +71,7 @@ help:
 	@echo "make replay     only the replay tier: recorded cassettes, no Chromium needed"
 	@echo "make cassettes  re-record every cassette against the fixture apps"
 	@echo "make asan       the same tests under ASan + UBSan"
-	@echo "make bench      benchmarks (medians)"
+	@echo "make bench      benchmarks (medians; SCIM p99 under 50 clients)"
 	@echo "make fuzz       libFuzzer on every parser of outside input (clang); fuzz-<target>: one"
 	@echo "make clean      remove build/ and bin/"
 
@@ -103,10 +105,12 @@ $(BIN)/idlcm-coordinator: $(COORD_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-# Each unit test links the agent's modules (not main) and lib/.
-$(B)/tests/%: tests/unit/%.c $(AGENT_OBJ) $(LIB_OBJ) tests/test.h
+# Each unit test links the agent's and the coordinator's modules (not
+# their mains) and lib/.
+$(B)/tests/%: tests/unit/%.c $(AGENT_OBJ) $(COORD_LIB_OBJ) $(LIB_OBJ) tests/test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(AGENT_OBJ) $(LIB_OBJ) $(PKG_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) -Icoordinator $(LDFLAGS) -o $@ $< $(AGENT_OBJ) $(COORD_LIB_OBJ) \
+	  $(LIB_OBJ) $(PKG_LIBS) -lm
 
 $(B)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(AGENT_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -194,6 +198,7 @@ cassettes: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/bench.sh
+	@IDLCM_BIN=$(BIN) sh tools/bench-scim.sh
 
 clean:
 	rm -rf build bin

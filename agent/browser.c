@@ -343,6 +343,28 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
+/* From a signal handler (run's SIGTERM, SIGINT, hard deadline): only
+ * async-signal-safe calls.  Chromium's group dies first, so nothing
+ * writes into the profile while rm removes it. */
+void browser_kill_in_signal(pid_t pid, const char *profile_dir)
+{
+	pid_t rm;
+
+	if (pid > 0) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (!profile_dir || !profile_dir[0])
+		return;
+	rm = fork();
+	if (rm == 0) {
+		execl("/bin/rm", "rm", "-rf", "--", profile_dir, (char *)NULL);
+		_exit(127);
+	}
+	if (rm > 0)
+		waitpid(rm, NULL, 0);
+}
+
 void browser_release(struct browser *b)
 {
 	if (b->pid > 0) {

@@ -29,6 +29,9 @@ int browser_parse_active_port(const char *text, char *url, size_t urllen);
 char *browser_parse_version(const char *body, size_t len, char **ws);
 /* 1 while a launched Chromium still runs (attached browsers: always 1). */
 int browser_alive(struct browser *);
+/* The same from a signal handler (async-signal-safe): kill the group,
+ * reap the leader, rm -rf the profile. */
+void browser_kill_in_signal(pid_t pid, const char *profile_dir);
 /* Kill a launched Chromium's whole process group, reap it, delete its
  * profile; forget the URL either way. */
 void browser_release(struct browser *);
