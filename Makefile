@@ -146,8 +146,7 @@ FUZZ_DEPS_base64 := lib/base64.c
 FUZZ_DEPS_base32 := lib/totp.c
 FUZZ_DEPS_ws_frames := agent/cdp.c lib/log.c
 FUZZ_DEPS_httpd := lib/httpd.c
-FUZZ_DEPS_coordinator := coordinator/api.c coordinator/db.c lib/httpd.c lib/sqldb.c \
-  lib/states.c
+FUZZ_DEPS_coordinator := $(filter-out coordinator/main.c,$(COORD_SRC)) $(LIB_SRC)
 FUZZ_CFLAGS_coordinator := -Icoordinator
 FUZZ_DEPS_claim := $(filter-out agent/main.c agent/worker.c,$(AGENT_SRC)) $(EMBED_C) \
   $(LIB_SRC)
