@@ -40,6 +40,11 @@ static const char *const migrations[] = {
 	"  at_ms INTEGER, kind TEXT NOT NULL, body TEXT NOT NULL,"
 	"  received_ms INTEGER NOT NULL,"
 	"  PRIMARY KEY (job_id, attempt, seq));",
+	/* role drift seen by sync (issue 8): per user the IdP's roles and
+	 * whether the app's differ; per integration whether to correct it */
+	"ALTER TABLE users ADD COLUMN expected_roles TEXT;"
+	"ALTER TABLE users ADD COLUMN drift INTEGER;"
+	"ALTER TABLE integrations ADD COLUMN correct_drift INTEGER NOT NULL DEFAULT 0;",
 	NULL
 };
 

@@ -219,6 +219,7 @@ tj_globex_account() {
 t_trust_captured_password_needs_a_vault() {
 	fx globex reset >/dev/null
 	unset IDLCM_VAULT_KEY IDLCM_VAULT_KEY_FILE IDLCM_VAULT
+	case $BIN in /*) ;; *) BIN="$ROOT/$BIN" ;; esac	# the test changes directory
 	mkdir -p "$WORK/novault" && cd "$WORK/novault" || fail "no scratch dir"
 	agent run "$ROOT/scripts/apps/globex.lua" invite --account "$(tj_globex_account)" \
 		--user '{"email":"pia@example.com","roles":["viewer"],"login":"password"}' \
@@ -245,4 +246,33 @@ t_trust_captured_password_needs_a_vault() {
 	expect_out "inviting → invite_failed"
 	expect_err "error (needs_human): the invite created pia@example.com with a password"
 	if printf '%s' "$OUT" | grep -q "captured\|stored"; then fail "it claims a capture"; fi
+}
+
+# Sync through the coordinator: per user expected roles and drift in the
+# Users table; with correct_drift the coordinator queues the update that
+# sets the expected roles, and the worker applies it.  (Uses the worker
+# harness of test_worker.sh: wk_setup, wk_start, enq, wait_done.)
+t_trust_coordinator_corrects_drift() {
+	fx acme reset >/dev/null
+	wk_setup
+	wk_start
+	exp='[{"email":"alice@acme.test","roles":["admin"]},{"email":"bob@acme.test","roles":["admin"]},{"email":"carol@acme.test","roles":["viewer"]},{"email":"dave@acme.test","roles":["member"]}]'
+	# first without correcting: drift is shown, nothing queued
+	x=$(enq dr1 sync "" "\"expected\":$exp")
+	wait_done "$x"
+	expect_eq "$(jobf "$x" .status)" completed "sync"
+	u=$(curl -fsS "$CO_URL/v1/integrations/dr1/users")
+	expect_eq "$(printf '%s' "$u" | jq -c '[.users[] | [.user, .drift, .roles, .expected_roles]]')" \
+		'[["alice@acme.test",false,["admin"],["admin"]],["bob@acme.test",true,["member"],["admin"]],["carol@acme.test",false,["viewer"],["viewer"]],["dave@acme.test",false,["member"],["member"]]]' "users table"
+	expect_eq "$(curl -fsS "$CO_URL/v1/jobs?integration=dr1" | jq '[.jobs[] | select(.action == "update")] | length')" 0 "no update without correct_drift"
+	# now the integration corrects drift
+	y=$(enq dr2 sync "" "\"expected\":$exp,\"correct_drift\":true")
+	wait_done "$y"
+	upd=$(curl -fsS "$CO_URL/v1/jobs?integration=dr2" | jq -r '[.jobs[] | select(.action == "update")] | map(.id) | join(" ")')
+	[ -n "$upd" ] && [ "$(echo "$upd" | wc -w)" = 1 ] || fail "expected one update job, got \"$upd\""
+	wait_done "$upd"
+	expect_eq "$(jobf "$upd" .status)" completed "the correction"
+	expect_eq "$(fx acme state | jq -c '.users[] | select(.email == "bob@acme.test") | .roles')" '["admin"]' "bob's roles in the app"
+	expect_eq "$(curl -s -X POST -d '{"integration":"dr3","app":"acme","action":"list_users","correct_drift":true}' "$CO_URL/v1/jobs" | jq -r .error)" \
+		'enqueue: "correct_drift" is true or false, on sync jobs'
 }
