@@ -53,6 +53,23 @@ t_trust_empty_read_is_not_absence() {
 	expect_eq "$(fx trustco state | jq .counters.removes)" 0 "nothing removed"
 }
 
+# A script's own find_user that misses a user: the removal's check-first
+# confirms "absent" with the reader before reporting deleted.
+t_trust_remove_confirms_absence() {
+	fx trustco reset >/dev/null
+	sed 's/^return app$//' "$TC_SCRIPT" >"$WORK/blind.lua"
+	printf '%s\n' 'function app.find_user(page, user) return nil end' 'return app' >>"$WORK/blind.lua"
+	agent run "$WORK/blind.lua" remove --user '{"email":"nina@trustco.test"}' \
+		--account "$(trustco_account)" --browser "$CHROME_HTTP" --runs-dir "$WORK/runs"
+	expect_rc 1
+	expect_err "find_user did not find nina@trustco.test, but list_users shows them"
+	expect_eq "$(in_app nina@trustco.test)" 1 "nina is still in the app"
+	agent run "$WORK/blind.lua" remove --user '{"email":"gone@trustco.test"}' \
+		--account "$(trustco_account)" --browser "$CHROME_HTTP" --runs-dir "$WORK/runs"
+	expect_rc 0
+	expect_out "removing → deleted (not in the app)"
+}
+
 t_trust_validate_needs_the_service_account() {
 	fx trustco reset >/dev/null
 	trustco validate
