@@ -31,13 +31,15 @@ struct run_opts {
 };
 
 static volatile pid_t chromium_pgid;
+static char chromium_profile[1100];	/* ours to delete, also from a signal */
 
-/* Interrupted or past the hard backstop: take Chromium down with us. */
+/* Interrupted or past the hard backstop: take Chromium and its profile
+ * directory down with us. */
 static void on_fatal_signal(int sig)
 {
 	static const char msg[] = "idlcm-agent: job stopped by its hard deadline\n";
 	if (chromium_pgid > 0)
-		kill(-chromium_pgid, SIGKILL);
+		browser_kill_in_signal(chromium_pgid, chromium_profile);
 	if (sig == SIGALRM) {
 		if (write(2, msg, sizeof(msg) - 1) < 0)
 			_exit(EXIT_JOB_FAILED);
@@ -59,26 +61,13 @@ static void emit_event(void *arg, cJSON *ev)
 
 static void check_user(const struct run_opts *o)
 {
-	cJSON *roles, *r;
-	int needs = strcmp(o->action, "list_users") && strcmp(o->action, "validate") &&
-		    strcmp(o->action, "sync");
+	char err[200];
 
-	if (!needs)
-		return;
-	if (!o->user)
-		cli_usage_error("%s needs --user '{\"email\":…}'", o->action);
-	if (!cJSON_IsString(cJSON_GetObjectItem(o->user, "email")) &&
-	    !cJSON_IsString(cJSON_GetObjectItem(o->user, "username")))
-		cli_usage_error("--user: needs an \"email\" or \"username\" string");
-	roles = cJSON_GetObjectItem(o->user, "roles");
-	if (roles && !cJSON_IsArray(roles))
-		cli_usage_error("--user: \"roles\" must be an array of strings");
-	cJSON_ArrayForEach(r, roles)
-		if (!cJSON_IsString(r))
-			cli_usage_error("--user: \"roles\" must be an array of strings");
-	if (!strcmp(o->action, "update") && !roles)
-		cli_usage_error("update needs --user with \"roles\"");
+	if (cli_check_user(o->action, o->user, err, sizeof(err)))
+		cli_usage_error("%s", err);
 }
+
+#define JSON_ARRAY_FILE_MAX (4u << 20)
 
 /* --expect / --exempt: a JSON array, inline or from a file (@file or a
  * plain path).  --exempt also takes a comma-separated list of emails. */
@@ -95,13 +84,18 @@ static cJSON *json_array_arg(const char *opt, const char *v)
 		j = cJSON_Parse(v);
 	} else if ((f = fopen(path, "rb"))) {
 		size_t n;
-		buf = malloc((1u << 22) + 1);
-		n = buf ? fread(buf, 1, 1u << 22, f) : 0;
+		/* one byte past the cap tells "too large" from "cut short" */
+		buf = malloc(JSON_ARRAY_FILE_MAX + 1);
+		n = buf ? fread(buf, 1, JSON_ARRAY_FILE_MAX + 1, f) : 0;
 		fclose(f);
-		if (buf) {
-			buf[n] = '\0';
-			j = cJSON_Parse(buf);
+		if (!buf)
+			cli_usage_error("%s: out of memory reading %s", opt, path);
+		if (n > JSON_ARRAY_FILE_MAX) {
+			free(buf);
+			cli_usage_error("%s: %s is larger than %u MiB", opt, path,
+					JSON_ARRAY_FILE_MAX >> 20);
 		}
+		j = cJSON_ParseWithLength(buf, n);
 		free(buf);
 		if (!j)
 			cli_usage_error("%s: %s is not a JSON array", opt, path);
@@ -349,6 +343,8 @@ int cmd_run(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto done;
 	}
+	if (b.profile_dir && strlen(b.profile_dir) < sizeof(chromium_profile))
+		memcpy(chromium_profile, b.profile_dir, strlen(b.profile_dir) + 1);
 	chromium_pgid = b.pid;
 	signal(SIGINT, on_fatal_signal);
 	signal(SIGTERM, on_fatal_signal);
@@ -428,6 +424,7 @@ done:
 	cJSON_Delete(o.exempt);
 	cdp_free(c);
 	chromium_pgid = 0;
+	chromium_profile[0] = '\0';
 	browser_release(&b);
 	cJSON_Delete(o.user);
 	cJSON_Delete(o.account);

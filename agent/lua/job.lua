@@ -235,12 +235,20 @@ local function take_credentials(page, job, user, r, res)
   end
 end
 
+-- An invite with no roles asks for the app's default access (an IdP user
+-- in no group): the roles the app gives are reported, not judged.
+local function asked_roles(user)
+  if type(user.roles) == "table" and #user.roles > 0 then return user.roles end
+  return nil
+end
+
 function run_action.invite(app, page, job, res)
   local user = job.user
+  local want = asked_roles(user)
   local existing = check_first(app, page, user)
   if existing and existing.invite ~= "expired" then
     res.state, res.detail, res.app_user = existing.state, "already in the app", existing
-    if user.roles and not M.same_roles(existing.roles, user.roles) then
+    if want and not M.same_roles(existing.roles, want) then
       -- Not a plain success: the access the job asked for is not what the
       -- user has.  The event carries both lists for whoever corrects it.
       res.detail = string.format("already in the app with roles %s, the job asked for %s (%s)",
@@ -263,7 +271,7 @@ function run_action.invite(app, page, job, res)
   if not found then
     P.raise("business", "the invite did not take: " .. who(user) .. " is not in the app afterwards")
   end
-  if user.roles and not M.same_roles(found.roles, user.roles) then
+  if want and not M.same_roles(found.roles, want) then
     P.raise("business", string.format("roles are %s after the invite, expected %s (%s)",
       roles_text(found.roles), roles_text(user.roles), roles_diff(found.roles, user.roles)))
   end
@@ -517,9 +525,7 @@ end
 -- Message handler: note where in the app script the error happened while
 -- the stack is still there.
 local function annotate(e)
-  if type(e) ~= "table" then
-    e = P.new_error("script", tostring(e))
-  end
+  e = P.plain_error(e)
   if not e.where then e.where = host.where() end
   return e
 end

@@ -282,8 +282,12 @@ t_trust_coordinator_corrects_drift() {
 	expect_eq "$(printf '%s' "$u" | jq -c '[.users[] | [.user, .drift, .roles, .expected_roles]]')" \
 		'[["alice@acme.test",false,["admin"],["admin"]],["bob@acme.test",true,["member"],["admin"]],["carol@acme.test",false,["viewer"],["viewer"]],["dave@acme.test",false,["member"],["member"]]]' "users table"
 	expect_eq "$(curl -fsS "$CO_URL/v1/jobs?integration=dr1" | jq '[.jobs[] | select(.action == "update")] | length')" 0 "no update without correct_drift"
-	# now the integration corrects drift
-	y=$(enq dr2 sync "" "\"expected\":$exp,\"correct_drift\":true")
+	# now the integration is set to correct drift
+	curl -fsS -X POST -H 'content-type: application/json' \
+		-d '{"id":"dr2","app":"acme","correct_drift":true}' "$CO_URL/v1/integrations" >/dev/null ||
+		fail "cannot create the integration"
+	expect_eq "$(curl -fsS "$CO_URL/v1/integrations/dr2" | jq .correct_drift)" true "the setting"
+	y=$(enq dr2 sync "" "\"expected\":$exp")
 	wait_done "$y"
 	upd=$(curl -fsS "$CO_URL/v1/jobs?integration=dr2" | jq -r '[.jobs[] | select(.action == "update")] | map(.id) | join(" ")')
 	[ -n "$upd" ] && [ "$(echo "$upd" | wc -w)" = 1 ] || fail "expected one update job, got \"$upd\""
