@@ -10,6 +10,7 @@
 
 #include "coordinator.h"
 #include "httpd.h"
+#include "log.h"
 #include "scim.h"
 #include "states.h"
 
@@ -491,6 +492,9 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 		const cJSON *xm = cJSON_GetObjectItemCaseSensitive(j, "exempt");
 		const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "max_delete_ratio");
 		int k = 0;
+		const cJSON *cd = cJSON_GetObjectItemCaseSensitive(j, "correct_drift");
+		if (cd && (!cJSON_IsBool(cd) || strcmp(action, "sync")))
+			return snprintf(err, n, "\"correct_drift\" is true or false, on sync jobs"), 400;
 		if ((ex || xm || r) && strcmp(action, "sync"))
 			return snprintf(err, n, "\"expected\", \"exempt\" and \"max_delete_ratio\" "
 					"are for sync jobs"), 400;
@@ -579,6 +583,10 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 		cdb_exec(c->db, "UPDATE integrations SET account = ? WHERE id = ?", "tt", a, integration);
 		cJSON_free(a);
 	}
+	if (cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(j, "correct_drift")))
+		cdb_exec(c->db, "UPDATE integrations SET correct_drift = ? WHERE id = ?", "nt",
+			 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "correct_drift")) ? 1 : 0,
+			 integration);
 	if (cdb_exec(c->db, "INSERT INTO jobs (id, n, integration, app, action, user_key, body,"
 		     " idempotency_key, max_attempts, lease_s, created_ms, updated_ms)"
 		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "tittttttnnii",
@@ -826,6 +834,59 @@ static int events(struct coord *c, struct httpd_req *req, const char *id)
 	return 0;
 }
 
+/* Role drift from a sync's users: keep each user's expected roles and
+ * drift flag, and when the integration corrects drift, queue an update to
+ * the expected roles (one per user and sync job: idempotent).  Runs after
+ * the job's own transaction: enqueue_one opens its own. */
+static void apply_drift(struct coord *c, const char *integration, const char *job_id,
+			const cJSON *users)
+{
+	const cJSON *u;
+	int correct = cdb_int(c->db, 0, "SELECT correct_drift FROM integrations WHERE id = ?",
+			      "t", integration);
+
+	cJSON_ArrayForEach(u, users) {
+		const char *k = user_key(u);
+		const cJSON *want = cJSON_GetObjectItemCaseSensitive(u, "expected_roles");
+		const cJSON *drift = cJSON_GetObjectItemCaseSensitive(u, "drift");
+		char *wt;
+
+		if (!k || !cJSON_IsArray(want) || !cJSON_IsBool(drift))
+			continue;
+		wt = cJSON_PrintUnformatted(want);
+		cdb_exec(c->db, "UPDATE users SET expected_roles = ?, drift = ?"
+			 " WHERE integration = ? AND user_key = ?", "tntt", wt,
+			 cJSON_IsTrue(drift) ? 1 : 0, integration, k);
+		cJSON_free(wt);
+		if (correct && cJSON_IsTrue(drift) &&
+		    (!str(u, "state") || strcmp(str(u, "state"), "exempted"))) {
+			cJSON *j = cJSON_CreateObject(), *user, *out = NULL;
+			char ikey[400], err[300], app[80] = "";
+			sqlite3_stmt *st = cdb_query(c->db, "SELECT app FROM integrations WHERE id = ?",
+						     "t", integration);
+			if (st && sqlite3_step(st) == SQLITE_ROW)
+				snprintf(app, sizeof(app), "%s", (const char *)sqlite3_column_text(st, 0));
+			sqlite3_finalize(st);
+			cJSON_AddStringToObject(j, "integration", integration);
+			cJSON_AddStringToObject(j, "app", app);
+			cJSON_AddStringToObject(j, "action", "update");
+			user = cJSON_AddObjectToObject(j, "user");
+			if (str(u, "email"))
+				cJSON_AddStringToObject(user, "email", str(u, "email"));
+			if (str(u, "username"))
+				cJSON_AddStringToObject(user, "username", str(u, "username"));
+			cJSON_AddItemToObject(user, "roles", cJSON_Duplicate(want, 1));
+			snprintf(ikey, sizeof(ikey), "drift:%s:%s", job_id, k);
+			cJSON_AddStringToObject(j, "idempotency_key", ikey);
+			if (enqueue_one(c, j, &out, err, sizeof(err), 0) >= 300)
+				log_warn("sync %s: cannot queue the drift correction of %s: %s",
+					 job_id, k, err);
+			cJSON_Delete(out);
+			cJSON_Delete(j);
+		}
+	}
+}
+
 static int complete(struct coord *c, struct httpd_req *req, const char *id)
 {
 	const char *jerr, *outcome, *status, *action;
@@ -928,6 +989,8 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 		bad |= set_status(c, integration, "up_to_date", NULL);
 	if (finish_tx(c, bad))
 		return reply_db_error(req, c, "complete");
+	if (ok && users)
+		apply_drift(c, integration, id, users);
 	out = cJSON_CreateObject();
 	cJSON_AddBoolToObject(out, "already", 0);
 	httpd_reply_json(req, 200, out);
@@ -1095,7 +1158,8 @@ static int h_integrations(struct httpd_req *req, void *arg)
 	} else if (!strcmp(slash, "/users")) {
 		cJSON *arr = cJSON_AddArrayToObject(out, "users");
 		st = cdb_query(c->db, "SELECT user_key, email, username, roles, state, login_method,"
-			       " sso_label, active, last_used, detail, job_id, changed_ms"
+			       " sso_label, active, last_used, detail, job_id, changed_ms,"
+			       " expected_roles, drift"
 			       " FROM users WHERE integration = ? ORDER BY user_key", "t", id);
 		while (st && sqlite3_step(st) == SQLITE_ROW) {
 			cJSON *u = cJSON_CreateObject(), *r;
@@ -1115,6 +1179,11 @@ static int h_integrations(struct httpd_req *req, void *arg)
 			add_text(u, "detail", st, 9);
 			add_text(u, "job", st, 10);
 			add_time(u, "last_change", sqlite3_column_int64(st, 11));
+			r = json_col(st, 12);	/* the IdP's roles, when a sync saw them */
+			if (r)
+				cJSON_AddItemToObject(u, "expected_roles", r);
+			if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+				cJSON_AddBoolToObject(u, "drift", sqlite3_column_int(st, 13));
 			cJSON_AddItemToArray(arr, u);
 		}
 		sqlite3_finalize(st);

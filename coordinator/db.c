@@ -91,6 +91,11 @@ static const char *const migrations[] = {
 	"CREATE INDEX users_upstream ON users (integration, upstream_id);"
 	"CREATE INDEX jobs_user ON jobs (integration, user_key, status);"
 	"CREATE INDEX jobs_n ON jobs (n);",
+	/* Step 3 (trust-job): role drift seen by sync (issue 8): per user the IdP's roles and
+	 * whether the app's differ; per integration whether to correct it */
+	"ALTER TABLE users ADD COLUMN expected_roles TEXT;"
+	"ALTER TABLE users ADD COLUMN drift INTEGER;"
+	"ALTER TABLE integrations ADD COLUMN correct_drift INTEGER NOT NULL DEFAULT 0;",
 	NULL
 };
 

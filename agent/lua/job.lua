@@ -321,6 +321,17 @@ end
 function run_action.remove(app, page, job, res)
   local user = job.user
   local existing = check_first(app, page, user)
+  if not existing and app.find_user then
+    -- The script's own find_user said "absent": a false "deleted" leaves a
+    -- person with access, so the reader must confirm it (and read someone).
+    note_step("check", "confirming that " .. who(user) .. " is not in the app")
+    for _, u in ipairs(list(app, page)) do
+      if same_user(u, user) then
+        P.raise("script", "find_user did not find " .. who(user) .. ", but list_users shows "
+          .. "them: the script's find_user misses users")
+      end
+    end
+  end
   if not existing then
     res.state, res.detail = "deleted", "not in the app"
     return
