@@ -304,3 +304,46 @@ t_faults_expect_file_too_large() {
 	expect_rc 2
 	expect_err "is not a JSON array"
 }
+
+# ---- 8: CDP replies over the cap, a browser that stops answering
+
+t_faults_cdp_reply_over_cap() {
+	IDLCM_CDP_MAX_MESSAGE=1048576 fscript faults_big_reply.lua invite --user '{"email":"a@b.c"}' \
+		--account "$(acme_account)" --timeout 60000
+	not_killed
+	expect_rc 1
+	expect_err "Runtime.evaluate: the reply is larger than the cap of 1048576 bytes"
+	printf '%s' "$ERR" | grep -q "got no reply" && fail "the command waited out its timeout"
+	return 0
+}
+
+# The Chromium that run launched is stopped (SIGSTOP) mid-job: the
+# command in flight reports a browser that stopped answering, evidence
+# and cleanup do not wait for it, and run ends long before its deadline.
+t_faults_stopped_browser() {
+	"$BIN/idlcm-agent" run "$FS/faults_stopped_browser.lua" invite --timeout 60000 \
+		--user '{"email":"a@b.c"}' --account "$(acme_account)" --runs-dir "$WORK/runs" \
+		>"$WORK/sb.out" 2>"$WORK/sb.err" &
+	pid=$!
+	for _ in $(seq 1 300); do
+		grep -q "polling" "$WORK/sb.err" && break
+		sleep 0.1
+	done
+	cpid=$(pgrep -P "$pid" | head -1)
+	[ -n "$cpid" ] || { kill -KILL "$pid"; fail "no Chromium child"; }
+	kill -STOP "$cpid"
+	# a watchdog so a hang fails the test instead of the suite
+	( sleep 45; kill -KILL "$pid" 2>/dev/null ) &
+	dog=$!
+	wait "$pid"
+	RC=$?
+	kill "$dog" 2>/dev/null
+	kill -CONT "$cpid" 2>/dev/null
+	OUT=$(cat "$WORK/sb.out"); ERR=$(cat "$WORK/sb.err")
+	not_killed
+	expect_rc 1
+	expect_out "a@b.c  inviting → invite_failed"
+	expect_err "the browser stopped answering: Runtime.evaluate got no reply within 4000 ms"
+	kill -0 "$cpid" 2>/dev/null && fail "Chromium $cpid outlived run"
+	return 0
+}
