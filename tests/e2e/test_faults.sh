@@ -347,3 +347,21 @@ t_faults_stopped_browser() {
 	kill -0 "$cpid" 2>/dev/null && fail "Chromium $cpid outlived run"
 	return 0
 }
+
+# 7, in a worker: a job child meeting hostile error objects reports a
+# script failure (once, not retried as a transient crash).
+t_faults_worker_hostile_error_object() {
+	fx acme reset >/dev/null
+	wk_setup
+	mkdir -p "$WD/apps"
+	cp "$FS/faults_error_object.lua" "$WD/apps/hostile.lua"
+	wk_start --scripts "$WD/apps"
+	a=$(curl -fsS -X POST -H 'content-type: application/json' -d "{\"integration\":\"ho\",\"app\":\"hostile\",\"action\":\"invite\",\"user\":{\"email\":\"h@example.com\",\"roles\":[\"member\"]},\"account\":{\"base_url\":\"$FX_URL/acme\"}}" "$CO_URL/v1/jobs" | jq -r .id)
+	wait_done "$a" 60
+	expect_eq "$(jobf "$a" .status)" failed "the hostile job"
+	expect_eq "$(jobf "$a" .error.class)" script "its error class"
+	jobf "$a" .error.message | grep -q "no readable message" || fail "error: $(jobf "$a" .error.message)"
+	expect_eq "$(runs_of "$a")" 1 "runs (a script failure is not retried)"
+	grep -q "signal" "$WD/wk.err" && fail "a job process died by a signal: $(grep signal "$WD/wk.err")"
+	return 0
+}
