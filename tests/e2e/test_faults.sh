@@ -107,7 +107,7 @@ faults_disk() {
 	DISK="$WD/disk"
 	trap 'wk_teardown; umount -l "$DISK" 2>/dev/null' EXIT
 }
-fill_disk() { dd if=/dev/zero of="$DISK/fill" bs=16k 2>/dev/null; sync; }
+fill_disk() { dd if=/dev/zero of="$DISK/fill" bs=4k 2>/dev/null; sync; }
 wait_log() { # TEXT [SECONDS]
 	for _ in $(seq 1 $(( ${2:-30} * 10 ))); do
 		grep -qF -- "$1" "$WD/wk.err" && return 0
