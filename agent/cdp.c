@@ -151,9 +151,35 @@ char *cdp_msgbuf_oversize_reply(const struct cdp_msgbuf *b)
 	return out;
 }
 
+int cdp_msgbuf_frame(struct cdp_msgbuf *b, const void *data, size_t len,
+		     int final, char **msg, size_t *msglen)
+{
+	int nomem = 0;
+
+	*msg = NULL;
+	if (cdp_msgbuf_append(b, data, len) < 0 && !b->overflow) {
+		/* a truncated message must not pass for a whole one */
+		nomem = 1;
+		b->overflow = 2;
+		free(b->data);
+		b->data = NULL;
+		b->len = b->cap = 0;
+	}
+	if (!final)
+		return 0;
+	nomem = nomem || b->overflow == 2;
+	free(b->dropped_reply);
+	b->dropped_reply = b->overflow == 1 ? cdp_msgbuf_oversize_reply(b) : NULL;
+	*msg = cdp_msgbuf_take(b, msglen);
+	if (*msg)
+		return 1;
+	return nomem ? -2 : -1;
+}
+
 void cdp_msgbuf_release(struct cdp_msgbuf *b)
 {
 	free(b->data);
+	free(b->dropped_reply);
 	memset(b, 0, sizeof(*b));
 }
 

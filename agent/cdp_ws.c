@@ -90,26 +90,35 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE: {
 		struct ws_msg *m;
-		if (cdp_msgbuf_append(&t->rx, in, len) < 0 && !t->rx.overflow)
+		char *data;
+		size_t n;
+		int rc = cdp_msgbuf_frame(&t->rx, in, len,
+					  lws_is_final_fragment(wsi) &&
+					  !lws_remaining_packet_payload(wsi), &data, &n);
+		if (rc == -1) {
+			log_warn("cdp: dropped a message over the cap of %zu bytes%s",
+				 t->rx.limit, t->rx.dropped_reply ? "; its command fails" : "");
+			/* a reply over the cap fails its command now */
+			m = t->rx.dropped_reply ? calloc(1, sizeof(*m)) : NULL;
+			if (m) {
+				m->data = t->rx.dropped_reply;
+				m->len = strlen(m->data);
+				t->rx.dropped_reply = NULL;
+				queue_push(&t->in_head, &t->in_tail, m);
+			}
+		}
+		if (rc == -2)
 			log_warn("cdp: out of memory reading a message");
-		if (!lws_is_final_fragment(wsi) ||
-		    lws_remaining_packet_payload(wsi))
+		if (rc != 1)
 			break;
 		m = calloc(1, sizeof(*m));
-		if (m && t->rx.overflow) {
-			/* a reply over the cap fails its command now */
-			m->data = cdp_msgbuf_oversize_reply(&t->rx);
-			m->len = m->data ? strlen(m->data) : 0;
-			log_warn("cdp: dropped a message of %zu bytes or more (cap %zu)%s",
-				 t->rx.seen, t->rx.limit, m->data ? "; its command fails" : "");
-			free(cdp_msgbuf_take(&t->rx, NULL));
-		} else if (m) {
-			m->data = cdp_msgbuf_take(&t->rx, &m->len);
+		if (!m) {
+			free(data);
+			break;
 		}
-		if (m && m->data)
-			queue_push(&t->in_head, &t->in_tail, m);
-		else
-			free(m);
+		m->data = data;
+		m->len = n;
+		queue_push(&t->in_head, &t->in_tail, m);
 		break;
 	}
 	case LWS_CALLBACK_CLIENT_WRITEABLE: {

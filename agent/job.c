@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <lauxlib.h>
+#include <openssl/crypto.h>
 
 #include "browser.h"
 #include "job.h"
@@ -18,6 +19,7 @@
 #include "luajson.h"
 #include "script.h"
 #include "states.h"
+#include "vault.h"
 
 int job_action_known(const char *action)
 {
@@ -40,6 +42,16 @@ void job_register_secrets(cJSON *account)
 				break;
 			}
 	}
+}
+
+enum job_capture job_capture_from_env(void)
+{
+	unsigned char key[VAULT_KEY_LEN];
+	char err[300];
+	int rc = vault_key_from_env(key, err, sizeof(err));
+
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc ? JOB_CAPTURE_NONE : JOB_CAPTURE_VAULT;
 }
 
 void job_outcome_release(struct job_outcome *o)
@@ -310,6 +322,8 @@ void job_run(const struct job_spec *spec, struct cdp *c, struct job_outcome *o)
 	cJSON_AddBoolToObject(arg, "artifacts", h.artifacts_dir[0] != 0);
 	if (spec->retry_transient)
 		cJSON_AddBoolToObject(arg, "retry_transient", 1);
+	cJSON_AddStringToObject(arg, "capture", spec->capture == JOB_CAPTURE_NONE ? "none" :
+				spec->capture == JOB_CAPTURE_DISCARD ? "discard" : "vault");
 	current_slot = &slot;
 	if (script_host_run_job(&h, arg, &res, &e)) {
 		cJSON_Delete(arg);

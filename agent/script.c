@@ -16,6 +16,8 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "cassette.h"
 #include "base64.h"
@@ -489,8 +491,100 @@ static int l_log(lua_State *L)
 			luaL_addchar(&b, ' ');
 	}
 	luaL_pushresult(&b);
-	log_msg((enum log_level)level, "%s", lua_tostring(L, -1));
+	log_script((enum log_level)level, lua_tostring(L, -1));
 	return 0;
+}
+
+/* ---- random: OpenSSL's RAND_bytes for scripts that set passwords.  What
+ * it hands out is registered as a secret before the script sees it, so it
+ * cannot reach a log, a frame or evidence in clear. */
+#define RANDOM_MAX 1024
+
+static int l_random_bytes(lua_State *L)
+{
+	lua_Integer n = luaL_checkinteger(L, 1);
+	unsigned char buf[RANDOM_MAX];
+
+	luaL_argcheck(L, n >= 1 && n <= RANDOM_MAX, 1, "random.bytes wants 1 to 1024 bytes");
+	if (RAND_bytes(buf, (int)n) != 1)
+		return luaL_error(L, "random.bytes: the system has no randomness to give");
+	lua_pushlstring(L, (const char *)buf, (size_t)n);
+	/* raw bytes rarely reach text, but a printable run can: register it */
+	secret_register_as(lua_tostring(L, -1), "random");
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return 1;
+}
+
+/* random.password(n [, {classes}]): n characters with at least one of each
+ * class asked for (default lower, upper, digit, symbol), uniform choices by
+ * rejection sampling. */
+static int l_random_password(lua_State *L)
+{
+	static const struct { const char *name, *chars; } classes[] = {
+		{ "lower", "abcdefghijklmnopqrstuvwxyz" }, { "upper", "ABCDEFGHIJKLMNOPQRSTUVWXYZ" },
+		{ "digit", "0123456789" }, { "symbol", "!#$%&()*+,-./:;<=>?@[]^_{|}~" },
+	};
+	enum { NCLASS = 4 };
+	lua_Integer n = luaL_checkinteger(L, 1);
+	const char *use[NCLASS];
+	char pool[128], pw[RANDOM_MAX + 1];
+	size_t nuse = 0, plen = 0;
+
+	luaL_argcheck(L, n >= 4 && n <= 256, 1, "random.password wants a length of 4 to 256");
+	if (lua_istable(L, 2)) {
+		size_t len = lua_rawlen(L, 2);
+		for (size_t i = 1; i <= len; i++) {
+			const char *name;
+			size_t k;
+			lua_rawgeti(L, 2, (lua_Integer)i);
+			name = lua_tostring(L, -1);
+			for (k = 0; k < NCLASS && (!name || strcmp(name, classes[k].name)); k++)
+				;
+			if (k == NCLASS)
+				return luaL_error(L, "random.password: unknown class \"%s\" (lower, "
+						  "upper, digit, symbol)", name ? name : "?");
+			lua_pop(L, 1);
+			use[nuse++] = classes[k].chars;
+			if (nuse == NCLASS)
+				break;
+		}
+	} else if (!lua_isnoneornil(L, 2)) {
+		return luaL_argerror(L, 2, "a list of classes, e.g. {\"lower\", \"digit\"}");
+	}
+	if (!nuse)
+		for (size_t k = 0; k < NCLASS; k++)
+			use[nuse++] = classes[k].chars;
+	if ((size_t)n < nuse)
+		return luaL_error(L, "random.password: %d characters cannot hold %d classes",
+				  (int)n, (int)nuse);
+	for (size_t k = 0; k < nuse; k++) {
+		snprintf(pool + plen, sizeof(pool) - plen, "%s", use[k]);
+		plen += strlen(use[k]);
+	}
+	/* draw until every class appears (a few tries at most for n >= 8) */
+	for (int tries = 0;; tries++) {
+		int seen[NCLASS] = { 0 }, all = 1;
+		for (lua_Integer i = 0; i < n; i++) {
+			unsigned char r;
+			do {
+				if (RAND_bytes(&r, 1) != 1)
+					return luaL_error(L, "random.password: no randomness");
+			} while (r >= 256 - 256 % plen);
+			pw[i] = pool[r % plen];
+			for (size_t k = 0; k < nuse; k++)
+				if (strchr(use[k], pw[i]))
+					seen[k] = 1;
+		}
+		pw[n] = '\0';
+		for (size_t k = 0; k < nuse; k++)
+			all &= seen[k];
+		if (all || tries > 1000)
+			break;
+	}
+	secret_register_as(pw, "random");
+	lua_pushstring(L, pw);
+	OPENSSL_cleanse(pw, sizeof(pw));
+	return 1;
 }
 
 /* totp(secret [, {digits=6, algorithm="SHA1", period=30, time=<now>}]):
@@ -881,6 +975,14 @@ static void install_primitives(lua_State *L)
 	lua_setglobal(L, "totp");
 	lua_pushcfunction(L, l_secret);
 	lua_setglobal(L, "secret");
+	{
+		static const luaL_Reg random_fns[] = {
+			{ "bytes", l_random_bytes }, { "password", l_random_password },
+			{ NULL, NULL }
+		};
+		luaL_newlib(L, random_fns);
+		lua_setglobal(L, "random");
+	}
 
 	/* The private host table: reachable only from the registry and the
 	 * prelude's chunk arguments, never from a script's globals. */

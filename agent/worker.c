@@ -481,7 +481,9 @@ static int accept_claim(struct worker *w, const char *body, size_t len)
 			cJSON *copy = cJSON_Duplicate(j, 1);
 			char *kept;
 			int put;
-			cJSON_DeleteItemFromObject(copy, "account");
+			/* every one: a key given twice is still a secret */
+			while (cJSON_GetObjectItem(copy, "account"))
+				cJSON_DeleteItemFromObject(copy, "account");
 			kept = cJSON_PrintUnformatted(copy);
 			put = store_job_put(w->st, id, attempt, kept ? kept : "{}");
 			cJSON_free(kept);
@@ -501,6 +503,8 @@ static int accept_claim(struct worker *w, const char *body, size_t len)
 		att = cJSON_GetObjectItemCaseSensitive(j, "timeout_s");
 		wj->timeout_ms = cJSON_IsNumber(att) && att->valuedouble > 0 ?
 			(int)(att->valuedouble * 1000) : w->o->job_timeout_ms;
+		if (wj->timeout_ms < 1)	/* "timeout_s": 0.0001 is not "no deadline" */
+			wj->timeout_ms = 1;
 		wj->body = j;
 		j = NULL;
 		wj->action = jstr(wj->body, "action");
@@ -612,6 +616,7 @@ run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
 	spec.artifacts_dir = dir;
 	spec.emit = child_emit;
 	spec.retry_transient = j->tries < w->o->max_tries;
+	spec.capture = job_capture_from_env();	/* no vault: a captured password fails the job */
 	spec.expected = cJSON_GetObjectItemCaseSensitive(j->body, "expected");
 	spec.exempt = cJSON_GetObjectItemCaseSensitive(j->body, "exempt");
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j->body, "max_delete_ratio")))

@@ -10,6 +10,7 @@
 
 #include "coordinator.h"
 #include "httpd.h"
+#include "scim.h"
 #include "states.h"
 
 #define MAX_CAPACITY 64
@@ -713,16 +714,21 @@ static int heartbeat(struct coord *c, struct httpd_req *req, const char *id)
 	return 0;
 }
 
-/* A state event moves the job's own user (a job for one user cannot
- * move, or create, another); a job without a user (sync) may name any. */
+/* A state event moves the job's own user, under the job's key (SCIM
+ * keys the user by its email or username, which a worker may spell in
+ * another case); a job for one user cannot move, or create, another.  A job
+ * without a user (sync) may name any. */
 static int apply_event(struct coord *c, const char *integration, const char *job_id,
 		       const char *ukey, const cJSON *ev)
 {
 	const char *kind = str(ev, "kind"), *user = str(ev, "user");
 
 	if (!strcmp(kind, "state") && str(ev, "state")) {
-		if (ukey[0] && (!user || strcmp(user, ukey)))
-			return 0;
+		if (ukey[0]) {
+			if (!user || strcasecmp(user, ukey))
+				return 0;
+			user = ukey;
+		}
 		return set_user(c, integration, user, str(ev, "state"), str(ev, "detail"),
 				job_id, NULL);
 	}
@@ -1091,6 +1097,7 @@ static int h_integrations(struct httpd_req *req, void *arg)
 	add_text(out, "detail", st, 2);
 	add_time(out, "updated", sqlite3_column_int64(st, 3));
 	sqlite3_finalize(st);
+	integ_describe_into(c, id, out);
 	if (!slash) {
 		static const char *const sts[] = { "queued", "running", "completed", "failed", NULL };
 		cJSON *jobs = cJSON_AddObjectToObject(out, "jobs");
@@ -1225,6 +1232,22 @@ int coord_routes(struct coord *c)
 		return -1;
 	return 0;
 }
+
+/* For the integrations and SCIM modules: the admin check and "jobs were
+ * queued, answer the waiting claims". */
+int coord_authorized(struct coord *c, struct httpd_req *req)
+{
+	return authorized(c, req);
+}
+
+void coord_jobs_added(struct coord *c)
+{
+	wake_waiters(c);
+}
+
+/* The users-table key an event of job_id is about: the key the job was
+ * queued under (it follows the user when an IdP changes their email),
+ * else what the event says. */
 
 void coord_release(struct coord *c)
 {

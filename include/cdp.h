@@ -50,9 +50,13 @@ int64_t cdp_wall_ms(void);	/* monotonic milliseconds */
 struct cdp_msgbuf {
 	char *data;
 	size_t len, cap, limit;
-	int overflow;		/* the message outgrew limit; it is dropped */
+	int overflow;		/* the message outgrew limit (2: memory); dropped */
 	char head[64];		/* its first bytes: enough to read a reply's id */
 	size_t head_len, seen;	/* ... and how many bytes came in all */
+	/* After cdp_msgbuf_frame said -1: an error reply for the dropped
+	 * message's command when it was a reply (the caller takes it and
+	 * sets this to NULL), so the command fails at once. */
+	char *dropped_reply;
 };
 void cdp_msgbuf_init(struct cdp_msgbuf *, size_t limit);
 /* Append a fragment; -1 once the message is over the limit. */
@@ -60,6 +64,12 @@ int cdp_msgbuf_append(struct cdp_msgbuf *, const void *data, size_t len);
 /* Take the whole message (NUL-terminated, caller frees) and reset.  NULL
  * when it overflowed (the buffer resets for the next message too). */
 char *cdp_msgbuf_take(struct cdp_msgbuf *, size_t *len);
+/* One WebSocket frame of a message (final: the message ends with it).
+ * 1: *msg is the whole message (NUL-terminated, caller frees); 0: more
+ * frames to come; -1: the message ended over the limit and was dropped;
+ * -2: it was dropped for want of memory. */
+int cdp_msgbuf_frame(struct cdp_msgbuf *, const void *data, size_t len,
+		     int final, char **msg, size_t *msglen);
 void cdp_msgbuf_release(struct cdp_msgbuf *);
 /* Before take: for a message that overflowed and is a reply, an error
  * reply with its id saying so (caller frees); NULL otherwise. */
