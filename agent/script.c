@@ -242,6 +242,8 @@ static void timer_init(struct script_host *h)
 		struct sigaction sa;
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_cut_signal;
+		sa.sa_flags = SA_RESTART;	/* a timer that finds nothing to cut
+						   must not fail a read or write */
 		sigemptyset(&sa.sa_mask);
 		sigaction(CUT_SIGNAL, &sa, NULL);
 		handler_installed = 1;

@@ -799,13 +799,22 @@ static void finish_slot(struct worker *w, struct slot *s)
 		final_emitted = 0;
 		exit_code = -1;
 	} else if (!res) {
-		if (WIFSIGNALED(s->status))
+		int sig = WIFSIGNALED(s->status) ? WTERMSIG(s->status) : 0;
+		cls = "transient";
+		if (sig == SIGABRT || sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+		    sig == SIGILL) {
+			/* a crash repeats with the same script: running it again
+			 * would only crash again */
+			snprintf(why, sizeof(why), "the job process crashed (signal %d, %s) before "
+				 "it reported; not retried", sig, strsignal(sig));
+			cls = "script";
+		} else if (sig) {
 			snprintf(why, sizeof(why), "the job process died (signal %d) before it reported",
-				 WTERMSIG(s->status));
-		else
+				 sig);
+		} else {
 			snprintf(why, sizeof(why), "the job process exited with status %d before it "
 				 "reported", WEXITSTATUS(s->status));
-		cls = "transient";
+		}
 		msg = why;
 	}
 	if (arts && s->run_id > 0) {

@@ -460,7 +460,7 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 	const char *ikey = str(j, "idempotency_key"), *have_app;
 	const cJSON *user = cJSON_GetObjectItemCaseSensitive(j, "user");
 	const cJSON *account = cJSON_GetObjectItemCaseSensitive(j, "account");
-	int lease_s, timeout_s, max_attempts, known = 0, status = 201;
+	int lease_s, timeout_s, max_attempts, known = 0, status = 201, bad = 0;
 	char idbuf[80];
 	int64_t now = cdb_now_ms(), nextn;
 	cJSON *job;
@@ -575,19 +575,25 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 	cJSON_AddStringToObject(job, "idempotency_key", ikey ? ikey : id);
 	text = cJSON_PrintUnformatted(job);
 
-	cdb_exec(c->db, "BEGIN IMMEDIATE", NULL);
-	cdb_exec(c->db, "INSERT OR IGNORE INTO integrations (id, app, updated_ms) VALUES (?, ?, ?)",
-		 "tti", integration, app, now);
+	if (cdb_exec(c->db, "BEGIN IMMEDIATE", NULL)) {
+		cJSON_free(text);
+		cJSON_Delete(job);
+		return snprintf(err, n, "cannot store job \"%s\": %s", id,
+				sqlite3_errmsg(c->db)), 503;
+	}
+	bad |= cdb_exec(c->db, "INSERT OR IGNORE INTO integrations (id, app, updated_ms)"
+			" VALUES (?, ?, ?)", "tti", integration, app, now);
 	if (account) {
 		char *a = cJSON_PrintUnformatted(account);
-		cdb_exec(c->db, "UPDATE integrations SET account = ? WHERE id = ?", "tt", a, integration);
+		bad |= cdb_exec(c->db, "UPDATE integrations SET account = ? WHERE id = ?", "tt", a,
+				integration);
 		cJSON_free(a);
 	}
 	if (cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(j, "correct_drift")))
-		cdb_exec(c->db, "UPDATE integrations SET correct_drift = ? WHERE id = ?", "nt",
-			 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "correct_drift")) ? 1 : 0,
-			 integration);
-	if (cdb_exec(c->db, "INSERT INTO jobs (id, n, integration, app, action, user_key, body,"
+		bad |= cdb_exec(c->db, "UPDATE integrations SET correct_drift = ? WHERE id = ?",
+				"nt", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j,
+				"correct_drift")) ? 1 : 0, integration);
+	if (bad || cdb_exec(c->db, "INSERT INTO jobs (id, n, integration, app, action, user_key, body,"
 		     " idempotency_key, max_attempts, lease_s, created_ms, updated_ms)"
 		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "tittttttnnii",
 		     id, nextn, integration, app, action, user ? user_key(user) : NULL, text,
@@ -598,10 +604,15 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 		return snprintf(err, n, "cannot store job \"%s\"", id), 500;
 	}
 	if (queued_state(action))
-		set_user(c, integration, user_key(user), queued_state(action), NULL, id, user);
-	set_status(c, integration, !strcmp(action, "validate") ? "validating" : "in_progress", NULL);
-	cdb_exec(c->db, "COMMIT", NULL);
+		bad |= set_user(c, integration, user_key(user), queued_state(action), NULL, id, user);
+	bad |= set_status(c, integration, !strcmp(action, "validate") ? "validating" :
+			  "in_progress", NULL);
 	cJSON_free(text);
+	if (finish_tx(c, bad)) {
+		cJSON_Delete(job);
+		return snprintf(err, n, "cannot store job \"%s\": %s", id,
+				sqlite3_errmsg(c->db)), 503;
+	}
 	*out = job;
 	return status;
 }
@@ -695,8 +706,9 @@ static int heartbeat(struct coord *c, struct httpd_req *req, const char *id)
 	    (!strcmp(status, "running") || !strcmp(status, "queued"))) {
 		sqlite3_finalize(st);
 		until = cdb_now_ms() + (int64_t)lease_s * 1000;
-		cdb_exec(c->db, "UPDATE jobs SET status = 'running', lease_until_ms = ?,"
-			 " updated_ms = ? WHERE id = ?", "iit", until, cdb_now_ms(), id);
+		if (cdb_exec(c->db, "UPDATE jobs SET status = 'running', lease_until_ms = ?,"
+			     " updated_ms = ? WHERE id = ?", "iit", until, cdb_now_ms(), id))
+			return reply_db_error(req, c, "heartbeat");
 		out = cJSON_CreateObject();
 		cJSON_AddNumberToObject(out, "lease_until", (double)until);
 		cJSON_AddNumberToObject(out, "lease_s", lease_s);
@@ -938,9 +950,10 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 					 attempt, att->valueint);
 	if (!strcmp(outcome, "released")) {
 		/* the attempt number stays used: its events are kept under it */
-		cdb_exec(c->db, "UPDATE jobs SET status = 'queued', worker = NULL,"
-			 " max_attempts = max_attempts + 1, updated_ms = ? WHERE id = ?", "it",
-			 cdb_now_ms(), id);
+		if (cdb_exec(c->db, "UPDATE jobs SET status = 'queued', worker = NULL,"
+			     " max_attempts = max_attempts + 1, updated_ms = ? WHERE id = ?", "it",
+			     cdb_now_ms(), id))
+			return reply_db_error(req, c, "complete");
 		wake_waiters(c);
 		out = cJSON_CreateObject();
 		cJSON_AddBoolToObject(out, "released", 1);
