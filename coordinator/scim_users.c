@@ -96,6 +96,11 @@ static int norm_multi_item(const char *where, const cJSON *v, cJSON **out, struc
 				name = multi_subs[i];
 		if (cJSON_IsNull(f))
 			continue;
+		if ((!strcmp(name, "value") || !strcmp(name, "display") || !strcmp(name, "type")) &&
+		    !cJSON_IsString(f)) {
+			cJSON_Delete(o);
+			return scim_fail(e, 400, "invalidValue", "\"%s.%s\" must be a string", where, name);
+		}
 		if (!strcmp(name, "primary")) {
 			int b;
 			if (boolean(f, &b)) {
@@ -138,7 +143,8 @@ static int norm_value(const struct kind *k, const char *where, const cJSON *v, c
 			cJSON_AddStringToObject(*out, "value", v->valuestring);
 			return 0;
 		}
-		if (!cJSON_IsObject(v))
+		if (!cJSON_IsObject(v) || (cJSON_GetObjectItem(v, "value") &&
+					   !cJSON_IsString(cJSON_GetObjectItem(v, "value"))))
 			return scim_fail(e, 400, "invalidValue", "\"%s\" must be {\"value\": id}", where);
 		*out = cJSON_Duplicate(v, 1);
 		return 0;

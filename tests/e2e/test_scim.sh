@@ -517,6 +517,8 @@ t_scim_errors_are_precise() {
 	sc_expect_error 400 invalidValue 'unknown schema "urn:example:custom"'
 	sc POST /Users '{"userName":"a@b.c","emails":5}'
 	sc_expect_error 400 invalidValue '"emails" must be an array'
+	sc POST /Users '{"userName":"a@b.c","emails":[{"type":"work","value":{"x":1}}]}'
+	sc_expect_error 400 invalidValue '"emails.value" must be a string'
 	sc POST /Users "$(okta_user errs@example.com)"
 	id=$(jqb .id)
 	sc PATCH "/Users/$id" "$(patch_body '[{"op":"move","path":"active","value":false}]')"
