@@ -711,3 +711,23 @@ t_scim_state_follows_the_worker() {
 	fx acme state | jq -e '[.users[] | select(.email == "scim.loop@example.com")] | length == 0' >/dev/null ||
 		fail "the user is still in the app"
 }
+
+# Okta creates a user and pushes a group a second later: the update must
+# wait for the invite, not run beside it on a second slot.
+t_scim_jobs_of_one_user_never_run_at_once() {
+	sc_setup '"role_mapping":{"Admins":"admin"}'
+	sc POST /Users "$(okta_user serial@example.com)"
+	uid=$(jqb .id)
+	sc POST /Users "$(okta_user other@example.com)"
+	claim() { curl -s -o "$SC_WD/c" -w '%{http_code}' -X POST -d "{\"worker\":\"$1\",\"capacity\":4,\"wait_s\":0}" "$SC_URL/v1/claim"; }
+	expect_eq "$(claim w1)" 200 "first claim"
+	expect_eq "$(jq -r '[.jobs[].user.email] | sort | join(",")' "$SC_WD/c")" "other@example.com,serial@example.com"
+	invite=$(jq -r '.jobs[] | select(.user.email == "serial@example.com") | .id' "$SC_WD/c")
+	sc POST /Groups "{\"displayName\":\"Admins\",\"members\":[{\"value\":\"$uid\"}]}"
+	sc_expect 201
+	expect_eq "$(sc_jobs | tail -1)" "update:queued:serial@example.com"
+	expect_eq "$(claim w2)" 204 "the update waits while the invite runs"
+	curl -fsS -X POST -d '{"outcome":"ok","state":"onboarded"}' "$SC_URL/v1/jobs/$invite/complete" >/dev/null
+	expect_eq "$(claim w2)" 200 "the update after the invite finished"
+	expect_eq "$(jq -r '.jobs[0] | .action + " " + (.user.roles | join(","))' "$SC_WD/c")" "update admin"
+}
