@@ -195,6 +195,16 @@ static int app_wanted(const cJSON *apps, const char *app)
 	return 0;
 }
 
+/* A job for a user who has another job running waits for it: an IdP that
+ * creates a user and changes them a second later must not have the update
+ * race the invite on a second slot. */
+static int user_busy(struct coord *c, const char *job_id)
+{
+	return cdb_int(c->db, 0, "SELECT count(*) FROM jobs j JOIN jobs r ON"
+		       " r.integration = j.integration AND r.user_key = j.user_key"
+		       " WHERE j.id = ? AND r.status = 'running' AND r.id <> j.id", "t", job_id) > 0;
+}
+
 /* Lease up to capacity queued jobs to worker: {jobs:[…]} or NULL. */
 static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			const cJSON *apps)
@@ -240,7 +250,7 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 		app = (const char *)sqlite3_column_text(st, 2);
 		lease_s = sqlite3_column_int(st, 3);
 		attempt = sqlite3_column_int(st, 4) + 1;
-		if (!app_wanted(apps, app))
+		if (!app_wanted(apps, app) || user_busy(c, id))
 			continue;
 		job = json_col(st, 1);
 		if (!job)

@@ -642,6 +642,12 @@ int integ_cli(int argc, char **argv)
 		cJSON_Delete(body);
 		return verb ? 0 : 2;
 	}
+	if (strcmp(verb, "add") && strcmp(verb, "list") && strcmp(verb, "show") &&
+	    strcmp(verb, "set") && strcmp(verb, "rotate-token") && strcmp(verb, "delete")) {
+		fprintf(stderr, "idlcm-coordinator: unknown integration command \"%s\"\n\n", verb);
+		cli_usage(stderr);
+		goto out;
+	}
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		static const struct { const char *opt, *field; int json; } opts[] = {
