@@ -103,6 +103,11 @@ t_evidence_holds_no_secret() {
 	tp_msg 'waiting for "#inner >> enter-frame >> #not-in-the-frame"'
 	dir=$(printf '%s' "$LAST" | jq -r .artifacts)
 	[ -d "$dir" ] || fail "no evidence folder ($dir)"
+	for f in "$dir"/*; do
+		case $f in *.png) continue ;; esac
+		grep -qF "$TP_PW" "$f" && fail "the account password leaked into $(basename "$f")"
+		grep -qF "$TP_TYPED" "$f" && fail "a typed password leaked into $(basename "$f")"
+	done
 	[ -f "$dir/page.html" ] || fail "no page.html"
 	[ -f "$dir/frame-1.html" ] || fail "no frame-1.html for the iframe"
 	grep -q 'inside the invite frame' "$dir/frame-1.html" || fail "frame-1.html lacks the frame's document"
