@@ -124,3 +124,23 @@ t_evidence_holds_no_secret() {
 	printf '%s%s' "$OUT" "$ERR" | grep -qF -e "$TP_PW" -e "$TP_TYPED" && fail "a password leaked into the output"
 	true
 }
+
+# The worker does not retry a selector that never matched on a loaded page
+# (class script: the app or the script changed, a person must look), while
+# it does retry transient errors (t_worker_chromium_killed_mid_job).  Uses
+# the worker harness of test_worker.sh.
+t_worker_does_not_retry_an_absent_selector() {
+	fx acme reset >/dev/null
+	wk_setup
+	mkdir -p "$WD/scripts"
+	sed 's/button\.invite-open/button.invite-renamed/' "$ROOT/scripts/apps/acme.lua" >"$WD/scripts/acme.lua"
+	wk_start --scripts "$WD/scripts" --action-timeout 1000 --max-tries 3
+	x=$(enq changed invite '{"email":"zed@example.com","roles":["member"]}')
+	wait_done "$x" 60
+	expect_eq "$(jobf "$x" '.status + " " + .error.class')" "failed script" "the job"
+	jobf "$x" .error.message | grep -qF 'waiting for "button.invite-renamed" to be visible' ||
+		fail "message: $(jobf "$x" .error.message)"
+	expect_eq "$(runs_of "$x")" 1 "runs of the job (no retry)"
+	jobf "$x" '[.event_log[] | select(.kind == "status") | .status] | join(" ")' | grep -q retrying &&
+		fail "the integration was set to retrying" || true
+}
