@@ -734,7 +734,10 @@
     }
     if (!hit) return { wait: 'not in viewport', detail: 'no element at (' + x + ', ' + y + ')' };
     for (let n = hit; n; n = composedParent(n)) if (n === target) return null;
-    return { wait: 'covered', detail: describe(hit) + ' intercepts pointer events', cover: shortName(hit) };
+    return {
+      wait: 'covered', detail: describe(hit) + ' intercepts pointer events', cover: shortName(hit),
+      crossFrame: isFrame(hit) && !frameDoc(hit),
+    };
   }
 
   // ------------------------------------------------------------ waiting loop
@@ -817,9 +820,9 @@
     return g;
   }
 
-  function arm(target, action) {
+  function arm(target, action, pt) {
     disarm();
-    const g = { target, verdict: null, hit: null, listeners: [] };
+    const g = { target, pt, verdict: null, hit: null, listeners: [] };
     g.listener = (ev) => {
       if (!ev.isTrusted) return;
       if (g.verdict === null) {
@@ -856,7 +859,14 @@
   function landed() {
     const g = disarm();
     if (!g) return { ok: true, verdict: 'none' };
-    if (g.verdict === null) return { ok: true, verdict: 'unseen' };
+    if (g.verdict === null) {
+      // No armed window saw an event: if a cross-origin frame (a chat
+      // widget, an ad), where no listener of ours can be, now sits at the
+      // point, it got them.
+      const h = g.target.isConnected ? hitCheck(g.target, g.pt.x, g.pt.y) : null;
+      if (h && h.crossFrame) return { ok: true, verdict: 'missed', hit: h.cover, encloses: false };
+      return { ok: true, verdict: 'unseen' };
+    }
     if (g.verdict === 'landed') return { ok: true, verdict: 'landed' };
     return {
       ok: true, verdict: 'missed', hit: shortName(g.hit), hit_detail: describe(g.hit),
@@ -909,7 +919,7 @@
         if (h.wait === 'covered' && st) st.covered = (st.covered || 0) + 1;
         return h;
       }
-      if (opts.guard) arm(target, action);
+      if (opts.guard) arm(target, action, pt);
     }
     const res = { ok: true, x: pt.x, y: pt.y };
     if (checkInfo) res.checked = checkedState(checkInfo);

@@ -40,6 +40,11 @@ t_click_that_never_lands_names_the_cover() {
 	expect_rc 1
 	tp_msg 'click "#go": the click landed on div#banner (it covers the element'"'"'s point) after 1500 ms'
 	tp_class transient
+	# the same when what covers it is a cross-origin frame, where no
+	# listener of ours can see the press
+	trust xcover_click
+	expect_rc 1
+	tp_msg 'click "#go": the click landed on iframe#ad (it covers the element'"'"'s point) after 1500 ms'
 }
 
 # Error classes: nothing ever matched on a loaded page → script (no retry);

@@ -70,6 +70,8 @@ function cases.cover_click(page)
   error(err, 0)
 end
 
+cases.xcover_click = cases.cover_click
+
 function cases.focus_fill(page)
   page:fill("#email", "ada@example.com", { timeout = 1000 })
 end
