@@ -61,7 +61,7 @@ t_error_classes_and_hints() {
 	tp_msg 'no element matches "text=Save" inside "button" (3 elements); "has-text=Save" would match <button id="save">Save</button>'
 	trust focus_fill
 	expect_rc 1; tp_class transient
-	tp_msg 'timeout 1000 ms waiting for "#email" to be focused (fill, step 2 of list_users): the focus went to input#search'
+	tp_msg 'timeout 1000 ms waiting for "#email" to be focused (fill, step 1 of list_users): the focus went to input#search'
 	trust focus_fill2
 	expect_rc 1
 	tp_msg 'fill "#email2": the text went to input#search, which had the focus, not to the field'
