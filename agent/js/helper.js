@@ -747,14 +747,16 @@
   async function poll(budgetMs, step) {
     const budget = Number.isFinite(Number(budgetMs)) ? Math.max(0, Number(budgetMs)) : 0;
     const deadline = now() + budget;
+    let found = false; // something matched during this budget (then it is not "absent")
     for (;;) {
       const r = await step(deadline);
       if (r.wait === undefined) return r;
+      if (!r.absent) found = true;
       const remaining = deadline - now();
       if (remaining <= 0) {
         const out = { ok: false, reason: r.wait };
         if (r.detail) out.detail = r.detail;
-        if (r.absent) { out.absent = true; out.loaded = !!r.loaded; }
+        if (r.absent && !found) { out.absent = true; out.loaded = !!r.loaded; }
         return out;
       }
       await nextFrame(Math.min(remaining, 30));
