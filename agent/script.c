@@ -737,6 +737,15 @@ static int l_host_write_artifact(lua_State *L)
 		base64_decode(data, n, out, outlen);
 		data = (const char *)out;
 		n = outlen;
+	} else {
+		/* Text artifacts (page.html, frame-N.html …) go through the same
+		 * redactor as the logs; images cannot, and are not taken once a
+		 * secret was on screen. */
+		out = (unsigned char *)secret_redact(data, n, &outlen);
+		if (!out)
+			return luaL_error(L, "out of memory");
+		data = (const char *)out;
+		n = outlen;
 	}
 	snprintf(path, sizeof(path), "%s/%s", h->artifacts_dir, name);
 	f = fopen(path, "wb");

@@ -535,8 +535,7 @@ local function capture_failure(page)
   -- No screenshot once a secret was on screen (pixels cannot be redacted).
   local shot = not page._secret_shown and not secret_generated
     and pcall(page.screenshot, page, "failure.png")
-  local ok, html = pcall(page.content, page)
-  if ok and type(html) == "string" then pcall(host.write_artifact, "page.html", html) end
+  pcall(page._capture_evidence, page)   -- page.html and frame-N.html, secrets out
   return shot
 end
 
