@@ -17,6 +17,7 @@
 #include <lualib.h>
 
 #include "cassette.h"
+#include "confine.h"
 #include "base64.h"
 #include "embedded.h"
 #include "job.h"
@@ -240,6 +241,18 @@ static int raise_cdp(lua_State *L, const char *method, struct cdp_error *err)
 	return lua_error(L);
 }
 
+/* A call the job's confinement refuses (agent/confine.c): a script bug
+ * or an attack, never worth a retry. */
+static int raise_refused(lua_State *L, const char *method, const char *why)
+{
+	push_error(L, "script", why);
+	lua_pushstring(L, method);
+	lua_setfield(L, -2, "method");
+	lua_pushboolean(L, 1);
+	lua_setfield(L, -2, "refused");
+	return lua_error(L);
+}
+
 /* cdp.send(method [, params [, {session=, timeout=} | session]]) */
 static int l_cdp_send(lua_State *L)
 {
@@ -249,7 +262,7 @@ static int l_cdp_send(lua_State *L)
 	int timeout = 30000;
 	struct cdp_error err;
 	cJSON *params = NULL, *result = NULL;
-	char jerr[200];
+	char jerr[700];
 
 	if (lua_type(L, 3) == LUA_TTABLE) {
 		lua_getfield(L, 3, "timeout");
@@ -267,8 +280,18 @@ static int l_cdp_send(lua_State *L)
 			params = cJSON_CreateObject();
 		}
 	}
+	if (!params)
+		params = cJSON_CreateObject();
+	if (c->confine && !c->confine->run_dir[0])
+		snprintf(c->confine->run_dir, sizeof(c->confine->run_dir), "%s",
+			 host_of(L)->artifacts_dir);
+	if (confine_check(c, method, params, session, jerr, sizeof(jerr))) {
+		cJSON_Delete(params);
+		return raise_refused(L, method, jerr);
+	}
 	if (cdp_call(c, session, method, params, timeout, &result, &err))
 		return raise_cdp(L, method, &err);
+	confine_after(c, method, result);
 	luajson_push(L, result);
 	cJSON_Delete(result);
 	return 1;
@@ -283,8 +306,12 @@ static int l_cdp_wait_event(lua_State *L)
 	const char *session = opt_session(L, 3);
 	struct cdp_error err;
 	cJSON *ev = NULL;
-	int rc = cdp_wait_event(c, session, method, timeout, &ev, &err);
+	char why[300];
+	int rc;
 
+	if (confine_check_events(c, session, method, why, sizeof(why)))
+		return raise_refused(L, method ? method : "wait_event", why);
+	rc = cdp_wait_event(c, session, method, timeout, &ev, &err);
 	if (rc < 0)
 		return raise_cdp(L, method ? method : "wait_event", &err);
 	if (rc == 0) {
@@ -305,6 +332,11 @@ static int l_cdp_wait_event(lua_State *L)
 static int l_cdp_drop_events(lua_State *L)
 {
 	struct cdp *c = need_cdp(L);
+	char why[300];
+
+	if (confine_check_events(c, opt_session(L, 2), luaL_optstring(L, 1, NULL), why,
+				 sizeof(why)))
+		return raise_refused(L, luaL_optstring(L, 1, "drop_events"), why);
 	cdp_drop_events(c, opt_session(L, 2), luaL_optstring(L, 1, NULL));
 	return 0;
 }
@@ -317,12 +349,19 @@ static int l_cdp_autoreply(lua_State *L)
 	const char *on = luaL_checkstring(L, 2);
 	const char *method = luaL_optstring(L, 3, NULL);
 	cJSON *params = NULL;
-	char jerr[200];
+	char jerr[700];
 
 	if (lua_istable(L, 4)) {
 		params = luajson_to_json(L, 4, jerr, sizeof(jerr));
 		if (!params)
 			return luaL_argerror(L, 4, jerr);
+	}
+	/* The reply is sent later, unseen: check it now like any cdp.send. */
+	if (method && params &&
+	    (confine_check_events(c, session, on, jerr, sizeof(jerr)) ||
+	     confine_check(c, method, params, session, jerr, sizeof(jerr)))) {
+		cJSON_Delete(params);
+		return raise_refused(L, method, jerr);
 	}
 	cdp_autoreply(c, session, on, method, params);
 	return 0;

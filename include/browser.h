@@ -21,6 +21,8 @@ int browser_launch(struct browser *, const char *exe, int timeout_ms,
 /* Use a running browser: ws://… as is, http://host:port via /json/version. */
 int browser_attach(struct browser *, const char *spec, int timeout_ms,
 		   char *err, size_t errlen);
+/* The port of the browser's DevTools endpoint (0 before launch/attach). */
+int browser_devtools_port(void);
 /* 1 while a launched Chromium still runs (attached browsers: always 1). */
 int browser_alive(struct browser *);
 /* Kill a launched Chromium's whole process group, reap it, delete its

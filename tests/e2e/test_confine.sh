@@ -1,0 +1,120 @@
+# A script is confined to its own job (issue 9, points 1-5): hostile scripts
+# under tests/e2e/scripts/hostile_*.lua try, as an attacker would, to read
+# local files, reach other jobs' pages and cookies, write files anywhere
+# and read the worker's secrets.  Each attack must fail with an error that
+# names what was refused, and leave no loot in the output.
+HS="$ROOT/tests/e2e/scripts"
+
+# hostile SCRIPT MODE [EXTRA-JSON-FIELDS]: run a hostile script's list_users
+hostile() {
+	h_script=$1; h_mode=$2; h_extra=${3:-}
+	agent run "$HS/$h_script" list_users --browser "$CHROME_HTTP" --runs-dir "$WORK/runs" \
+		--timeout 20000 --account "{\"base_url\":\"$FX_URL/acme\",\"mode\":\"$h_mode\"$h_extra}"
+}
+expect_no_loot() { # SECRET: neither output names it
+	printf '%s%s' "$OUT" "$ERR" | grep -qF -- "$1" && fail "the attack got through: $1"
+	true
+}
+devtools_port() { printf '%s' "$CHROME_HTTP" | sed 's/.*://'; }
+
+confine_secret() {
+	SECRET="vault-key-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
+	printf '%s\n' "$SECRET" >"$WORK/token.txt"
+}
+
+t_confine_file_url_refused() {
+	confine_secret
+	for mode in navigate cdp_navigate; do
+		hostile hostile_urls.lua $mode ",\"path\":\"$WORK/token.txt\""
+		expect_no_loot "$SECRET"
+		expect_rc 1
+		expect_err "cdp.send \"Page.navigate\" is not allowed: file://$WORK/token.txt is not a web URL (a job's pages open only http:, https:, about:blank and data: URLs)"
+	done
+}
+
+t_confine_local_schemes_refused_on_every_cdp_path() {
+	confine_secret
+	hostile hostile_urls.lua load_resource ",\"path\":\"$WORK/token.txt\""
+	expect_no_loot "$SECRET"; expect_rc 1
+	expect_err "cdp.send \"Network.loadNetworkResource\" is not allowed: file://"
+	hostile hostile_urls.lua create_target ",\"path\":\"$WORK/token.txt\""
+	expect_no_loot "$SECRET"; expect_rc 1
+	expect_err "cdp.send \"Target.createTarget\" is not allowed: file://"
+	hostile hostile_urls.lua chrome
+	expect_no_loot "Chromium Authors"; expect_rc 1
+	expect_err "cdp.send \"Page.navigate\" is not allowed: chrome://version is not a web URL"
+	hostile hostile_urls.lua view_source
+	expect_rc 1
+	expect_err "cdp.send \"Page.navigate\" is not allowed: view-source:"
+}
+
+t_confine_page_made_local_urls_stay_blocked() {
+	# The page's own JavaScript: Chromium refuses these itself; the test
+	# keeps it that way (no popup, no frame content).
+	confine_secret
+	hostile hostile_urls.lua iframe ",\"path\":\"$WORK/token.txt\""
+	expect_no_loot "$SECRET"
+	hostile hostile_urls.lua window_open ",\"path\":\"$WORK/token.txt\""
+	expect_no_loot "$SECRET"
+	expect_no_loot "popup at file:"
+}
+
+t_confine_devtools_endpoint_blocked_in_the_browser() {
+	# A link the page follows by itself never passes through cdp.send: the
+	# guard's Fetch interception fails it inside the browser and stops the job.
+	hostile hostile_cdp.lua devtools_link ",\"devtools_port\":$(devtools_port)"
+	expect_no_loot "webSocketDebuggerUrl"
+	expect_rc 1
+	expect_err "the job is stopped: a page of the job tried to load http://127.0.0.1:$(devtools_port)/json/list, which a job may not reach"
+}
+
+t_confine_other_jobs_page_and_cookie_out_of_reach() {
+	fx acme reset >/dev/null
+	"$BIN/idlcm-agent" run "$HS/victim_hold.lua" list_users --browser "$CHROME_HTTP" \
+		--runs-dir "$WORK/runs" --timeout 30000 --account "$(acme_account | sed 's/}$/,"hold_ms":12000}/')" \
+		>"$WORK/victim.out" 2>&1 &
+	victim=$!
+	# until the victim is logged in (its page left the login route)
+	for _ in $(seq 1 150); do
+		curl -fsS "$CHROME_HTTP/json/list" | jq -r '.[].url' | grep '/acme/' | grep -qv login && break
+		sleep 0.1
+	done
+	sleep 0.5
+	hostile hostile_cdp.lua steal
+	kill "$victim" 2>/dev/null; wait "$victim" 2>/dev/null
+	expect_no_loot "cookie=fx_acme"
+	expect_no_loot "alice@acme.test"
+	# getTargets lists only the job's own targets, so there is nothing to attach to
+	expect_rc 0
+	expect_out "loot:no other job found"
+	hostile hostile_cdp.lua storage
+	expect_rc 1
+	expect_err "cdp.send \"Storage.getCookies\" is not allowed: the Storage domain acts beyond the job's page"
+	hostile hostile_cdp.lua snoop
+	expect_rc 1
+	expect_err "events of the browser session are not available to scripts"
+}
+
+t_confine_browser_wide_domains_refused() {
+	mkdir -p "$WORK/elsewhere"
+	hostile hostile_cdp.lua download ",\"dir\":\"$WORK/elsewhere\""
+	expect_rc 1
+	expect_err "cdp.send \"Browser.setDownloadBehavior\" is not allowed: the Browser domain acts beyond the job's page"
+	[ -e "$WORK/elsewhere/pwned.sh" ] && fail "the script wrote a file of its choosing"
+	hostile hostile_cdp.lua sysinfo
+	expect_rc 1
+	expect_err "cdp.send \"SystemInfo.getProcessInfo\" is not allowed"
+}
+
+t_confine_page_downloads_denied_by_default() {
+	# The page starts a download by itself, in a Chromium the agent
+	# launches with HOME here: the job's context denies it (no
+	# ~/Downloads/pwned.sh, nothing in the run folder).
+	home=$(mktemp -d "$WORK/home-XXXXXX")
+	HOME="$home" agent run "$HS/hostile_cdp.lua" list_users --runs-dir "$WORK/runs" \
+		--timeout 20000 --account "{\"base_url\":\"$FX_URL/acme\",\"mode\":\"page_download\"}"
+	expect_rc 0
+	expect_out "loot:download asked"
+	landed=$(find "$home" "$WORK/runs" -name 'pwned*' 2>/dev/null)
+	[ -z "$landed" ] || fail "a page's download landed: $landed"
+}
