@@ -22,6 +22,7 @@
 #include "browser.h"
 #include "confine.h"
 #include "curlbuf.h"
+#include "envscrub.h"
 #include "log.h"
 
 static const char *chromium_flags[] = {
@@ -169,7 +170,14 @@ int browser_launch(struct browser *b, const char *exe, int timeout_ms,
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execv(path, (char *const *)argv);
+		{
+			/* Chromium and its renderers never see the vault key,
+			 * tokens or passwords (a page that reached
+			 * /proc/self/environ would read them). */
+			char **env = env_without_secrets();
+			if (env)
+				execve(path, (char *const *)argv, env);
+		}
 		_exit(127);
 	}
 	setpgid(b->pid, b->pid);	/* no race with the child's own call */

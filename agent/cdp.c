@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "cdp.h"
-#include "confine.h"
 #include "log.h"
 
 struct cdp_event {
@@ -379,8 +378,8 @@ static cJSON *route(struct cdp *c, char *text, size_t len, int want)
 		/* The job's guard acts on its events at once, inside this
 		 * loop, and keeps them (and other jobs' targets) from the
 		 * script's queues. */
-		if (confine_event(c, session, method->valuestring,
-				  cJSON_GetObjectItem(msg, "params"))) {
+		if (c->on_event && c->on_event(c, session, method->valuestring,
+					       cJSON_GetObjectItem(msg, "params"))) {
 			cJSON_Delete(msg);
 			return NULL;
 		}

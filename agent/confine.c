@@ -578,6 +578,7 @@ int confine_open(struct cdp *c, const char *context_id, const char *target_id,
 	snprintf(k->page_target, sizeof(k->page_target), "%s", target_id);
 	k->devtools_port = browser_devtools_port();
 	add_session(k, session_id);
+	c->on_event = confine_event;
 
 	/* Downloads: denied until the page API asks for the run folder. */
 	if (confine_downloads(c, NULL, err))

@@ -6,6 +6,7 @@
  * that ends runaway loops; every wait in C honours the same deadline.
  */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -590,6 +591,38 @@ static int l_host_write_artifact(lua_State *L)
 	return 1;
 }
 
+/* host.downloads(on) → the folder downloads land in, or nil: for the
+ * page API only (scripts never choose where files go).  On: the job's
+ * browser context saves downloads into <run folder>/downloads; off:
+ * downloads are denied again (the default). */
+static int l_host_downloads(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	struct cdp *c = need_cdp(L);
+	struct cdp_error err;
+	char dir[1100], abs[PATH_MAX];
+
+	if (!c->confine)
+		return luaL_error(L, "downloads: the job's page is not open");
+	if (!lua_toboolean(L, 1)) {
+		if (confine_downloads(c, NULL, &err))
+			return raise_cdp(L, "Browser.setDownloadBehavior", &err);
+		lua_pushnil(L);
+		return 1;
+	}
+	if (!h->artifacts_dir[0])
+		return luaL_error(L, "downloads: no run folder for this job");
+	snprintf(dir, sizeof(dir), "%s/downloads", h->artifacts_dir);
+	if (job_mkdir_p(dir))
+		return luaL_error(L, "cannot create %s: %s", dir, strerror(errno));
+	if (!realpath(dir, abs))	/* Chromium wants an absolute path */
+		return luaL_error(L, "cannot resolve %s: %s", dir, strerror(errno));
+	if (confine_downloads(c, abs, &err))
+		return raise_cdp(L, "Browser.setDownloadBehavior", &err);
+	lua_pushstring(L, abs);
+	return 1;
+}
+
 /* ---- sandbox */
 
 static int safe_load(lua_State *L)
@@ -652,7 +685,8 @@ static void install_primitives(lua_State *L)
 	static const luaL_Reg host_fns[] = {
 		{ "emit", l_host_emit }, { "where", l_host_where }, { "quiet", l_host_quiet },
 		{ "embedded", l_host_embedded },
-		{ "write_artifact", l_host_write_artifact }, { NULL, NULL }
+		{ "write_artifact", l_host_write_artifact },
+		{ "downloads", l_host_downloads }, { NULL, NULL }
 	};
 	static const struct { const char *name; enum log_level level; } levels[] = {
 		{ "error", LOG_ERROR }, { "warn", LOG_WARN },

@@ -96,6 +96,9 @@ struct cdp {
 	char *ring[CDP_FRAME_RING];	/* "> {...}" sent / "< {...}" received */
 	int ring_next;
 	struct confine *confine;	/* the job's confinement (confine.h); owned */
+	/* Sees every event first (set by confine_open); 1 = consumed. */
+	int (*on_event)(struct cdp *, const char *session, const char *method,
+			cJSON *params);
 };
 
 struct cdp *cdp_new(struct cdp_transport *tr);	/* takes tr */
