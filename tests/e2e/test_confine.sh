@@ -125,3 +125,49 @@ t_confine_page_downloads_denied_by_default() {
 	landed=$(find "$home" "$WORK/runs" -name 'pwned*' 2>/dev/null)
 	[ -z "$landed" ] || fail "a page's download landed: $landed"
 }
+
+descendants() { # PID → every process under it
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		echo "$c"; descendants "$c"
+	done
+}
+
+t_confine_worker_secrets_not_inherited() {
+	# A worker holding the vault key in its environment runs a job in its own
+	# Chromium: neither Chromium nor the job process may inherit the key.
+	wk_setup
+	key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+	export IDLCM_VAULT_KEY="$key" GITHUB_TOKEN="tok-$key"
+	fx acme config '{"latency_ms":600}' >/dev/null
+	OWN_BROWSER=1 wk_start
+	unset IDLCM_VAULT_KEY GITHUB_TOKEN
+	id=$(enq confine-env list_users)
+	wait_running "$id"
+	sleep 1
+	procs=$(descendants "$WK_PID")
+	nchrome=0
+	for p in $procs; do
+		grep -q chrom "/proc/$p/comm" 2>/dev/null && nchrome=$((nchrome + 1))
+		if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -q "$key"; then
+			fail "process $p ($(cat /proc/$p/comm 2>/dev/null)) inherited a secret"
+		fi
+	done
+	[ "$nchrome" -gt 0 ] || fail "no chromium under the worker (processes: $procs)"
+	[ -n "$procs" ] || fail "no job process under the worker"
+	tr '\0' '\n' <"/proc/$WK_PID/environ" | grep -q "$key" && fail "the worker's own environment still shows the key"
+	wait_done "$id"
+	expect_eq "$(jobf "$id" .status)" completed "job status"
+}
+
+t_confine_secret_in_argv_warned() {
+	fx acme reset >/dev/null
+	acme list_users
+	expect_rc 0
+	expect_err "idlcm-agent: warning: --account carries a secret (\"password\") on the command line"
+	acme_account >"$WORK/account.json"
+	agent run "$ROOT/scripts/apps/acme.lua" list_users --account "@$WORK/account.json" \
+		--browser "$CHROME_HTTP" --runs-dir "$WORK/runs"
+	expect_rc 0
+	printf '%s' "$ERR" | grep -q "warning: --account carries a secret" && fail "warned about a file"
+	true
+}
