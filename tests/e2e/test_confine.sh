@@ -171,3 +171,37 @@ t_confine_secret_in_argv_warned() {
 	printf '%s' "$ERR" | grep -q "warning: --account carries a secret" && fail "warned about a file"
 	true
 }
+
+t_confine_coordinator_needs_auth_off_loopback() {
+	d=$(mktemp -d "$WORK/co-XXXXXX")
+	"$BIN/idlcm-coordinator" --listen 0.0.0.0:0 --db "$d/co.db" >"$d/out" 2>"$d/err" &
+	pid=$!
+	sleep 1
+	if kill -0 "$pid" 2>/dev/null; then kill "$pid"; wait "$pid"; fail "it served 0.0.0.0 without a token"; fi
+	wait "$pid"; RC=$?; ERR=$(cat "$d/err")
+	expect_rc 2
+	expect_err "refusing to serve 0.0.0.0 without authentication: pass --token-file F (mode 0600), or --insecure-no-auth"
+	# explicitly insecure: it serves, and says so
+	"$BIN/idlcm-coordinator" --listen 0.0.0.0:0 --db "$d/co.db" --insecure-no-auth >"$d/out" 2>"$d/err" &
+	pid=$!
+	for _ in $(seq 1 100); do grep -q listening "$d/out" && break; sleep 0.05; done
+	kill "$pid"; wait "$pid" 2>/dev/null
+	grep -q listening "$d/out" || fail "--insecure-no-auth did not serve: $(cat "$d/err")"
+	grep -q "warning: serving 0.0.0.0 with no authentication" "$d/err" || fail "no warning"
+}
+
+t_confine_coordinator_token_and_db_mode() {
+	d=$(mktemp -d "$WORK/co-XXXXXX")
+	( umask 022; printf 'the-right-token\n' >"$d/token"; chmod 600 "$d/token"; : >"$d/co.db"; chmod 644 "$d/co.db" )
+	"$BIN/idlcm-coordinator" --listen 127.0.0.1:0 --db "$d/co.db" --token-file "$d/token" >"$d/out" 2>"$d/err" &
+	pid=$!
+	for _ in $(seq 1 100); do url=$(sed -n 's/^listening on //p' "$d/out"); [ -n "$url" ] && break; sleep 0.05; done
+	wrong=$(curl -s -o /dev/null -w '%{http_code}' -H 'authorization: Bearer the-right-toke' "$url/v1/jobs")
+	longer=$(curl -s -o /dev/null -w '%{http_code}' -H 'authorization: Bearer the-right-tokenX' "$url/v1/jobs")
+	right=$(curl -s -o /dev/null -w '%{http_code}' -H 'authorization: Bearer the-right-token' "$url/v1/jobs")
+	kill "$pid"; wait "$pid" 2>/dev/null
+	expect_eq "$wrong" 401 "a prefix of the token"
+	expect_eq "$longer" 401 "the token plus a byte"
+	expect_eq "$right" 200 "the token"
+	expect_eq "$(stat -c %a "$d/co.db")" 600 "mode of the coordinator's database"
+}
