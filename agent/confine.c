@@ -559,12 +559,18 @@ int confine_downloads(struct cdp *c, const char *dir, struct cdp_error *err)
 	return call(c, NULL, "Browser.setDownloadBehavior", p, err);
 }
 
+static const char *const guard_patterns[] = {
+	"file:*",
+	"http://127.*/json*", "http://localhost*/json*", "http://[::1]*/json*",
+	"http://0.0.0.0*/json*",
+	NULL
+};
+
 int confine_open(struct cdp *c, const char *context_id, const char *target_id,
 		 const char *session_id, struct cdp_error *err)
 {
 	struct confine *k;
 	cJSON *p, *res = NULL, *patterns, *pat;
-	char portpat[40];
 	const char *sid;
 
 	free(c->confine);
@@ -595,17 +601,15 @@ int confine_open(struct cdp *c, const char *context_id, const char *target_id,
 	snprintf(k->guard_session, sizeof(k->guard_session), "%s", sid ? sid : "");
 	cJSON_Delete(res);
 
-	/* In the browser: local files and the DevTools endpoint fail before
-	 * they load, whoever asks (a script, a link, a redirect, page JS). */
+	/* In the browser: local files and the DevTools endpoint's /json pages
+	 * (which list and close every job's targets) fail before they load,
+	 * whoever asks (a script, a link, a redirect, page JS).  The patterns
+	 * name no port, so recordings replay whatever port the browser had. */
 	p = cJSON_CreateObject();
 	patterns = cJSON_AddArrayToObject(p, "patterns");
-	pat = cJSON_CreateObject();
-	cJSON_AddStringToObject(pat, "urlPattern", "file:*");
-	cJSON_AddItemToArray(patterns, pat);
-	if (k->devtools_port) {
-		snprintf(portpat, sizeof(portpat), "*:%d/*", k->devtools_port);
+	for (int i = 0; guard_patterns[i]; i++) {
 		pat = cJSON_CreateObject();
-		cJSON_AddStringToObject(pat, "urlPattern", portpat);
+		cJSON_AddStringToObject(pat, "urlPattern", guard_patterns[i]);
 		cJSON_AddItemToArray(patterns, pat);
 	}
 	if (call(c, k->guard_session, "Fetch.enable", p, err))
