@@ -263,6 +263,10 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			cJSON_AddNumberToObject(job, "attempt", attempt);
 			cJSON_AddNumberToObject(job, "lease_s", lease_s);
 			acct = json_col(st, 5);
+			if (acct && coord_account_open(str(job, "integration") ?
+						       str(job, "integration") : "", acct))
+				fprintf(stderr, "idlcm-coordinator: job %s: a sealed secret of its "
+					"account does not open with this key\n", id);
 			if (acct && !cJSON_GetObjectItem(job, "account"))
 				cJSON_AddItemToObject(job, "account", acct);
 			else
@@ -588,7 +592,7 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 	cdb_exec(c->db, "INSERT OR IGNORE INTO integrations (id, app, updated_ms) VALUES (?, ?, ?)",
 		 "tti", integration, app, now);
 	if (account) {
-		char *a = cJSON_PrintUnformatted(account);
+		char *a = coord_account_seal(integration, account);
 		cdb_exec(c->db, "UPDATE integrations SET account = ? WHERE id = ?", "tt", a, integration);
 		cJSON_free(a);
 	}

@@ -30,6 +30,8 @@ static void usage(FILE *f)
 	      "  --db FILE           the SQLite database (created when missing)\n"
 	      "  --token-file F      bearer token every call must carry (mode 0600)\n"
 	      "  --insecure-no-auth  serve an address other than loopback without a token\n"
+	      "  --key-file F        key sealing service-account secrets in the database\n"
+	      "                      (64 hex digits, mode 0600; default: FILE.key, made once)\n"
 	      "  --lease-s N         default lease of a claimed job (default 60)\n"
 	      "  --claim-wait-s N    longest claim long poll (default 25)\n"
 	      "  --test-hooks        enable POST /v1/test/raw-job (tests only)\n", f);
@@ -96,7 +98,7 @@ int main(int argc, char **argv)
 {
 	struct coord c = { .default_lease_s = 60, .max_wait_s = 25 };
 	struct httpd_config cfg = { .max_body = MAX_BODY, .server_name = "idlcm-coordinator" };
-	const char *listen = NULL, *dbpath = NULL, *token_file = NULL;
+	const char *listen = NULL, *dbpath = NULL, *token_file = NULL, *key_file = NULL;
 	char iface[64] = "127.0.0.1", err[600], *herr = NULL;
 	int rc = 1, insecure = 0;
 
@@ -118,6 +120,9 @@ int main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--claim-wait-s")) {
 			c.max_wait_s = num(a, v, 0, 300);
+			i++;
+		} else if (!strcmp(a, "--key-file") && v) {
+			key_file = v;
 			i++;
 		} else if (!strcmp(a, "--insecure-no-auth")) {
 			insecure = 1;
@@ -159,7 +164,8 @@ int main(int argc, char **argv)
 	if (!token_file && !is_loopback(iface))
 		fprintf(stderr, "idlcm-coordinator: warning: serving %s with no authentication "
 			"(--insecure-no-auth)\n", iface);
-	if (db_file_private(dbpath, err, sizeof(err))) {
+	if (db_file_private(dbpath, err, sizeof(err)) ||
+	    coord_sealing_init(key_file, dbpath, err, sizeof(err))) {
 		fprintf(stderr, "idlcm-coordinator: %s\n", err);
 		return 2;
 	}

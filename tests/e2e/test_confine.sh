@@ -205,3 +205,21 @@ t_confine_coordinator_token_and_db_mode() {
 	expect_eq "$right" 200 "the token"
 	expect_eq "$(stat -c %a "$d/co.db")" 600 "mode of the coordinator's database"
 }
+
+t_confine_coordinator_seals_account_secrets() {
+	d=$(mktemp -d "$WORK/co-XXXXXX")
+	"$BIN/idlcm-coordinator" --listen 127.0.0.1:0 --db "$d/co.db" >"$d/out" 2>"$d/err" &
+	pid=$!
+	for _ in $(seq 1 100); do url=$(sed -n 's/^listening on //p' "$d/out"); [ -n "$url" ] && break; sleep 0.05; done
+	pw="pw-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
+	curl -fsS -X POST -H 'content-type: application/json' "$url/v1/jobs" -d \
+		"{\"integration\":\"sealed\",\"app\":\"acme\",\"action\":\"list_users\",\"account\":{\"base_url\":\"http://x\",\"username\":\"u\",\"password\":\"$pw\"}}" >/dev/null
+	got=$(curl -fsS -X POST -d '{"worker":"w1","capacity":1}' "$url/v1/claim" | jq -r '.jobs[0].account.password')
+	kill "$pid"; wait "$pid" 2>/dev/null
+	# the worker that claims the job gets the password; the database file never holds it
+	expect_eq "$got" "$pw" "the claimed account's password"
+	cat "$d"/co.db* | grep -qaF "$pw" && fail "the password is in the coordinator's database files"
+	sqlite3 "$d/co.db" "select account from integrations" | grep -q '"password":{"sealed":"' ||
+		fail "no sealed password: $(sqlite3 "$d/co.db" "select account from integrations")"
+	expect_eq "$(stat -c %a "$d/co.db.key")" 600 "mode of the coordinator's key file"
+}
