@@ -118,6 +118,13 @@ static int port_of(const char *url)
 	return colon ? atoi(colon + 1) : 0;
 }
 
+/* about:blank, about:blank#x, about:blank?x */
+static int is_about(const char *url, const char *what)
+{
+	size_t n = strlen(what);
+	return !strncasecmp(url, what, n) && (!url[n] || url[n] == '#' || url[n] == '?');
+}
+
 int confine_url_ok(const char *url, int devtools_port, int from_script,
 		   char *why, size_t n)
 {
@@ -138,12 +145,14 @@ int confine_url_ok(const char *url, int devtools_port, int from_script,
 		}
 		return 0;
 	}
-	if (!strcmp(scheme, "data") || !strcasecmp(url, "about:blank"))
+	if (!strcmp(scheme, "data") || is_about(url, "about:blank"))
 		return 0;
-	/* What pages make for themselves, never what a script asks for. */
-	if (!from_script && (!strcasecmp(url, "about:srcdoc") ||
+	/* What pages make for themselves, never what a script asks for:
+	 * srcdoc frames, blobs of a web origin, Chromium's network error page. */
+	if (!from_script && (is_about(url, "about:srcdoc") ||
 			     !strncasecmp(url, "blob:http://", 12) ||
-			     !strncasecmp(url, "blob:https://", 13)))
+			     !strncasecmp(url, "blob:https://", 13) ||
+			     !strcmp(url, "chrome-error://chromewebdata/")))
 		return 0;
 	snprintf(why, n, "%.200s is not a web URL (a job's pages open only http:, https:, "
 		 "about:blank and data: URLs)", url);

@@ -21,6 +21,10 @@ static void test_urls(void)
 	ASSERT(url_ok("http://127.0.0.1:8080/acme/#/login", 1));
 	ASSERT(url_ok("HTTPS://APP.EXAMPLE/", 1));
 	ASSERT(url_ok("about:blank", 1));
+	ASSERT(url_ok("about:blank#top", 1));
+	ASSERT(!url_ok("about:blankness", 1));
+	ASSERT(url_ok("chrome-error://chromewebdata/", 0));
+	ASSERT(!url_ok("chrome-error://chromewebdata/", 1));
 	ASSERT(url_ok("data:text/html,<p>hi", 1));
 	ASSERT(!url_ok("file:///etc/passwd", 1));
 	ASSERT(!url_ok("FILE:///etc/passwd", 1));
