@@ -262,6 +262,7 @@ void cdp_free(struct cdp *c)
 	}
 	for (int i = 0; i < CDP_FRAME_RING; i++)
 		free(c->ring[i]);
+	free(c->confine);
 	if (c->tr)
 		c->tr->ops->free(c->tr);
 	free(c);
@@ -430,6 +431,14 @@ static cJSON *route(struct cdp *c, char *text, size_t len, int want)
 
 		note_lifecycle(c, session, method->valuestring,
 			       cJSON_GetObjectItem(msg, "params"));
+		/* The job's guard acts on its events at once, inside this
+		 * loop, and keeps them (and other jobs' targets) from the
+		 * script's queues. */
+		if (c->on_event && c->on_event(c, session, method->valuestring,
+					       cJSON_GetObjectItem(msg, "params"))) {
+			cJSON_Delete(msg);
+			return NULL;
+		}
 		run_autoreplies(c, session, method->valuestring);
 		if (!s || !(e = calloc(1, sizeof(*e)))) {
 			cJSON_Delete(msg);

@@ -20,6 +20,7 @@
 #include "browser.h"
 #include "cdp.h"
 #include "coord.h"
+#include "envscrub.h"
 #include "job.h"
 #include "log.h"
 #include "states.h"
@@ -554,6 +555,30 @@ static void child_emit(void *arg, cJSON *ev)
 	cJSON_Delete(ev);
 }
 
+/* The vault key, read once at start: the environment it came from is
+ * scrubbed (env_scrub_secrets) so that job processes and Chromium do not
+ * inherit it, and job processes open the vault with this copy. */
+static unsigned char vault_key[VAULT_KEY_LEN];
+static int have_vault_key;
+
+static void keep_secrets_from_children(void)
+{
+	char err[300];
+
+	if (getenv("IDLCM_VAULT_KEY_FILE") || getenv("IDLCM_VAULT_KEY"))
+		have_vault_key = !vault_key_from_env(vault_key, err, sizeof(err));
+	if (!have_vault_key && (getenv("IDLCM_VAULT_KEY_FILE") || getenv("IDLCM_VAULT_KEY")))
+		log_warn("%s", err);
+	env_scrub_secrets();
+}
+
+static struct vault *open_vault(struct worker *w, char *err, size_t n)
+{
+	if (!have_vault_key)
+		return vault_open_env(w->o->vault, err, n);
+	return vault_open(w->o->vault ? w->o->vault : vault_default_path(), vault_key, err, n);
+}
+
 static void __attribute__((noreturn))
 run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
 {
@@ -576,7 +601,7 @@ run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
 		job_register_secrets(account);
 	/* {"password": {"vault": "acme/admin"}}: resolved here, never in Lua */
 	if (account && vault_refs_present(account)) {
-		v = vault_open_env(w->o->vault, err, sizeof(err));
+		v = open_vault(w, err, sizeof(err));
 		if (!v || vault_resolve(v, account, err, sizeof(err))) {
 			char m[700];
 			res = cJSON_CreateObject();
@@ -628,7 +653,7 @@ run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
 	cred = out.result ? cJSON_GetObjectItem(out.result, "credentials") : NULL;
 	if (cJSON_IsString(cJSON_GetObjectItem(cred, "password"))) {
 		if (!v)
-			v = vault_open_env(w->o->vault, err, sizeof(err));
+			v = open_vault(w, err, sizeof(err));
 		if (!v)
 			log_warn("%s", err);
 		if (vault_capture_credentials(v, jstr(j->body, "app"), spec.user, out.result,
@@ -1210,6 +1235,7 @@ int worker_run(const struct worker_opts *o)
 		host[sizeof(host) - 1] = '\0';
 		snprintf(id, sizeof(id), "%s-%d", host, (int)getpid());
 	}
+	keep_secrets_from_children();
 	if (job_mkdir_p(o->runs_dir)) {
 		fprintf(stderr, "idlcm-agent: cannot create runs dir %s: %s\n", o->runs_dir,
 			strerror(errno));

@@ -4,6 +4,8 @@
  * admin calls (enqueue, users table, job history, integration status) and
  * the lease bookkeeping that puts an expired job back in the queue.
  */
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,17 @@ static const char *user_key(const cJSON *user)
 	return k;
 }
 
+/* Equal tokens, in time that tells nothing about where they differ:
+ * both are hashed first, so not even the length shows. */
+static int token_equal(const char *given, const char *want)
+{
+	unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+
+	SHA256((const unsigned char *)given, strlen(given), a);
+	SHA256((const unsigned char *)want, strlen(want), b);
+	return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
+}
+
 static int authorized(struct coord *c, struct httpd_req *req)
 {
 	const char *h;
@@ -67,7 +80,7 @@ static int authorized(struct coord *c, struct httpd_req *req)
 	if (!c->token)
 		return 1;
 	h = httpd_req_header(req, "authorization");
-	if (h && !strncmp(h, "Bearer ", 7) && !strcmp(h + 7, c->token))
+	if (h && !strncmp(h, "Bearer ", 7) && token_equal(h + 7, c->token))
 		return 1;
 	httpd_add_header(req, "www-authenticate", "Bearer");
 	httpd_reply_error(req, 401, "missing or wrong bearer token");
@@ -261,6 +274,10 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			cJSON_AddNumberToObject(job, "attempt", attempt);
 			cJSON_AddNumberToObject(job, "lease_s", lease_s);
 			acct = json_col(st, 5);
+			if (acct && coord_account_open(str(job, "integration") ?
+						       str(job, "integration") : "", acct))
+				fprintf(stderr, "idlcm-coordinator: job %s: a sealed secret of its "
+					"account does not open with this key\n", id);
 			if (acct && !cJSON_GetObjectItem(job, "account"))
 				cJSON_AddItemToObject(job, "account", acct);
 			else
@@ -594,9 +611,9 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 	bad |= cdb_exec(c->db, "INSERT OR IGNORE INTO integrations (id, app, updated_ms)"
 			" VALUES (?, ?, ?)", "tti", integration, app, now);
 	if (account) {
-		char *a = cJSON_PrintUnformatted(account);
-		bad |= cdb_exec(c->db, "UPDATE integrations SET account = ? WHERE id = ?", "tt", a,
-				integration);
+		char *a = coord_account_seal(integration, account);
+		bad |= !a || cdb_exec(c->db, "UPDATE integrations SET account = ? WHERE id = ?",
+				      "tt", a, integration);
 		cJSON_free(a);
 	}
 	if (cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(j, "correct_drift")))

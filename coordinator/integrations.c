@@ -195,7 +195,7 @@ static void store_fields(struct coord *c, const char *id, const cJSON *b)
 	if (jstr(b, "app"))
 		cdb_exec(c->db, "UPDATE integrations SET app = ? WHERE id = ?", "tt", jstr(b, "app"), id);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "account"))) {
-		char *a = cJSON_PrintUnformatted(v);
+		char *a = coord_account_seal(id, v);
 		cdb_exec(c->db, "UPDATE integrations SET account = ? WHERE id = ?", "tt", a, id);
 		cJSON_free(a);
 	}
@@ -704,7 +704,7 @@ int integ_cli(int argc, char **argv)
 		goto out;
 	}
 	c.db = cdb_open(dbpath, err, sizeof(err));
-	if (!c.db) {
+	if (!c.db || coord_sealing_init(NULL, dbpath, err, sizeof(err))) {
 		fprintf(stderr, "idlcm-coordinator: %s\n", err);
 		rc = 1;
 		goto out;

@@ -97,6 +97,7 @@ const char *cdp_err_kind_name(enum cdp_err_kind);
 struct cdp_event;
 struct cdp_session;
 struct cdp_autoreply;
+struct confine;
 
 struct cdp {
 	struct cdp_transport *tr;
@@ -114,6 +115,10 @@ struct cdp {
 	size_t max_events;		/* per session; oldest dropped past it */
 	char *ring[CDP_FRAME_RING];	/* "> {...}" sent / "< {...}" received */
 	int ring_next;
+	struct confine *confine;	/* the job's confinement (confine.h); owned */
+	/* Sees every event first (set by confine_open); 1 = consumed. */
+	int (*on_event)(struct cdp *, const char *session, const char *method,
+			cJSON *params);
 };
 
 struct cdp *cdp_new(struct cdp_transport *tr);	/* takes tr */
