@@ -146,6 +146,23 @@ local function failed_job(page)
   expect(page:text("body"):find("Acme rejected the service account", 1, true), "error.txt served")
 end
 
+-- "Retry all failed": one parent job whose status rolls up from its children
+local function retry_all(page)
+  page:navigate(base .. "/admin/integrations/acme-bad/users")
+  page:wait_for('tr[data-user="eve@example.com"] button.retry')
+  page:click("button.retry-all")
+  page:wait_for("table.users")
+  page:navigate(base .. "/admin/jobs?integration=acme-bad")
+  local t = page:locator("table.jobs"):table()
+  local g = row_of(t, "Task", "retry 1 failed users")
+  expect(g and g.Trigger == "web app" and g.Job:find("(1 jobs)", 1, true), "the parent job is listed")
+  -- eve's service account is still wrong: the child fails, the parent says so
+  page:wait_for('table.jobs tr:has(.kids) .j-not_completed', { timeout = 60000 })
+  t = page:locator("table.jobs"):table()
+  g = row_of(t, "Task", "retry 1 failed users")
+  expect(g["Person needed"] == "Yes" and g["Error class"] == "needs_human", "rolled up: needs a person")
+end
+
 local function sync_now_and_safeguard(page)
   page:navigate(base .. "/admin/integrations/acme-prod/users")
   page:click("button.sync-now")
@@ -194,6 +211,7 @@ function app.list_users(page)
   users_tab(page)
   activity_tab(page)
   failed_job(page)
+  retry_all(page)
   big_integration(page)
   sync_now_and_safeguard(page)
   user_actions(page)
