@@ -235,7 +235,7 @@ int pg_form(struct httpd_req *req, const char *name, char *out, size_t n)
 				char ch = p[i];
 				if (ch == '+')
 					ch = ' ';
-				else if (ch == '%' && i + 2 < len + 0 + 1 && hexval(p[i + 1]) >= 0 &&
+				else if (ch == '%' && i + 2 < len && hexval(p[i + 1]) >= 0 &&
 					 hexval(p[i + 2]) >= 0) {
 					ch = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
 					i += 2;
@@ -582,6 +582,8 @@ static int h_admin(struct httpd_req *req, void *arg)
 			return pg_integration(&x, id, slash + 1);
 		if (slash && m == HTTPD_POST && !strcmp(slash, "/users/action"))
 			return pg_users_action(&x, id);
+		if (slash && m == HTTPD_POST && !strcmp(slash, "/validate"))
+			return pg_validate_now(&x, id);
 		if (slash && m == HTTPD_POST && !strcmp(slash, "/sync")) {
 			char jid[80], err[300];
 			if (sync_enqueue(c, id, "web app", 0, jid, sizeof(jid), err, sizeof(err)))
@@ -593,8 +595,12 @@ static int h_admin(struct httpd_req *req, void *arg)
 	}
 	if (!strncmp(rest, "jobs", 4) && (!rest[4] || rest[4] == '/')) {
 		rest += 4;
-		if (!*rest || !strcmp(rest, "/"))
-			return pg_jobs(&x, httpd_req_query(req, "integration"));
+		if (!*rest || !strcmp(rest, "/")) {
+			const char *in = httpd_req_query(req, "integration");
+			if (in && *in && !valid_id(in, strlen(in)))
+				return httpd_reply_error(req, 400, "no integration \"%s\"", in);
+			return pg_jobs(&x, in);
+		}
 		rest++;
 		slash = strchr(rest, '/');
 		if (!valid_id(rest, slash ? (size_t)(slash - rest) : strlen(rest)))

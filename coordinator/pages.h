@@ -78,6 +78,7 @@ void pg_activity(struct coord *c, const char *integration, const char *actor,
  * rest is the path after "/admin/". */
 int pg_integrations(struct pg_ctx *x, const char *rest);
 int pg_integration(struct pg_ctx *x, const char *id, const char *tab);
+int pg_validate_now(struct pg_ctx *x, const char *id);
 int pg_users_tab(struct pg_ctx *x, const char *id);
 int pg_users_action(struct pg_ctx *x, const char *id);
 int pg_activity_tab(struct pg_ctx *x, const char *id);

@@ -189,6 +189,8 @@ int pg_integration(struct pg_ctx *x, const char *id, const char *tab)
 	pg_raw(&x->b, "<div class=\"actions\">");
 	snprintf(path, sizeof(path), "/admin/integrations/%s/sync", id);
 	pg_button_form(x, path, "Sync now", "primary sync-now", NULL);
+	snprintf(path, sizeof(path), "/admin/integrations/%s/validate", id);
+	pg_button_form(x, path, "Run health check", "health-check", NULL);
 	pg_raw(&x->b, "</div></div><p class=\"meta\">Last operation: ");
 	last_operation(x, id, &when);
 	pg_raw(&x->b, ", ");
@@ -212,4 +214,36 @@ int pg_integration(struct pg_ctx *x, const char *id, const char *tab)
 	else
 		pg_users_tab(x, id);
 	return pg_end(x);
+}
+
+/* "Run health check": a validate job (login and list the users). */
+int pg_validate_now(struct pg_ctx *x, const char *id)
+{
+	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT app FROM integrations WHERE id = ?", "t", id);
+	cJSON *job, *out = NULL;
+	char err[300], ikey[120], back[160];
+	int status;
+
+	if (!st || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return httpd_reply_error(x->req, 404, "no integration \"%s\"", id);
+	}
+	job = cJSON_CreateObject();
+	cJSON_AddStringToObject(job, "integration", id);
+	cJSON_AddStringToObject(job, "app", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	cJSON_AddStringToObject(job, "action", "validate");
+	snprintf(ikey, sizeof(ikey), "web:validate:%s:%lld", id, (long long)cdb_now_ms());
+	cJSON_AddStringToObject(job, "idempotency_key", ikey);
+	status = coord_enqueue(x->c, job, &out, err, sizeof(err));
+	cJSON_Delete(job);
+	if (status >= 400) {
+		cJSON_Delete(out);
+		return httpd_reply_error(x->req, status, "health check: %s", err);
+	}
+	cdb_exec(x->c->db, "UPDATE jobs SET origin = 'web app' WHERE id = ?", "t",
+		 cJSON_GetStringValue(cJSON_GetObjectItem(out, "id")));
+	cJSON_Delete(out);
+	snprintf(back, sizeof(back), "/admin/integrations/%s/activity", id);
+	return pg_back(x, back);
 }

@@ -21,8 +21,10 @@ struct sync_timer {
 	struct coord *c;
 };
 
-/* Users the IdP assigned and the app should hold: a sync that no longer
- * finds them in the app reports them deleted. */
+/* Users the IdP assigned (an upstream id, or an invite or update asked
+ * for them) whom the app should hold: a sync that no longer finds them in
+ * the app reports them deleted.  Users only an earlier listing found are
+ * not expected: the sync calls them unmatched. */
 #define EXPECTED_STATES "('onboarded', 'pending_user_claim', 'pending_user_login'," \
 	" 'invite_expired', 'update_awaiting', 'updating', 'update_failed', 'sync_failed')"
 
@@ -59,7 +61,10 @@ int sync_enqueue(struct coord *c, const char *integration, const char *origin,
 	exp = cJSON_AddArrayToObject(job, "expected");
 	ex = cJSON_AddArrayToObject(job, "exempt");
 	st = cdb_query(c->db, "SELECT user_key, email, username, upstream_id, exempt FROM users"
-		       " WHERE integration = ? AND (exempt = 1 OR state IN " EXPECTED_STATES ")"
+		       " WHERE integration = ? AND (exempt = 1 OR (state IN " EXPECTED_STATES
+		       " AND (upstream_id IS NOT NULL OR EXISTS (SELECT 1 FROM jobs j"
+		       "  WHERE j.integration = users.integration AND j.user_key = users.user_key"
+		       "  AND j.action IN ('invite', 'update')))))"
 		       " ORDER BY user_key", "t", integration);
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		const char *key = (const char *)sqlite3_column_text(st, 0);

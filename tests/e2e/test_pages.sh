@@ -50,8 +50,8 @@ t_pages_admin_round_trip() {
 	# users the coordinator expects that the app does not have: the next
 	# sync would delete 3 of 6 (50% > 20%), so the safeguard halts it
 	for g in ghost1 ghost2 ghost3; do
-		sqlite3 "$WD/co.db" "insert into users (integration, user_key, email, state, roles, changed_ms)
-			values ('acme-prod', '$g@example.com', '$g@example.com', 'onboarded', '[\"member\"]', 1)"
+		sqlite3 "$WD/co.db" "insert into users (integration, user_key, email, upstream_id, state, roles, changed_ms)
+			values ('acme-prod', '$g@example.com', '$g@example.com', 'okta-$g', 'onboarded', '[\"member\"]', 1)"
 	done
 	# one integration per status of the product, as the Integrations page lists them
 	for s in under_validation under_review validating validated validation_failed in_progress \

@@ -121,6 +121,11 @@ local function activity_tab(page)
   expect(seen["User invite requested | ada@example.com"] == "API", "requested through the API")
   expect(seen["User invited | ada@example.com"]:find("^worker "), "done by a worker")
   expect(t[1].Date:match("UTC$"), "dated")
+  -- a health check from the page: triggered by the admin, validated by a worker
+  page:click("button.health-check")
+  page:wait_for("text=Health validated", { timeout = 60000 })
+  t = page:locator("table.activity"):table()
+  expect(row_of(t, "Event", "Health check triggered").Actor == "admin (web app)", "health check by the admin")
 end
 
 local function failed_job(page)
@@ -151,7 +156,8 @@ local function retry_all(page)
   page:navigate(base .. "/admin/integrations/acme-bad/users")
   page:wait_for('tr[data-user="eve@example.com"] button.retry')
   page:click("button.retry-all")
-  page:wait_for("table.users")
+  -- eve is queued again: nobody left to retry
+  page:wait_for("button.retry-all", { state = "detached", timeout = 10000 })
   page:navigate(base .. "/admin/jobs?integration=acme-bad")
   local t = page:locator("table.jobs"):table()
   local g = row_of(t, "Task", "retry 1 failed users")
