@@ -76,6 +76,23 @@ static void login_method(struct pg_buf *b, const char *m, const char *sso, const
 	}
 }
 
+/* ISO 8601 from the app as the other dates read: "2024-11-20 09:15 UTC". */
+static void last_used(struct pg_buf *b, const char *t)
+{
+	if (!t || !*t)
+		pg_raw(b, "—");
+	else if (strlen(t) >= 16 && t[10] == 'T' && t[strlen(t) - 1] == 'Z') {
+		pg_raw(b, "<time datetime=\"");
+		pg_text(b, t);
+		pg_raw(b, "\">");
+		pg_text(b, (char[11]){ t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], 0 });
+		pg_raw(b, " ");
+		pg_text(b, (char[6]){ t[11], t[12], t[13], t[14], t[15], 0 });
+		pg_raw(b, " UTC</time>");
+	} else
+		pg_text(b, t);
+}
+
 /* A list of strings or {name, detail} objects, as <li> items. */
 static int list_items(struct pg_buf *b, const cJSON *arr)
 {
@@ -251,9 +268,11 @@ int pg_users_tab(struct pg_ctx *x, const char *id)
 		if (!state || strcmp(state, "unmatched")) {
 			if (dname) {
 				pg_text(&x->b, dname);
-				pg_raw(&x->b, " ");
+				pg_raw(&x->b, " <span class=\"email\">");
 			}
 			pg_text(&x->b, email ? email : key);
+			if (dname)
+				pg_raw(&x->b, "</span>");
 		}
 		pg_raw(&x->b, "</td><td>");
 		pg_text(&x->b, uname ? uname : "—");
@@ -277,7 +296,7 @@ int pg_users_tab(struct pg_ctx *x, const char *id)
 			pg_raw(&x->b, "0");
 		}
 		pg_raw(&x->b, "</td><td>");
-		pg_text(&x->b, sqlite3_column_text(st, 6) ? (const char *)sqlite3_column_text(st, 6) : "—");
+		last_used(&x->b, (const char *)sqlite3_column_text(st, 6));
 		pg_raw(&x->b, "</td><td>");
 		login_method(&x->b, (const char *)sqlite3_column_text(st, 7),
 			     (const char *)sqlite3_column_text(st, 8), app, uname);
