@@ -305,7 +305,7 @@ int pg_users_tab(struct pg_ctx *x, const char *id)
 		       sqlite3_column_int(st, 9) ? "Yes" : "No");
 		pg_raw(&x->b, "</td><td>");
 		pg_text(&x->b, sqlite3_column_text(st, 10) ? (const char *)sqlite3_column_text(st, 10) : "—");
-		pg_raw(&x->b, "</td><td class=\"state\"><span class=\"state st-");
+		pg_raw(&x->b, "</td><td class=\"pstate\"><span class=\"state st-");
 		pg_text(&x->b, exempt ? "exempted" : state);
 		pg_raw(&x->b, "\"");
 		if (sqlite3_column_text(st, 13)) {
