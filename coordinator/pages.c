@@ -269,8 +269,9 @@ int pg_csrf_ok(struct pg_ctx *x)
 
 	if (pg_form(x->req, "csrf", tok, sizeof(tok)) && same_secret(tok, x->s->csrf))
 		return 1;
-	httpd_reply(x->req, 403, "text/plain; charset=utf-8",
-		    "forbidden: the form lacks a valid CSRF token (reload the page)\n", 63);
+	static const char msg[] = "forbidden: the form lacks a valid CSRF token (reload the page)\n";
+
+	httpd_reply(x->req, 403, "text/plain; charset=utf-8", msg, sizeof(msg) - 1);
 	return 0;
 }
 
@@ -692,8 +693,13 @@ int pages_routes(struct coord *c)
 {
 	/* no password, no pages: an admin UI open to anyone on the port is
 	 * worse than none */
-	if (!c->pages)
+	if (!c->pages && !c->token)
 		return 0;
+	if (!pages_of(c))
+		return -1;
+	/* no password file: the bearer token signs in */
+	if (!c->pages->password && c->token && !(c->pages->password = strdup(c->token)))
+		return -1;
 	sync_start(c);
 	if (!c->pages->password)
 		return 0;
