@@ -637,12 +637,37 @@ void **pages_sync_slot(struct coord *c)
 	return c->pages ? &c->pages->sync : NULL;
 }
 
+/* main() returns early on a bad option after ours were read, with its
+ * struct coord gone: free what the options allocated then too. */
+static struct pages *unreleased;
+
+static void free_pages(struct pages *p)
+{
+	if (p->password) {
+		memset(p->password, 0, strlen(p->password));
+		free(p->password);
+	}
+	free(p->artifacts_dir);
+	free(p);
+}
+
+static void pages_at_exit(void)
+{
+	if (unreleased)
+		free_pages(unreleased);
+	unreleased = NULL;
+}
+
 static struct pages *pages_of(struct coord *c)
 {
 	if (!c->pages) {
 		c->pages = calloc(1, sizeof(*c->pages));
-		if (c->pages)
-			c->pages->sync_every_s = 24 * 3600;
+		if (!c->pages)
+			return NULL;
+		c->pages->sync_every_s = 24 * 3600;
+		if (!unreleased)
+			atexit(pages_at_exit);
+		unreleased = c->pages;
 	}
 	return c->pages;
 }
@@ -716,11 +741,8 @@ void pages_release(struct coord *c)
 	if (!c->pages)
 		return;
 	sync_stop(c);
-	if (c->pages->password) {
-		memset(c->pages->password, 0, strlen(c->pages->password));
-		free(c->pages->password);
-	}
-	free(c->pages->artifacts_dir);
-	free(c->pages);
+	if (unreleased == c->pages)
+		unreleased = NULL;
+	free_pages(c->pages);
 	c->pages = NULL;
 }
