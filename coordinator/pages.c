@@ -325,6 +325,18 @@ void pg_button_form(struct pg_ctx *x, const char *action, const char *label,
 
 /* ------------------------------------------------------------ layout */
 
+/* Our own files only, never in a frame: no injected script runs and no
+ * other site can overlay the buttons. */
+static void page_headers(struct httpd_req *req)
+{
+	httpd_add_header(req, "cache-control", "no-store");
+	httpd_add_header(req, "content-security-policy", "default-src 'self'; frame-ancestors 'none';"
+			 " form-action 'self'; base-uri 'none'");
+	httpd_add_header(req, "x-frame-options", "DENY");
+	httpd_add_header(req, "x-content-type-options", "nosniff");
+	httpd_add_header(req, "referrer-policy", "same-origin");
+}
+
 static int fragment(struct pg_ctx *x)
 {
 	const char *f = httpd_req_header(x->req, "x-fragment");
@@ -367,7 +379,7 @@ int pg_end(struct pg_ctx *x)
 		x->b.s = NULL;
 		return httpd_reply_error(x->req, 500, "out of memory rendering the page");
 	}
-	httpd_add_header(x->req, "cache-control", "no-store");
+	page_headers(x->req);
 	rc = httpd_reply(x->req, 200, "text/html; charset=utf-8", x->b.s ? x->b.s : "", x->b.n);
 	free(x->b.s);
 	x->b.s = NULL;
@@ -450,7 +462,7 @@ static int sign_in_page(struct httpd_req *req, const char *error, int status)
 	pg_raw(&b, "\"><button type=\"submit\">Sign in</button></form></main></body></html>");
 	if (b.oom)
 		return httpd_reply_error(req, 500, "out of memory");
-	httpd_add_header(req, "cache-control", "no-store");
+	page_headers(req);
 	rc = httpd_reply(req, status, "text/html; charset=utf-8", b.s, b.n);
 	free(b.s);
 	return rc;
