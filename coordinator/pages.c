@@ -440,12 +440,19 @@ static struct pg_session *session_new(struct pages *p)
 	return s;
 }
 
-static int sign_in_page(struct httpd_req *req, const char *error, int status)
+/* The sign-in form carries a token that must match a cookie set with the
+ * form (double submit), so no other site can sign a browser in. */
+#define SIGNIN_COOKIE "idlcm_signin"
+
+static int sign_in_page(struct httpd_req *req, const char *next, const char *error, int status)
 {
 	struct pg_buf b = { 0 };
-	const char *next = httpd_req_query(req, "next");
+	char tok[65], cookie[160];
 	int rc;
 
+	random_hex(tok, 32);
+	snprintf(cookie, sizeof(cookie), SIGNIN_COOKIE "=%s; Path=/admin/sign-in; HttpOnly;"
+		 " SameSite=Strict; Max-Age=3600", tok);
 	pg_raw(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 	       "<title>Sign in · idlcm</title><link rel=\"stylesheet\" href=\"/admin/assets/admin.css\">"
 	       "</head><body class=\"signin\"><main><h1>idlcm admin</h1>"
@@ -457,11 +464,14 @@ static int sign_in_page(struct httpd_req *req, const char *error, int status)
 	}
 	pg_raw(&b, "<label>Admin password <input type=\"password\" name=\"password\" id=\"password\""
 	       " autocomplete=\"current-password\" autofocus required></label>"
-	       "<input type=\"hidden\" name=\"next\" value=\"");
+	       "<input type=\"hidden\" name=\"csrf\" value=\"");
+	pg_raw(&b, tok);
+	pg_raw(&b, "\"><input type=\"hidden\" name=\"next\" value=\"");
 	pg_text(&b, next ? next : "");
 	pg_raw(&b, "\"><button type=\"submit\">Sign in</button></form></main></body></html>");
 	if (b.oom)
 		return httpd_reply_error(req, 500, "out of memory");
+	httpd_add_header(req, "set-cookie", cookie);
 	page_headers(req);
 	rc = httpd_reply(req, status, "text/html; charset=utf-8", b.s, b.n);
 	free(b.s);
@@ -472,24 +482,30 @@ static int h_sign_in(struct httpd_req *req, void *arg)
 {
 	struct coord *c = arg;
 	struct pages *p = c->pages;
-	char pw[512], next[600], cookie[200];
+	char pw[512], next[600], cookie[200], tok[80];
+	const char *want = httpd_req_cookie(req, SIGNIN_COOKIE);
 	struct pg_session *s;
 
 	if (httpd_req_method(req) != HTTPD_POST)
-		return sign_in_page(req, NULL, 200);
+		return sign_in_page(req, httpd_req_query(req, "next"), NULL, 200);
+	pg_form(req, "next", next, sizeof(next));
+	if (!want || strlen(want) != 64 || !pg_form(req, "csrf", tok, sizeof(tok)) ||
+	    !same_secret(tok, want))
+		return sign_in_page(req, next, "the sign-in form expired: sign in again", 403);
 	if (!pg_form(req, "password", pw, sizeof(pw)) || !same_secret(pw, p->password)) {
 		/* a wrong guess costs a second: slows a password guesser */
 		httpd_delay(req, 1000);
 		fprintf(stderr, "idlcm-coordinator: admin sign-in refused (wrong password)\n");
-		return sign_in_page(req, "wrong password", 401);
+		return sign_in_page(req, next, "wrong password", 401);
 	}
 	memset(pw, 0, sizeof(pw));
 	s = session_new(p);
 	snprintf(cookie, sizeof(cookie), COOKIE "=%s; Path=/admin; HttpOnly; SameSite=Strict;"
 		 " Max-Age=%lld", s->id, SESSION_MS / 1000);
 	httpd_add_header(req, "set-cookie", cookie);
-	if (!pg_form(req, "next", next, sizeof(next)) || strncmp(next, "/admin/", 7) ||
-	    strstr(next, "//") || strpbrk(next, "\r\n\\"))
+	httpd_add_header(req, "set-cookie", SIGNIN_COOKIE "=; Path=/admin/sign-in; HttpOnly;"
+			 " SameSite=Strict; Max-Age=0");
+	if (strncmp(next, "/admin/", 7) || strstr(next, "//") || strpbrk(next, "\r\n\\"))
 		snprintf(next, sizeof(next), "/admin/integrations");
 	return httpd_redirect(req, 303, next);
 }

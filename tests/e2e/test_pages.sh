@@ -19,8 +19,14 @@ pg_setup() {
 }
 
 # pg_login: a signed-in cookie jar in $WD/cj; sets CSRF (from a page).
+# signin_token: GET the sign-in form into the jar $WD/cj; prints its token
+signin_token() {
+	curl -fsS -c "$WD/cj" "$CO_URL/admin/sign-in" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p'
+}
+
 pg_login() {
-	curl -fsS -c "$WD/cj" -o /dev/null -d "password=$PG_PW" "$CO_URL/admin/sign-in" ||
+	t=$(signin_token)
+	curl -fsS -b "$WD/cj" -c "$WD/cj" -o /dev/null -d "csrf=$t&password=$PG_PW" "$CO_URL/admin/sign-in" ||
 		fail "sign-in with curl failed"
 	CSRF=$(curl -fsS -b "$WD/cj" "$CO_URL/admin/integrations" |
 		sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
@@ -91,9 +97,16 @@ t_pages_signin_and_csrf() {
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$CO_URL/admin/jobs")" \
 		"303 $CO_URL/admin/sign-in?next=%2Fadmin%2Fjobs" "redirect"
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$CO_URL/admin/integrations/x/sync")" 401 "post"
-	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -d 'password=nope' "$CO_URL/admin/sign-in")" 401 "wrong"
+	# the sign-in form itself: its token must match its cookie (no login CSRF)
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -d "password=$PG_PW" "$CO_URL/admin/sign-in")" 403 \
+		"sign-in without the form's token"
+	t=$(signin_token)
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=${t%?}0&password=$PG_PW" \
+		"$CO_URL/admin/sign-in")" 403 "sign-in with another token"
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=$t&password=nope" \
+		"$CO_URL/admin/sign-in")" 401 "wrong password"
 	# the session cookie: HttpOnly, SameSite=Strict
-	h=$(curl -s -D - -o /dev/null -d "password=$PG_PW" "$CO_URL/admin/sign-in")
+	h=$(curl -s -D - -o /dev/null -b "$WD/cj" -d "csrf=$t&password=$PG_PW" "$CO_URL/admin/sign-in")
 	printf '%s' "$h" | grep -qi '^set-cookie: idlcm_admin=[0-9a-f]\{64\}; Path=/admin; HttpOnly; SameSite=Strict' ||
 		fail "cookie: $h"
 	pg_login
