@@ -63,6 +63,11 @@ int pg_csrf_ok(struct pg_ctx *x);
 /* A page's 303 back to where the form came from (or to fallback). */
 int pg_back(struct pg_ctx *x, const char *fallback);
 
+/* SQL for who asked for a job: its origin column (web app, daily sync),
+ * a SCIM job by the trigger its body names, else NULL (the API). */
+#define PG_ORIGIN_SQL "CASE WHEN origin IS NOT NULL THEN origin" \
+	" WHEN body LIKE '%\"trigger\":\"scim\"%' THEN 'SCIM' END"
+
 /* Labels: integration status, per-user state in the newer or older
  * generation of names, login method. */
 const char *pg_status_label(const char *status);

@@ -39,7 +39,7 @@ int pg_activity_tab(struct pg_ctx *x, const char *id)
 	sqlite3_stmt *st;
 
 #define ACTIVITY \
-	"SELECT created_ms AS at_ms, origin AS who, 'requested' AS kind, action AS what," \
+	"SELECT created_ms AS at_ms, " PG_ORIGIN_SQL " AS who, 'requested' AS kind, action AS what," \
 	"  user_key AS target, id AS job_id FROM jobs WHERE integration = ?" \
 	" UNION ALL" \
 	" SELECT min(e.received_ms), j.worker, 'progress', j.action, j.user_key, j.id" \

@@ -131,7 +131,8 @@ int pg_jobs(struct pg_ctx *x, const char *integration)
 		       "  created_ms, created_ms AS updated_ms, 0 AS n FROM job_groups"
 		       "  WHERE ? = '' OR integration = ?"
 		       " UNION ALL"
-		       " SELECT 'job', id, integration, action, user_key, origin, created_ms, updated_ms, n"
+		       " SELECT 'job', id, integration, action, user_key, " PG_ORIGIN_SQL ","
+		       "  created_ms, updated_ms, n"
 		       "  FROM jobs WHERE parent IS NULL AND (? = '' OR integration = ?)"
 		       ") a ORDER BY created_ms DESC, n DESC LIMIT ? OFFSET ?", "ttttii", in, in, in, in,
 		       (int64_t)PER_PAGE, (int64_t)(page - 1) * PER_PAGE);
@@ -254,7 +255,8 @@ static int group_page(struct pg_ctx *x, const char *gid)
 
 int pg_job(struct pg_ctx *x, const char *id)
 {
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT integration, app, action, user_key, origin,"
+	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT integration, app, action, user_key, "
+				     PG_ORIGIN_SQL ","
 				     " attempt, max_attempts, worker, error, result, created_ms,"
 				     " updated_ms, parent FROM jobs WHERE id = ?", "t", id);
 	cJSON *err = NULL, *res = NULL, *arts, *a;
