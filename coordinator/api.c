@@ -126,7 +126,8 @@ static void set_user(struct coord *c, const char *integration, const char *key,
 		const cJSON *active = cJSON_GetObjectItemCaseSensitive(app_user, "active");
 		const cJSON *ents = cJSON_GetObjectItemCaseSensitive(app_user, "entitlements");
 		char *r = roles ? cJSON_PrintUnformatted(roles) : NULL;
-		char *en = cJSON_IsArray(ents) ? cJSON_PrintUnformatted(ents) : NULL;
+		char *en = cJSON_IsArray(ents) || cJSON_IsNumber(ents) ?
+			cJSON_PrintUnformatted(ents) : NULL;
 		cdb_exec(c->db, "UPDATE users SET"
 			 " email = coalesce(?, email), username = coalesce(?, username),"
 			 " login_method = coalesce(?, login_method),"

@@ -292,6 +292,9 @@ int pg_users_tab(struct pg_ctx *x, const char *id)
 		if (cJSON_GetArraySize(ents)) {
 			snprintf(summary, sizeof(summary), "%d", cJSON_GetArraySize(ents));
 			drawer(&x->b, summary, "Entitlements", email ? email : key, roles, ents);
+		} else if (cJSON_IsNumber(ents)) {
+			/* the app tells only how many */
+			pg_printf(&x->b, "%d", ents->valueint);
 		} else {
 			pg_raw(&x->b, "0");
 		}
