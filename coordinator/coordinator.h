@@ -33,10 +33,13 @@ int64_t cdb_now_ms(void);
 void cdb_iso(int64_t ms, char *buf, size_t n);
 
 /* api.c */
+struct httpd_req;
 int coord_routes(struct coord *);
 /* Validates and stores one job as POST /v1/jobs does and wakes the
  * workers: 201 or 200 (same idempotency key) with *out {id, …}, else a
  * 4xx/5xx status with err. */
 int coord_enqueue(struct coord *, const cJSON *job, cJSON **out, char *err, size_t n);
+int coord_authorized(struct coord *, struct httpd_req *);
+void coord_jobs_added(struct coord *);
 void coord_release(struct coord *);
 #endif

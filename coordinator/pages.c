@@ -15,6 +15,9 @@
 #include "privfile.h"
 
 #define MAX_SESSIONS 64
+
+/* tools/embed.c -n admin_assets: coordinator/assets/ (admin.css, admin.js) */
+extern const struct embedded_file admin_assets[];
 #define SESSION_MS (12 * 3600 * 1000LL)
 #define COOKIE "idlcm_admin"
 
@@ -517,7 +520,7 @@ static int h_asset(struct httpd_req *req, void *arg)
 	const char *name = httpd_req_rest(req);
 
 	(void)arg;
-	for (const struct embedded_file *f = embedded_files; f->name; f++)
+	for (const struct embedded_file *f = admin_assets; f->name; f++)
 		if (!strcmp(f->name, name)) {
 			httpd_add_header(req, "cache-control", "no-cache");
 			return httpd_reply(req, 200, httpd_mime_type(f->name), f->data, f->len);
