@@ -44,11 +44,15 @@ FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 EMBED_IN  := $(sort $(wildcard agent/lua/*.lua agent/js/*.js))
 EMBED_C   := $(B)/embedded.c
 
+# The admin pages' CSS and JavaScript are compiled into the coordinator.
+COORD_ASSETS := $(sort $(wildcard coordinator/assets/*))
+COORD_EMBED  := $(B)/coord_assets.c
+
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
 AGENT_OBJ := $(filter-out $(B)/agent/main.o,$(AGENT_SRC:%.c=$(B)/%.o)) \
              $(B)/embedded.o
 FIX_OBJ   := $(FIX_SRC:%.c=$(B)/%.o)
-COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
+COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o) $(B)/coord_assets.o
 # The coordinator's modules without main, for unit tests of its parsers.
 COORD_LIB_OBJ := $(filter-out $(B)/coordinator/main.o,$(COORD_OBJ))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -91,6 +95,13 @@ $(B)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/embedded.o: $(EMBED_C)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(COORD_EMBED): $(B)/tools/embed $(COORD_ASSETS)
+	@mkdir -p $(dir $@)
+	$(B)/tools/embed -n admin_assets $@ $(COORD_ASSETS)
+
+$(B)/coord_assets.o: $(COORD_EMBED)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BIN)/idlcm-agent: $(B)/agent/main.o $(AGENT_OBJ) $(LIB_OBJ)

@@ -141,18 +141,26 @@ static int set_user(struct coord *c, const char *integration, const char *key,
 	if (app_user) {
 		const cJSON *roles = cJSON_GetObjectItemCaseSensitive(app_user, "roles");
 		const cJSON *active = cJSON_GetObjectItemCaseSensitive(app_user, "active");
+		const cJSON *ents = cJSON_GetObjectItemCaseSensitive(app_user, "entitlements");
 		char *r = roles ? cJSON_PrintUnformatted(roles) : NULL;
+		char *en = cJSON_IsArray(ents) || cJSON_IsNumber(ents) ?
+			cJSON_PrintUnformatted(ents) : NULL;
 		bad |= cdb_exec(c->db, "UPDATE users SET"
 			 " email = coalesce(?, email), username = coalesce(?, username),"
 			 " login_method = coalesce(?, login_method),"
 			 " sso_label = coalesce(?, sso_label), roles = coalesce(?, roles),"
-			 " active = coalesce(?, active), last_used = coalesce(?, last_used)"
-			 " WHERE integration = ? AND user_key = ?", "ttttttttt",
+			 " active = coalesce(?, active), last_used = coalesce(?, last_used),"
+			 " upstream_id = coalesce(?, upstream_id),"
+			 " display_name = coalesce(?, display_name),"
+			 " entitlements = coalesce(?, entitlements)"
+			 " WHERE integration = ? AND user_key = ?", "tttttttttttt",
 			 str(app_user, "email"), str(app_user, "username"),
 			 str(app_user, "login_method"), str(app_user, "sso_label"), r,
 			 cJSON_IsBool(active) ? (cJSON_IsTrue(active) ? "1" : "0") : NULL,
-			 str(app_user, "last_used"), integration, key);
+			 str(app_user, "last_used"), str(app_user, "upstream_id"),
+			 str(app_user, "display_name"), en, integration, key);
 		cJSON_free(r);
+		cJSON_free(en);
 	}
 	return bad ? -1 : 0;
 }
@@ -696,6 +704,14 @@ static int enqueue(struct coord *c, struct httpd_req *req)
 	httpd_reply_json(req, status, out);
 	cJSON_Delete(out);
 	return 0;
+}
+
+int coord_enqueue(struct coord *c, const cJSON *job, cJSON **out, char *err, size_t n)
+{
+	int status = enqueue_one(c, job, out, err, n, 0);
+	if (status < 400)
+		wake_waiters(c);
+	return status;
 }
 
 /* ------------------------------------------------------ per-job calls */

@@ -452,6 +452,11 @@ function run_action.sync(app, page, job, res)
   local ratio = tonumber(job.max_delete_ratio) or 0.2
   res.summary = sum
   if sum.managed > 0 and sum.deleted / sum.managed > ratio then
+    -- name who would have gone, so an admin can judge before approving
+    sum.would_delete = json.array({})
+    for _, u in ipairs(out) do
+      if u.state == "deleted" then sum.would_delete[#sum.would_delete + 1] = u.matched end
+    end
     P.raise("sync_failed", string.format(
       "sync safeguard: %d of %d expected users (%.0f%%) are missing from the app, above "
       .. "the limit of %.0f%% (--max-delete-ratio %g); nothing was applied",
