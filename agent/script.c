@@ -486,6 +486,15 @@ static int l_host_quiet(lua_State *L)
 	return 0;
 }
 
+/* host.round_trips() → CDP commands sent and awaited so far (0 without a
+ * browser): steps.lua notes each page call's count. */
+static int l_host_round_trips(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	lua_pushinteger(L, h->cdp ? h->cdp->round_trips : 0);
+	return 1;
+}
+
 static int l_host_where(lua_State *L)
 {
 	char buf[256];
@@ -612,7 +621,7 @@ static void install_primitives(lua_State *L)
 	};
 	static const luaL_Reg host_fns[] = {
 		{ "emit", l_host_emit }, { "where", l_host_where }, { "quiet", l_host_quiet },
-		{ "embedded", l_host_embedded },
+		{ "embedded", l_host_embedded }, { "round_trips", l_host_round_trips },
 		{ "write_artifact", l_host_write_artifact }, { NULL, NULL }
 	};
 	static const struct { const char *name; enum log_level level; } levels[] = {

@@ -94,6 +94,7 @@ struct cdp {
 	size_t max_events;		/* per session; oldest dropped past it */
 	char *ring[CDP_FRAME_RING];	/* "> {...}" sent / "< {...}" received */
 	int ring_next;
+	long round_trips;		/* cdp_call()s sent: each waits a reply */
 };
 
 struct cdp *cdp_new(struct cdp_transport *tr);	/* takes tr */
