@@ -78,3 +78,51 @@ t_speed_session_never_written() {
 	if grep -rqF "$cookie" "$WORK/runs"; then fail "the session cookie is in the evidence: $(grep -rlF "$cookie" "$WORK/runs")"; fi
 	ls "$WORK"/runs/*/cdp-frames.json >/dev/null 2>&1 || fail "no evidence written"
 }
+
+# contexts: how many browser contexts the shared Chromium has open
+contexts() {
+	"$BIN/idlcm-cdp-floor" "$(curl -fsS "$CHROME_HTTP/json/version" | jq -r .webSocketDebuggerUrl)" \
+		Target.getBrowserContexts | jq '.result.browserContextIds | length'
+}
+
+# wait_log PATTERN [SECONDS]: until the worker's log shows PATTERN
+wait_log() {
+	for _ in $(seq 1 $(( ${2:-20} * 10 ))); do
+		grep -q "$1" "$WD/wk.err" && return 0
+		sleep 0.1
+	done
+	fail "the worker log never showed \"$1\": $(tail -5 "$WD/wk.err")"
+}
+
+# One slot, two jobs: the second starts on the page prewarmed while the
+# first ran; idle, the next prewarmed page is disposed once it is stale,
+# and Chromium is back to the contexts it had before.
+t_speed_worker_prewarm_used_and_stale_disposed() {
+	fx acme reset >/dev/null
+	base=$(contexts)
+	wk_setup
+	wk_start --slots 1 --prewarm-max-ms 1500
+	a=$(enq sp-prewarm list_users)
+	b=$(enq sp-prewarm list_users)
+	wait_done "$a"; wait_done "$b"
+	expect_eq "$(jobf "$a" .status)/$(jobf "$b" .status)" "completed/completed"
+	grep -q "job $b: run 1 started (pid [0-9]*, prewarmed page)" "$WD/wk.err" ||
+		fail "the second job did not start on a prewarmed page: $(grep started "$WD/wk.err")"
+	wait_log "prewarm: page unused for [0-9]* ms; disposed"
+	for _ in $(seq 1 50); do [ "$(contexts)" = "$base" ] && break; sleep 0.1; done
+	expect_eq "$(contexts)" "$base" "browser contexts after the stale page went"
+	# the worker stops with nothing left behind either
+	kill -TERM "$WK_PID"; wait "$WK_PID"; WK_PID=
+	expect_eq "$(contexts)" "$base" "browser contexts after the worker stopped"
+}
+
+# --prewarm-max-ms 0: every job starts cold, as before.
+t_speed_worker_prewarm_off() {
+	fx acme reset >/dev/null
+	wk_setup
+	wk_start --slots 1 --prewarm-max-ms 0
+	a=$(enq sp-cold list_users); b=$(enq sp-cold list_users)
+	wait_done "$a"; wait_done "$b"
+	if grep -q "prewarmed page" "$WD/wk.err"; then fail "a job used a prewarmed page"; fi
+	expect_eq "$(jobf "$b" .status)" completed
+}
