@@ -109,6 +109,7 @@ t_speed_worker_prewarm_used_and_stale_disposed() {
 	grep -q "job $b: run 1 started (pid [0-9]*, prewarmed page)" "$WD/wk.err" ||
 		fail "the second job did not start on a prewarmed page: $(grep started "$WD/wk.err")"
 	wait_log "prewarm: page unused for [0-9]* ms; disposed"
+	cp "$WD/wk.err" /tmp/speedt/wk.err
 	for _ in $(seq 1 50); do [ "$(contexts)" = "$base" ] && break; sleep 0.1; done
 	expect_eq "$(contexts)" "$base" "browser contexts after the stale page went"
 	# the worker stops with nothing left behind either
