@@ -240,13 +240,14 @@ static int raise_cdp(lua_State *L, const char *method, struct cdp_error *err)
 	return lua_error(L);
 }
 
-/* cdp.send(method [, params [, {session=, timeout=} | session]]) */
+/* cdp.send(method [, params [, {session=, timeout=, nowait=} | session]]);
+ * nowait: send and return nothing, the reply is dropped when it comes */
 static int l_cdp_send(lua_State *L)
 {
 	struct cdp *c = need_cdp(L);
 	const char *method = luaL_checkstring(L, 1);
 	const char *session = opt_session(L, 3);
-	int timeout = 30000;
+	int timeout = 30000, nowait = 0;
 	struct cdp_error err;
 	cJSON *params = NULL, *result = NULL;
 	char jerr[200];
@@ -255,6 +256,9 @@ static int l_cdp_send(lua_State *L)
 		lua_getfield(L, 3, "timeout");
 		if (lua_isnumber(L, -1) && lua_tonumber(L, -1) > 0)
 			timeout = (int)lua_tonumber(L, -1);
+		lua_pop(L, 1);
+		lua_getfield(L, 3, "nowait");
+		nowait = lua_toboolean(L, -1);
 		lua_pop(L, 1);
 	}
 	if (!lua_isnoneornil(L, 2)) {
@@ -266,6 +270,13 @@ static int l_cdp_send(lua_State *L)
 			cJSON_Delete(params);
 			params = cJSON_CreateObject();
 		}
+	}
+	if (nowait) {
+		/* pipelined: commands on a session run in order, so only the
+		 * last of a series needs to wait (its reply comes after theirs) */
+		if (cdp_send_async(c, session, method, params, &err))
+			return raise_cdp(L, method, &err);
+		return 0;
 	}
 	if (cdp_call(c, session, method, params, timeout, &result, &err))
 		return raise_cdp(L, method, &err);

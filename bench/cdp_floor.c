@@ -211,6 +211,10 @@ int main(int argc, char **argv)
 		if (field(r, "sessionId", session, sizeof(session)))
 			return 1;
 		free(r);
+		/* the page as a job (and Puppeteer) has it: Page and Runtime on */
+		free(call(&c, session, "Page.enable", NULL));
+		free(call(&c, session, "Runtime.enable", NULL));
+		free(call(&c, session, "Page.setLifecycleEventsEnabled", "{\"enabled\":true}"));
 		for (int i = 0; i < rtt; i++) {
 			double t0 = now_us();
 			r = call(&c, session, "Runtime.evaluate", "{\"expression\":\"1\"}");

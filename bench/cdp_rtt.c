@@ -5,6 +5,7 @@
  *   cdp_rtt N WS_URL
  */
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -37,7 +38,26 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	c = cdp_new(tr);
-	if (browser_open_page(c, &p, &err)) {
+	if (getenv("CDP_RTT_BARE")) {
+		/* experiment: the page without Page/Runtime enabled */
+		cJSON *prm = cJSON_CreateObject(), *r = NULL;
+		cJSON_AddBoolToObject(prm, "disposeOnDetach", 1);
+		cdp_call(c, NULL, "Target.createBrowserContext", prm, 5000, &r, &err);
+		snprintf(p.context_id, sizeof(p.context_id), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(r, "browserContextId")));
+		cJSON_Delete(r);
+		prm = cJSON_CreateObject();
+		cJSON_AddStringToObject(prm, "url", "about:blank");
+		cJSON_AddStringToObject(prm, "browserContextId", p.context_id);
+		cdp_call(c, NULL, "Target.createTarget", prm, 5000, &r, &err);
+		snprintf(p.target_id, sizeof(p.target_id), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(r, "targetId")));
+		cJSON_Delete(r);
+		prm = cJSON_CreateObject();
+		cJSON_AddStringToObject(prm, "targetId", p.target_id);
+		cJSON_AddBoolToObject(prm, "flatten", 1);
+		cdp_call(c, NULL, "Target.attachToTarget", prm, 5000, &r, &err);
+		snprintf(p.session_id, sizeof(p.session_id), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(r, "sessionId")));
+		cJSON_Delete(r);
+	} else if (browser_open_page(c, &p, &err)) {
 		fprintf(stderr, "%s\n", err.message);
 		return 1;
 	}
