@@ -186,3 +186,17 @@ t_speed_drain() {
 	for _ in $(seq 1 50); do [ "$(contexts)" = "$base" ] && break; sleep 0.1; done
 	expect_eq "$(contexts)" "$base" "browser contexts after the drain"
 }
+
+# CDP round trips per page call (IDLCM_LOG=debug): after a navigation the
+# helper is already in its world (no createIsolatedWorld + evaluate), and a
+# click waits on one actionability check and its last mouse event only.
+t_speed_round_trips_per_call() {
+	IDLCM_LOG=debug agent run "$ROOT/tests/e2e/scripts/speed/trips.lua" list_users \
+		--browser "$CHROME_HTTP" --runs-dir "$WORK/runs" --json
+	expect_rc 0
+	expect_out '"display_name":"2"'
+	expect_err "fill #t: 3 CDP round trips"
+	expect_err "click #b: 2 CDP round trips"
+	n=$(printf '%s\n' "$OUT" | jq -r 'select(.kind == "result") | .cdp_round_trips')
+	echo "    whole job: $n CDP round trips"
+}
