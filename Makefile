@@ -49,6 +49,8 @@ AGENT_OBJ := $(filter-out $(B)/agent/main.o,$(AGENT_SRC:%.c=$(B)/%.o)) \
              $(B)/embedded.o
 FIX_OBJ   := $(FIX_SRC:%.c=$(B)/%.o)
 COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
+# The coordinator's modules without main, for unit tests of its parsers.
+COORD_LIB_OBJ := $(filter-out $(B)/coordinator/main.o,$(COORD_OBJ))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 # Saved fuzz inputs replay as ordinary unit tests (no libFuzzer needed).
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
@@ -69,8 +71,8 @@ help:
 	@echo "make replay     only the replay tier: recorded cassettes, no Chromium needed"
 	@echo "make cassettes  re-record every cassette against the fixture apps"
 	@echo "make asan       the same tests under ASan + UBSan"
-	@echo "make bench      benchmarks (medians)"
-	@echo "make fuzz       libFuzzer on the CDP frame and JSON parsers (clang)"
+	@echo "make bench      benchmarks (medians; SCIM p99 under 50 clients)"
+	@echo "make fuzz       libFuzzer on every parser of outside input (clang); fuzz-<target>: one"
 	@echo "make clean      remove build/ and bin/"
 
 deps:
@@ -113,15 +115,32 @@ $(BIN)/idlcm-coordinator: $(COORD_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-# Each unit test links the agent's modules (not main) and lib/.
-$(B)/tests/%: tests/unit/%.c $(AGENT_OBJ) $(LIB_OBJ) tests/test.h
+# Each unit test links the agent's and the coordinator's modules (not
+# their mains) and lib/.
+$(B)/tests/%: tests/unit/%.c $(AGENT_OBJ) $(COORD_LIB_OBJ) $(LIB_OBJ) tests/test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(AGENT_OBJ) $(LIB_OBJ) $(PKG_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) -Icoordinator $(LDFLAGS) -o $@ $< $(AGENT_OBJ) $(COORD_LIB_OBJ) \
+	  $(LIB_OBJ) $(PKG_LIBS) -lm
 
 $(B)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(AGENT_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/corpus/$*"' $(LDFLAGS) -o $@ $< \
 	  tests/fuzz/replay.c $(AGENT_OBJ) $(LIB_OBJ) $(PKG_LIBS) -lm
+
+# The coordinator's target also links the coordinator (not its main).
+$(B)/tests/replay_coordinator: tests/fuzz/fuzz_coordinator.c tests/fuzz/replay.c \
+		$(filter-out $(B)/coordinator/main.o,$(COORD_OBJ)) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Icoordinator -DFUZZ_CORPUS='"tests/fuzz/corpus/coordinator"' \
+	  $(LDFLAGS) -o $@ $< tests/fuzz/replay.c \
+	  $(filter-out $(B)/coordinator/main.o,$(COORD_OBJ)) $(LIB_OBJ) $(PKG_LIBS) -lm
+
+# The claim target includes agent/worker.c itself (its static functions).
+$(B)/tests/replay_claim: tests/fuzz/fuzz_claim.c tests/fuzz/replay.c $(AGENT_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/corpus/claim"' $(LDFLAGS) -o $@ $< \
+	  tests/fuzz/replay.c $(filter-out $(B)/agent/worker.o,$(AGENT_OBJ)) $(LIB_OBJ) \
+	  $(PKG_LIBS) -lm
 
 unit: $(UNIT_BIN) $(REPLAY_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN) $(REPLAY_BIN)
@@ -133,15 +152,29 @@ FUZZ_SECONDS ?= 60
 FUZZ_DEPS_cdp_frames := agent/cdp.c lib/log.c
 FUZZ_DEPS_luajson := agent/luajson.c
 FUZZ_DEPS_cassette := agent/cdp.c agent/cdp_record.c agent/cdp_replay.c lib/log.c
+FUZZ_DEPS_base64 := lib/base64.c
+FUZZ_DEPS_base32 := lib/totp.c
+FUZZ_DEPS_ws_frames := agent/cdp.c lib/log.c
+FUZZ_DEPS_httpd := lib/httpd.c
+FUZZ_DEPS_coordinator := coordinator/api.c coordinator/db.c lib/httpd.c lib/sqldb.c \
+  lib/states.c
+FUZZ_CFLAGS_coordinator := -Icoordinator
+FUZZ_DEPS_claim := $(filter-out agent/main.c agent/worker.c,$(AGENT_SRC)) $(EMBED_C) \
+  $(LIB_SRC)
+fuzz-claim: $(EMBED_C)
+FUZZ_DEPS_cli := agent/cli.c
+FUZZ_DEPS_vault := agent/vault.c lib/base64.c lib/log.c lib/privfile.c lib/sqldb.c
+FUZZ_DEPS_browser := agent/browser.c agent/cdp.c lib/curlbuf.c lib/log.c
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=fuzz-%)
 fuzz-%: tests/fuzz/fuzz_%.c
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
 	@mkdir -p build/fuzz/corpus-$*
 	@echo "== fuzz $* ($(FUZZ_SECONDS) s)"
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
+	  $(FUZZ_CFLAGS_$*) $(PKG_CFLAGS) \
 	  -o build/fuzz/fuzz_$* $< $(FUZZ_DEPS_$*) $(PKG_LIBS) -lm
 	cp tests/fuzz/corpus/$*/* build/fuzz/corpus-$*/
-	build/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/$*- build/fuzz/corpus-$*
+	build/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=20 -artifact_prefix=build/fuzz/$*- build/fuzz/corpus-$*
 
 e2e: $(TARGETS)
 	@IDLCM_BIN=$(BIN) sh tests/e2e/run.sh
@@ -174,6 +207,7 @@ cassettes: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/bench.sh
+	@IDLCM_BIN=$(BIN) sh tools/bench-scim.sh
 
 clean:
 	rm -rf build bin

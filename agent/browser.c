@@ -59,11 +59,40 @@ static char *find_exe(const char *exe)
 	return NULL;
 }
 
+int browser_parse_active_port(const char *text, char *url, size_t urllen)
+{
+	const char *nl = strchr(text, '\n'), *path, *end;
+	size_t plen;
+	long port = 0;
+	int n;
+
+	/* Chromium writes the file in place: wait until both lines exist. */
+	if (!nl || nl == text || nl - text > 5)
+		return 0;
+	for (const char *p = text; p < nl; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;	/* a port, nothing else, goes into the URL */
+		port = port * 10 + (*p - '0');
+	}
+	if (port < 1 || port > 65535)
+		return 0;
+	path = nl + 1;
+	end = strchr(path, '\n');
+	plen = end ? (size_t)(end - path) : strlen(path);
+	if (plen <= 18 || strncmp(path, "/devtools/browser/", 18))
+		return 0;
+	for (size_t i = 18; i < plen; i++)
+		if ((unsigned char)path[i] <= ' ' || path[i] == '/' || path[i] == '?' ||
+		    path[i] == '#' || path[i] == 0x7f)
+			return 0;
+	n = snprintf(url, urllen, "ws://127.0.0.1:%ld%.*s", port, (int)plen, path);
+	return n > 0 && (size_t)n < urllen;	/* a cut URL is no URL */
+}
+
 static int read_active_port(const char *dir, char *url, size_t urllen)
 {
 	char file[4200], buf[512];
 	FILE *f;
-	char *nl, *path;
 	size_t n;
 
 	snprintf(file, sizeof(file), "%s/DevToolsActivePort", dir);
@@ -73,19 +102,7 @@ static int read_active_port(const char *dir, char *url, size_t urllen)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	/* Chromium writes the file in place: wait until both lines exist. */
-	nl = strchr(buf, '\n');
-	if (!nl || nl == buf)
-		return 0;
-	*nl = '\0';
-	path = nl + 1;
-	nl = strchr(path, '\n');
-	if (nl)
-		*nl = '\0';
-	if (strncmp(path, "/devtools/browser/", 18))
-		return 0;
-	snprintf(url, urllen, "ws://127.0.0.1:%s%s", buf, path);
-	return 1;
+	return browser_parse_active_port(buf, url, urllen);
 }
 
 int browser_launch(struct browser *b, const char *exe, int timeout_ms,
@@ -184,6 +201,26 @@ int browser_launch(struct browser *b, const char *exe, int timeout_ms,
 	return 0;
 }
 
+char *browser_parse_version(const char *body, size_t len, char **ws)
+{
+	cJSON *doc = cJSON_ParseWithLength(body, len);
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(doc, "webSocketDebuggerUrl");
+	const char *s = cJSON_GetStringValue(u);
+
+	*ws = NULL;
+	/* only a WebSocket URL, whole (no NUL inside), is one to connect to */
+	if (s && (!strncmp(s, "ws://", 5) || !strncmp(s, "wss://", 6)) &&
+	    strlen(s) < 1024) {
+		for (const char *p = s; *p; p++)
+			if ((unsigned char)*p <= ' ' || *p == 0x7f)
+				goto out;
+		*ws = strdup(s);
+	}
+out:
+	cJSON_Delete(doc);
+	return *ws;
+}
+
 /* http://host:port → the browser's ws:// URL from /json/version. */
 static int resolve_http(const char *spec, int timeout_ms, char **ws,
 			char *err, size_t errlen)
@@ -193,7 +230,6 @@ static int resolve_http(const char *spec, int timeout_ms, char **ws,
 	CURL *curl;
 	CURLcode rc;
 	long code = 0;
-	cJSON *doc, *u;
 	size_t n = strlen(spec);
 
 	while (n && spec[n - 1] == '/')
@@ -225,17 +261,13 @@ static int resolve_http(const char *spec, int timeout_ms, char **ws,
 		free(hb.data);
 		return -1;
 	}
-	doc = cJSON_ParseWithLength(hb.data ? hb.data : "", hb.len);
+	browser_parse_version(hb.data ? hb.data : "", hb.len, ws);
 	free(hb.data);
-	u = cJSON_GetObjectItem(doc, "webSocketDebuggerUrl");
-	if (!cJSON_IsString(u)) {
+	if (!*ws) {
 		snprintf(err, errlen, "%s has no webSocketDebuggerUrl: is it a "
 			 "Chromium DevTools endpoint?", url);
-		cJSON_Delete(doc);
 		return -1;
 	}
-	*ws = strdup(u->valuestring);
-	cJSON_Delete(doc);
 	return 0;
 }
 
@@ -309,6 +341,28 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 	(void)st; (void)flag; (void)ftw;
 	remove(path);
 	return 0;
+}
+
+/* From a signal handler (run's SIGTERM, SIGINT, hard deadline): only
+ * async-signal-safe calls.  Chromium's group dies first, so nothing
+ * writes into the profile while rm removes it. */
+void browser_kill_in_signal(pid_t pid, const char *profile_dir)
+{
+	pid_t rm;
+
+	if (pid > 0) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (!profile_dir || !profile_dir[0])
+		return;
+	rm = fork();
+	if (rm == 0) {
+		execl("/bin/rm", "rm", "-rf", "--", profile_dir, (char *)NULL);
+		_exit(127);
+	}
+	if (rm > 0)
+		waitpid(rm, NULL, 0);
 }
 
 void browser_release(struct browser *b)

@@ -121,6 +121,29 @@ char *cdp_msgbuf_take(struct cdp_msgbuf *b, size_t *len)
 	return out;
 }
 
+int cdp_msgbuf_frame(struct cdp_msgbuf *b, const void *data, size_t len,
+		     int final, char **msg, size_t *msglen)
+{
+	int nomem = 0;
+
+	*msg = NULL;
+	if (cdp_msgbuf_append(b, data, len) < 0 && !b->overflow) {
+		/* a truncated message must not pass for a whole one */
+		nomem = 1;
+		b->overflow = 2;
+		free(b->data);
+		b->data = NULL;
+		b->len = b->cap = 0;
+	}
+	if (!final)
+		return 0;
+	nomem = nomem || b->overflow == 2;
+	*msg = cdp_msgbuf_take(b, msglen);
+	if (*msg)
+		return 1;
+	return nomem ? -2 : -1;
+}
+
 void cdp_msgbuf_release(struct cdp_msgbuf *b)
 {
 	free(b->data);

@@ -78,19 +78,26 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE: {
 		struct ws_msg *m;
-		if (cdp_msgbuf_append(&t->rx, in, len) < 0 && !t->rx.overflow)
-			log_warn("cdp: out of memory reading a message");
-		if (!lws_is_final_fragment(wsi) ||
-		    lws_remaining_packet_payload(wsi))
-			break;
-		if (t->rx.overflow)
+		char *data;
+		size_t n;
+		int rc = cdp_msgbuf_frame(&t->rx, in, len,
+					  lws_is_final_fragment(wsi) &&
+					  !lws_remaining_packet_payload(wsi), &data, &n);
+		if (rc == -1)
 			log_warn("cdp: dropped a message larger than %u bytes",
 				 WS_MESSAGE_LIMIT);
+		if (rc == -2)
+			log_warn("cdp: out of memory reading a message");
+		if (rc != 1)
+			break;
 		m = calloc(1, sizeof(*m));
-		if (m && (m->data = cdp_msgbuf_take(&t->rx, &m->len)))
-			queue_push(&t->in_head, &t->in_tail, m);
-		else
-			free(m);
+		if (!m) {
+			free(data);
+			break;
+		}
+		m->data = data;
+		m->len = n;
+		queue_push(&t->in_head, &t->in_tail, m);
 		break;
 	}
 	case LWS_CALLBACK_CLIENT_WRITEABLE: {

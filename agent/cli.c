@@ -63,9 +63,17 @@ cJSON *cli_json_arg(const char *what, const char *value, char *err, size_t errle
 		text = buf;
 	}
 	j = cJSON_ParseWithLengthOpts(text, n, &end, 0);
+	while (j && end < text + n && *end && strchr(" \t\r\n", *end))
+		end++;
 	if (!j) {
 		snprintf(err, errlen, "%s: invalid JSON near byte %d", what,
 			 end ? (int)(end - text) + 1 : 1);
+	} else if (end < text + n) {
+		/* '{"email":"a"} x' is a typo, not a user */
+		snprintf(err, errlen, "%s: unexpected text after the JSON object at byte %d",
+			 what, (int)(end - text) + 1);
+		cJSON_Delete(j);
+		j = NULL;
 	} else if (!cJSON_IsObject(j)) {
 		snprintf(err, errlen, "%s: must be a JSON object", what);
 		cJSON_Delete(j);
@@ -75,3 +83,27 @@ cJSON *cli_json_arg(const char *what, const char *value, char *err, size_t errle
 	return j;
 }
 
+
+int cli_check_user(const char *action, const cJSON *user, char *err, size_t errlen)
+{
+	const cJSON *roles, *r;
+
+	/* keys as the script reads them: case matters */
+	if (!strcmp(action, "list_users") || !strcmp(action, "validate") ||
+	    !strcmp(action, "sync"))
+		return 0;
+	if (!user)
+		return snprintf(err, errlen, "%s needs --user '{\"email\":…}'", action), -1;
+	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(user, "email")) &&
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(user, "username")))
+		return snprintf(err, errlen, "--user: needs an \"email\" or \"username\" string"), -1;
+	roles = cJSON_GetObjectItemCaseSensitive(user, "roles");
+	if (roles && !cJSON_IsArray(roles))
+		return snprintf(err, errlen, "--user: \"roles\" must be an array of strings"), -1;
+	cJSON_ArrayForEach(r, roles)
+		if (!cJSON_IsString(r))
+			return snprintf(err, errlen, "--user: \"roles\" must be an array of strings"), -1;
+	if (!strcmp(action, "update") && !roles)
+		return snprintf(err, errlen, "update needs --user with \"roles\""), -1;
+	return 0;
+}

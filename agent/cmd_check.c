@@ -20,6 +20,7 @@
 #include "script.h"
 
 #define CHECK_MAX_BYTES (4u << 20)
+#define CHECK_STEP_MS 5000	/* deadline of each step: load, contract, scan */
 
 struct problems {
 	int n;
@@ -65,17 +66,25 @@ static int static_scan(struct script_host *h, const char *src, size_t n,
 {
 	lua_State *L = h->L;
 	const struct embedded_file *f = embedded_find("check.lua");
-	int base = lua_gettop(L);
+	struct script_error e;
+	int base;
 
 	if (!f) {
 		fprintf(stderr, "idlcm-agent: check.lua is missing from this build\n");
 		return -1;
 	}
-	if (luaL_loadbufferx(L, f->data, f->len, "=check.lua", "t") != LUA_OK)
-		goto lua_fail;
+	if (h->poisoned)	/* the script's state was cut off: nothing to scan with */
+		return 0;
+	base = lua_gettop(L);
+	script_host_set_deadline(h, CHECK_STEP_MS);
+	if (luaL_loadbufferx(L, f->data, f->len, "=check.lua", "t") != LUA_OK) {
+		fprintf(stderr, "idlcm-agent: check: %s\n", lua_tostring(L, -1));
+		lua_settop(L, base);
+		return -1;
+	}
 	/* The prelude's private host table, as every prelude module gets it. */
 	lua_getfield(L, LUA_REGISTRYINDEX, "idlcm.host");
-	if (lua_pcall(L, 1, 1, 0) != LUA_OK)
+	if (script_host_pcall(h, 1, 1, &e))
 		goto lua_fail;
 	lua_getfield(L, -1, "scan");
 	lua_pushlstring(L, src, n);
@@ -86,9 +95,9 @@ static int static_scan(struct script_host *h, const char *src, size_t n,
 	lua_remove(L, -2);
 	lua_remove(L, -2);
 	lua_remove(L, -2);
-	if (lua_pcall(L, 0, 1, 0) != LUA_OK)	/* steps.methods() */
+	if (script_host_pcall(h, 0, 1, &e))	/* steps.methods() */
 		goto lua_fail;
-	if (lua_pcall(L, 2, 1, 0) != LUA_OK)	/* check.scan(src, methods) */
+	if (script_host_pcall(h, 2, 1, &e))	/* check.scan(src, methods) */
 		goto lua_fail;
 	for (lua_Integer i = 1;; i++) {
 		int line;
@@ -106,27 +115,74 @@ static int static_scan(struct script_host *h, const char *src, size_t n,
 	lua_settop(L, base);
 	return 0;
 lua_fail:
-	fprintf(stderr, "idlcm-agent: check: %s\n", lua_tostring(L, -1));
-	lua_settop(L, base);
+	fprintf(stderr, "idlcm-agent: check: %s\n", e.message);
+	script_error_release(&e);
+	if (!h->poisoned)
+		lua_settop(L, base);
 	return -1;
+}
+
+static const char *required[] = { "login", "list_users", "invite", "update",
+				   "remove", NULL };
+static const char *optional[] = { "find_user", "validate", NULL };
+
+/* Under pcall: app (arg 1) → {field = type name, ..., name = bool}.  The
+ * app table's own __index may raise or loop; our table is plain. */
+static int contract_probe(lua_State *L)
+{
+	lua_newtable(L);
+	for (int pass = 0; pass < 2; pass++) {
+		const char **names = pass ? optional : required;
+		for (int i = 0; names[i]; i++) {
+			lua_getfield(L, 1, names[i]);
+			lua_pushstring(L, luaL_typename(L, -1));
+			lua_setfield(L, 2, names[i]);
+			lua_pop(L, 1);
+		}
+	}
+	lua_getfield(L, 1, "name");
+	lua_pushboolean(L, lua_type(L, -1) == LUA_TSTRING);
+	lua_setfield(L, 2, "name");
+	lua_pop(L, 1);
+	return 1;
+}
+
+static int type_of(const char *name)
+{
+	static const int types[] = { LUA_TNIL, LUA_TBOOLEAN, LUA_TLIGHTUSERDATA,
+				     LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TFUNCTION,
+				     LUA_TUSERDATA, LUA_TTHREAD };
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(lua_typename(NULL, types[i]), name))
+			return types[i];
+	return LUA_TNIL;
 }
 
 /* Which contract functions the app table has; say what is missing. */
 static void contract(struct script_host *h, struct problems *p, char *have, size_t n)
 {
-	static const char *required[] = { "login", "list_users", "invite", "update",
-					   "remove", NULL };
-	static const char *optional[] = { "find_user", "validate", NULL };
 	lua_State *L = h->L;
+	struct script_error e;
 
 	have[0] = '\0';
+	script_host_set_deadline(h, CHECK_STEP_MS);
+	lua_pushcfunction(L, contract_probe);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, h->app_ref);
+	if (script_host_pcall(h, 1, 1, &e)) {
+		if (e.where[0])
+			printf("%s: error while reading the app table: %s\n", e.where,
+			       e.message), p->n++;
+		else
+			say(p, 0, "error while reading the app table: %s", e.message);
+		script_error_release(&e);
+		return;
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		const char **names = pass ? optional : required;
 		for (int i = 0; names[i]; i++) {
 			int t;
 			lua_getfield(L, -1, names[i]);
-			t = lua_type(L, -1);
+			t = type_of(lua_tostring(L, -1));
 			lua_pop(L, 1);
 			if (t == LUA_TFUNCTION) {
 				snprintf(have + strlen(have), n - strlen(have), "%s%s",
@@ -142,7 +198,7 @@ static void contract(struct script_host *h, struct problems *p, char *have, size
 		}
 	}
 	lua_getfield(L, -1, "name");
-	if (!lua_isstring(L, -1))
+	if (!lua_toboolean(L, -1))
 		printf("%s: note: app.name is not set (messages use it)\n", p->path);
 	lua_pop(L, 2);
 }
@@ -187,9 +243,10 @@ int cmd_check(int argc, char **argv)
 		free(src);
 		return EXIT_USAGE;
 	}
-	script_host_set_deadline(&h, 5000);
+	/* Every step has a deadline: a script's top level, its app table's
+	 * metamethods and its __gc finalizers (at release) can all loop. */
+	script_host_set_deadline(&h, CHECK_STEP_MS);
 	loaded = !script_host_load_app(&h, path, &e);
-	script_host_set_deadline(&h, 0);
 	if (!loaded) {
 		const char *rest;
 		int line = split_lua_message(path, e.message, &rest);

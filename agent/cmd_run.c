@@ -33,13 +33,15 @@ struct run_opts {
 };
 
 static volatile pid_t chromium_pgid;
+static char chromium_profile[1100];	/* ours to delete, also from a signal */
 
-/* Interrupted or past the hard backstop: take Chromium down with us. */
+/* Interrupted or past the hard backstop: take Chromium and its profile
+ * directory down with us. */
 static void on_fatal_signal(int sig)
 {
 	static const char msg[] = "idlcm-agent: job stopped by its hard deadline\n";
 	if (chromium_pgid > 0)
-		kill(-chromium_pgid, SIGKILL);
+		browser_kill_in_signal(chromium_pgid, chromium_profile);
 	if (sig == SIGALRM) {
 		if (write(2, msg, sizeof(msg) - 1) < 0)
 			_exit(EXIT_JOB_FAILED);
@@ -61,26 +63,13 @@ static void emit_event(void *arg, cJSON *ev)
 
 static void check_user(const struct run_opts *o)
 {
-	cJSON *roles, *r;
-	int needs = strcmp(o->action, "list_users") && strcmp(o->action, "validate") &&
-		    strcmp(o->action, "sync");
+	char err[200];
 
-	if (!needs)
-		return;
-	if (!o->user)
-		cli_usage_error("%s needs --user '{\"email\":…}'", o->action);
-	if (!cJSON_IsString(cJSON_GetObjectItem(o->user, "email")) &&
-	    !cJSON_IsString(cJSON_GetObjectItem(o->user, "username")))
-		cli_usage_error("--user: needs an \"email\" or \"username\" string");
-	roles = cJSON_GetObjectItem(o->user, "roles");
-	if (roles && !cJSON_IsArray(roles))
-		cli_usage_error("--user: \"roles\" must be an array of strings");
-	cJSON_ArrayForEach(r, roles)
-		if (!cJSON_IsString(r))
-			cli_usage_error("--user: \"roles\" must be an array of strings");
-	if (!strcmp(o->action, "update") && !roles)
-		cli_usage_error("update needs --user with \"roles\"");
+	if (cli_check_user(o->action, o->user, err, sizeof(err)))
+		cli_usage_error("%s", err);
 }
+
+#define JSON_ARRAY_FILE_MAX (4u << 20)
 
 /* --expect / --exempt: a JSON array, inline or from a file (@file or a
  * plain path).  --exempt also takes a comma-separated list of emails. */
@@ -97,13 +86,18 @@ static cJSON *json_array_arg(const char *opt, const char *v)
 		j = cJSON_Parse(v);
 	} else if ((f = fopen(path, "rb"))) {
 		size_t n;
-		buf = malloc((1u << 22) + 1);
-		n = buf ? fread(buf, 1, 1u << 22, f) : 0;
+		/* one byte past the cap tells "too large" from "cut short" */
+		buf = malloc(JSON_ARRAY_FILE_MAX + 1);
+		n = buf ? fread(buf, 1, JSON_ARRAY_FILE_MAX + 1, f) : 0;
 		fclose(f);
-		if (buf) {
-			buf[n] = '\0';
-			j = cJSON_Parse(buf);
+		if (!buf)
+			cli_usage_error("%s: out of memory reading %s", opt, path);
+		if (n > JSON_ARRAY_FILE_MAX) {
+			free(buf);
+			cli_usage_error("%s: %s is larger than %u MiB", opt, path,
+					JSON_ARRAY_FILE_MAX >> 20);
 		}
+		j = cJSON_ParseWithLength(buf, n);
 		free(buf);
 		if (!j)
 			cli_usage_error("%s: %s is not a JSON array", opt, path);
@@ -215,8 +209,8 @@ static void parse(int argc, char **argv, struct run_opts *o)
 
 /* A password the invite captured goes to the vault before any output;
  * the result keeps only its vault name.  The app is the script's name. */
-static void capture_credentials(const struct run_opts *o, struct vault **v,
-				struct job_outcome *out)
+static int capture_credentials(const struct run_opts *o, struct vault **v,
+			       struct job_outcome *out)
 {
 	cJSON *cred = out->result ? cJSON_GetObjectItem(out->result, "credentials") : NULL;
 	const char *base = strrchr(o->script, '/');
@@ -224,7 +218,7 @@ static void capture_credentials(const struct run_opts *o, struct vault **v,
 	size_t n;
 
 	if (!cJSON_IsString(cJSON_GetObjectItem(cred, "password")))
-		return;
+		return 0;
 	snprintf(app, sizeof(app), "%s", base ? base + 1 : o->script);
 	n = strlen(app);
 	if (n > 4 && !strcmp(app + n - 4, ".lua"))
@@ -233,8 +227,46 @@ static void capture_credentials(const struct run_opts *o, struct vault **v,
 		*v = vault_open_env(o->vault, err, sizeof(err));
 	if (!*v)
 		log_warn("%s", err);
-	if (vault_capture_credentials(*v, app, o->user, out->result, err, sizeof(err)))
-		fprintf(stderr, "idlcm-agent: %s\n", err);
+	if (!vault_capture_credentials(*v, app, o->user, out->result, err, sizeof(err)))
+		return 0;
+	/* The only copy of the password is gone: not a success. */
+	out->exit = JOB_FAILED;
+	cJSON_ReplaceItemInObject(out->result, "ok", cJSON_CreateFalse());
+	if (cJSON_GetObjectItem(out->result, "state"))
+		cJSON_ReplaceItemInObject(out->result, "state", cJSON_CreateString("invite_failed"));
+	snprintf(out->error_class, sizeof(out->error_class), "needs_human");
+	snprintf(out->error, sizeof(out->error), "%s; fix the vault, then reset the user's "
+		 "password in the app", err);
+	return -1;
+}
+
+/* The job's elapsed time: a replay reports the recording's (its transport
+ * clock), so two replays of one cassette print the same figure. */
+static int64_t elapsed_ms(const struct run_opts *o, struct cdp *c, int64_t t0)
+{
+	if (o->mode == RUN_REPLAY && c)
+		return cdp_now(c);
+	return cdp_wall_ms() - t0;
+}
+
+/* A script's syntax or contract error is the author's to fix: say so
+ * before a browser is launched. */
+static int precheck_script(const struct run_opts *o)
+{
+	struct job_spec spec;
+	struct job_outcome out;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.script = o->script;
+	spec.action = o->action;
+	spec.timeout_ms = o->timeout_ms;
+	job_run(&spec, NULL, &out);
+	if (out.exit == JOB_OK)
+		return 0;
+	fprintf(stderr, "error (%s): %s\n", out.error_class[0] ? out.error_class : "script",
+		out.error);
+	job_outcome_release(&out);
+	return -1;
 }
 
 static void print_credentials(const cJSON *result)
@@ -245,14 +277,20 @@ static void print_credentials(const cJSON *result)
 		printf("credentials stored in the vault as %s\n", name);
 }
 
-static void run_id(char *buf, size_t n)
+/* A run's evidence folder: its start time and pid.  A replay's is the
+ * recording's start and "replay", so two replays of one cassette print the
+ * same bytes (the second one's evidence replaces the first's). */
+static void run_id(char *buf, size_t n, const struct run_opts *o, struct cdp *c)
 {
-	time_t t = time(NULL);
+	time_t t = o->mode == RUN_REPLAY && c ? (time_t)(cdp_epoch_ms(c) / 1000) : time(NULL);
 	struct tm tm;
 	gmtime_r(&t, &tm);
-	snprintf(buf, n, "%04d%02d%02d-%02d%02d%02d-%d", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)getpid());
+	snprintf(buf, n, "%04d%02d%02d-%02d%02d%02d-", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (o->mode == RUN_REPLAY)
+		snprintf(buf + strlen(buf), n - strlen(buf), "replay");
+	else
+		snprintf(buf + strlen(buf), n - strlen(buf), "%d", (int)getpid());
 }
 
 int cmd_run(int argc, char **argv)
@@ -272,6 +310,18 @@ int cmd_run(int argc, char **argv)
 	parse(argc, argv, &o);
 	if (o.account)
 		job_register_secrets(o.account);
+	if (precheck_script(&o)) {
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	/* A replay has no side effects: it neither reads nor writes a vault
+	 * (it answers with the recording's placeholders). */
+	if (o.mode == RUN_REPLAY && o.account && vault_refs_present(o.account)) {
+		fprintf(stderr, "idlcm-agent: --account: a replay does not read the vault; "
+			"leave --account out to use the recorded one\n");
+		rc = EXIT_USAGE;
+		goto done;
+	}
 	/* {"password": {"vault": "acme/admin"}}: resolved here, never in Lua */
 	if (o.account && vault_refs_present(o.account)) {
 		vault = vault_open_env(o.vault, err, sizeof(err));
@@ -298,6 +348,8 @@ int cmd_run(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto done;
 	}
+	if (b.profile_dir && strlen(b.profile_dir) < sizeof(chromium_profile))
+		memcpy(chromium_profile, b.profile_dir, strlen(b.profile_dir) + 1);
 	chromium_pgid = b.pid;
 	signal(SIGINT, on_fatal_signal);
 	signal(SIGTERM, on_fatal_signal);
@@ -316,7 +368,7 @@ int cmd_run(int argc, char **argv)
 connected:
 	c = cdp_new(tr);
 
-	run_id(rid, sizeof(rid));
+	run_id(rid, sizeof(rid), &o, c);
 	snprintf(dir, sizeof(dir), "%s/%s", o.runs_dir, rid);
 	memset(&spec, 0, sizeof(spec));
 	spec.script = o.script;
@@ -341,16 +393,18 @@ connected:
 			log_warn("the sign-in state is not kept: %s", err);
 		spec.session_vault = vault;
 	}
+	spec.capture = o.mode == RUN_REPLAY ? JOB_CAPTURE_DISCARD : job_capture_from_env();
 
 	job_run(&spec, c, &out);
 	rc = cassette_after_job(o.mode, c, o.cassette, o.script, o.action, o.user,
 				o.account, &out, (int)out.exit);
-	capture_credentials(&o, &vault, &out);
+	if (o.mode != RUN_REPLAY && capture_credentials(&o, &vault, &out) && !rc)
+		rc = EXIT_JOB_FAILED;
 	if (o.json) {
 		cJSON *r = out.result ? cJSON_Duplicate(out.result, 1) : cJSON_CreateObject();
 		cJSON_AddStringToObject(r, "kind", "result");
 		cJSON_AddNumberToObject(r, "exit", rc);
-		cJSON_AddNumberToObject(r, "elapsed_ms", (double)(cdp_wall_ms() - t0));
+		cJSON_AddNumberToObject(r, "elapsed_ms", (double)elapsed_ms(&o, c, t0));
 		if (rc && !cJSON_GetObjectItem(r, "error")) {
 			cJSON *e = cJSON_AddObjectToObject(r, "error");
 			cJSON_AddStringToObject(e, "class", out.error_class);
@@ -368,7 +422,7 @@ connected:
 			out_users_table(stdout, users);
 		print_credentials(out.result);
 		if (rc == 0)
-			printf("ok (%.1f s)\n", (double)(cdp_wall_ms() - t0) / 1000.0);
+			printf("ok (%.1f s)\n", (double)elapsed_ms(&o, c, t0) / 1000.0);
 	}
 	if (rc && out.error[0]) {
 		char *clean = secret_redact(out.error, strlen(out.error), NULL);
@@ -385,6 +439,7 @@ done:
 	cJSON_Delete(o.exempt);
 	cdp_free(c);
 	chromium_pgid = 0;
+	chromium_profile[0] = '\0';
 	browser_release(&b);
 	cJSON_Delete(o.user);
 	cJSON_Delete(o.account);

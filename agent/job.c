@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <lauxlib.h>
+#include <openssl/crypto.h>
 
 #include "browser.h"
 #include "job.h"
@@ -19,6 +20,7 @@
 #include "script.h"
 #include "session.h"
 #include "states.h"
+#include "vault.h"
 
 int job_action_known(const char *action)
 {
@@ -41,6 +43,16 @@ void job_register_secrets(cJSON *account)
 				break;
 			}
 	}
+}
+
+enum job_capture job_capture_from_env(void)
+{
+	unsigned char key[VAULT_KEY_LEN];
+	char err[300];
+	int rc = vault_key_from_env(key, err, sizeof(err));
+
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc ? JOB_CAPTURE_NONE : JOB_CAPTURE_VAULT;
 }
 
 void job_outcome_release(struct job_outcome *o)
@@ -185,6 +197,58 @@ static void fail(struct job_outcome *o, enum job_exit code, const char *cls,
 	o->exit = code;
 	snprintf(o->error_class, sizeof(o->error_class), "%s", cls);
 	snprintf(o->error, sizeof(o->error), "%s", msg);
+}
+
+/* The runner (job.lua) never returned — its state was cut off or it
+ * raised past its own handler — so C reports what it would have: the
+ * failed state (or status) and a result the caller can pass on.  A
+ * transient failure the worker will retry gets no final state. */
+static void runner_lost(const struct job_spec *spec, struct cdp *c, struct job_outcome *o,
+			const char *kind, const char *msg)
+{
+	const struct action_states *st = action_lookup(spec->action);
+	int transient = !strcmp(kind, "deadline") || !strcmp(kind, "timeout") ||
+			!strcmp(kind, "transient");
+	const char *cls = transient ? "transient" : "script";
+	cJSON *res = cJSON_CreateObject(), *err, *ev;
+
+	fail(o, JOB_FAILED, cls, msg);
+	cJSON_AddStringToObject(res, "action", spec->action);
+	cJSON_AddBoolToObject(res, "ok", 0);
+	err = cJSON_AddObjectToObject(res, "error");
+	cJSON_AddStringToObject(err, "class", cls);
+	cJSON_AddStringToObject(err, "kind", kind);
+	cJSON_AddStringToObject(err, "message", msg);
+	if (transient && spec->retry_transient) {
+		cJSON_AddBoolToObject(res, "retrying", 1);
+		o->result = res;
+		return;
+	}
+	ev = cJSON_CreateObject();
+	if (st && st->running) {
+		const cJSON *u = spec->user;
+		const char *who = cJSON_GetStringValue(cJSON_GetObjectItem(u, "email"));
+		if (!who)
+			who = cJSON_GetStringValue(cJSON_GetObjectItem(u, "username"));
+		cJSON_AddStringToObject(res, "state", st->failed);
+		cJSON_AddStringToObject(ev, "kind", "state");
+		cJSON_AddStringToObject(ev, "user", who ? who : "?");
+		cJSON_AddStringToObject(ev, "from", st->running);
+		cJSON_AddStringToObject(ev, "state", st->failed);
+	} else {
+		cJSON_AddStringToObject(ev, "kind", "status");
+		cJSON_AddStringToObject(ev, "status", !strcmp(spec->action, "validate") ?
+					"validation_failed" : "failed");
+		if (!strcmp(spec->action, "sync"))
+			cJSON_AddStringToObject(res, "state", "sync_failed");
+	}
+	cJSON_AddStringToObject(ev, "detail", msg);
+	cJSON_AddNumberToObject(ev, "at", (double)cdp_epoch_ms(c));
+	if (spec->emit)
+		spec->emit(spec->emit_arg, ev);
+	else
+		cJSON_Delete(ev);
+	o->result = res;
 }
 
 /* Step events (agent/lua/steps.lua) stay here for steps.json; every
@@ -371,10 +435,12 @@ void job_run(const struct job_spec *spec, struct cdp *c, struct job_outcome *o)
 	cJSON_AddBoolToObject(arg, "artifacts", h.artifacts_dir[0] != 0);
 	if (spec->retry_transient)
 		cJSON_AddBoolToObject(arg, "retry_transient", 1);
+	cJSON_AddStringToObject(arg, "capture", spec->capture == JOB_CAPTURE_NONE ? "none" :
+				spec->capture == JOB_CAPTURE_DISCARD ? "discard" : "vault");
 	current_slot = &slot;
 	if (script_host_run_job(&h, arg, &res, &e)) {
 		cJSON_Delete(arg);
-		fail(o, JOB_FAILED, e.kind, e.message);
+		runner_lost(spec, c, o, e.kind, e.message);
 		goto evidence;
 	}
 	cJSON_Delete(arg);

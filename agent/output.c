@@ -18,9 +18,56 @@ static void put_redacted(FILE *f, const char *s)
 	}
 }
 
+/* Keys of j and of every object inside it, "kind" first, then in byte
+ * order: Lua tables have no order (and hash differently each run), so
+ * without this two runs of one job print different bytes. */
+static int key_before(const cJSON *a, const cJSON *b)
+{
+	int ak = !strcmp(a->string, "kind"), bk = !strcmp(b->string, "kind");
+	if (ak != bk)
+		return ak;
+	return strcmp(a->string, b->string) < 0;
+}
+
+static void sort_keys(cJSON *j)
+{
+	cJSON *sorted = NULL, *next;
+
+	for (cJSON *c = j ? j->child : NULL; c; c = c->next)
+		sort_keys(c);
+	if (!cJSON_IsObject(j))
+		return;
+	/* insertion sort of the child list (small objects; stable) */
+	for (cJSON *c = j->child; c; c = next) {
+		cJSON **at = &sorted, *prev = NULL;
+		next = c->next;
+		while (*at && !key_before(c, *at)) {
+			prev = *at;
+			at = &(*at)->next;
+		}
+		c->next = *at;
+		c->prev = prev;
+		if (*at)
+			(*at)->prev = c;
+		*at = c;
+	}
+	j->child = sorted;
+	if (sorted) {	/* cJSON keeps the last item in the head's prev */
+		cJSON *last = sorted;
+		while (last->next)
+			last = last->next;
+		sorted->prev = last;
+	}
+}
+
 void out_json_line(FILE *f, const cJSON *j)
 {
-	char *s = cJSON_PrintUnformatted(j);
+	cJSON *copy = cJSON_Duplicate(j, 1);
+	char *s;
+
+	sort_keys(copy);
+	s = cJSON_PrintUnformatted(copy ? copy : j);
+	cJSON_Delete(copy);
 	if (!s)
 		return;
 	put_redacted(f, s);
@@ -165,11 +212,11 @@ void out_users_table(FILE *f, const cJSON *users)
 
 /* ---- the reconciled users table (sync): the seeds' Users tab */
 
-enum { SC_USER, SC_USERNAME, SC_ROLES, SC_ENT, SC_LAST, SC_LOGIN, SC_ACTIVE, SC_UPSTREAM,
-       SC_APPID, SC_STATE, NSCOL };
+enum { SC_USER, SC_USERNAME, SC_ROLES, SC_EXPECTED, SC_ENT, SC_LAST, SC_LOGIN, SC_ACTIVE,
+       SC_UPSTREAM, SC_APPID, SC_STATE, SC_DRIFT, NSCOL };
 static const char *sync_cols[NSCOL] = {
-	"USER", "USERNAME IN APP", "APP ACCESS", "ENTITLEMENTS", "LAST USED", "LOGIN METHOD",
-	"ACTIVE", "UPSTREAM ID", "APP ID", "STATE"
+	"USER", "USERNAME IN APP", "APP ACCESS", "EXPECTED ACCESS", "ENTITLEMENTS", "LAST USED",
+	"LOGIN METHOD", "ACTIVE", "UPSTREAM ID", "APP ID", "STATE", "DRIFT"
 };
 
 static void join_strings(const cJSON *arr, char *buf, size_t n)
@@ -196,6 +243,16 @@ static void sync_cell(const cJSON *u, int col, char *buf, size_t n)
 				 str(u, "email"));
 		break;
 	case SC_ROLES: join_strings(cJSON_GetObjectItem(u, "roles"), buf, n); break;
+	case SC_EXPECTED:
+		if (cJSON_IsArray(cJSON_GetObjectItem(u, "expected_roles")))
+			join_strings(cJSON_GetObjectItem(u, "expected_roles"), buf, n);
+		else
+			snprintf(buf, n, "-");
+		break;
+	case SC_DRIFT:
+		v = cJSON_GetObjectItem(u, "drift");
+		snprintf(buf, n, "%s", cJSON_IsBool(v) ? (cJSON_IsTrue(v) ? "yes" : "no") : "-");
+		break;
 	case SC_ENT:
 		v = cJSON_GetObjectItem(u, "entitlements");
 		if (cJSON_IsNumber(v))
@@ -228,8 +285,12 @@ void out_sync_table(FILE *f, const cJSON *users, const cJSON *summary)
 	size_t width[NSCOL];
 	const cJSON *u;
 	char buf[512], line[4096];
-	int n = 0;
+	int n = 0, drift_cols = 0;
 
+	/* Expected roles and drift: only when the IdP's users carry roles. */
+	cJSON_ArrayForEach(u, users)
+		if (cJSON_GetObjectItem(u, "expected_roles"))
+			drift_cols = 1;
 	for (int c = 0; c < NSCOL; c++)
 		width[c] = strlen(sync_cols[c]);
 	cJSON_ArrayForEach(u, users) {
@@ -244,6 +305,8 @@ void out_sync_table(FILE *f, const cJSON *users, const cJSON *summary)
 		line[0] = '\0';
 		u = row < 0 ? NULL : cJSON_GetArrayItem(users, row);
 		for (int c = 0; c < NSCOL; c++) {
+			if (!drift_cols && (c == SC_EXPECTED || c == SC_DRIFT))
+				continue;
 			if (u)
 				sync_cell(u, c, buf, sizeof(buf));
 			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%-*.*s  ",
@@ -261,7 +324,11 @@ void out_sync_table(FILE *f, const cJSON *users, const cJSON *summary)
 			cJSON_GetObjectItem(summary, "unmatched")->valueint,
 			cJSON_GetObjectItem(summary, "exempted")->valueint,
 			cJSON_GetObjectItem(summary, "deleted")->valueint);
-	else
+	if (drift_cols && cJSON_IsNumber(cJSON_GetObjectItem(summary, "drifted")))
+		fprintf(f, "(%d matched user%s with other roles than expected)\n",
+			cJSON_GetObjectItem(summary, "drifted")->valueint,
+			cJSON_GetObjectItem(summary, "drifted")->valueint == 1 ? "" : "s");
+	if (!cJSON_IsObject(summary) || !cJSON_GetObjectItem(summary, "matched"))
 		fprintf(f, "(%d user%s)\n", n, n == 1 ? "" : "s");
 	fflush(f);
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "cassette.h"
 #include "base64.h"
@@ -29,6 +32,8 @@
 #define DEFAULT_MEM_LIMIT ((size_t)512 << 20)
 #define HOOK_EVERY 1000		/* instructions between deadline checks */
 #define DEADLINE_GRACE_MS 2000	/* to report a deadline failure */
+#define CLOSE_BUDGET_MS 1000	/* for __gc finalizers when the state closes */
+#define CUT_SIGNAL SIGVTALRM	/* the deadline timer's signal (unused elsewhere) */
 
 static const char ERROR_MT[] = "idlcm.error";
 static const char HOST_KEY[] = "idlcm.host";	/* registry: private host table */
@@ -108,6 +113,17 @@ struct mem_hdr {
 	size_t pad;		/* keeps the payload 16-byte aligned */
 };
 
+static void cut_off(struct script_host *h);
+
+/* The deadline timer may fire while a guarded string function is in here:
+ * the cut-off waits until the block list and malloc are consistent. */
+static void alloc_done(struct script_host *h)
+{
+	h->in_alloc = 0;
+	if (h->cut_pending && h->in_strfn)
+		cut_off(h);
+}
+
 static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
 	struct script_host *h = ud;
@@ -117,6 +133,7 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 	if (nsize == 0) {
 		if (hd) {
+			h->in_alloc = 1;
 			if (hd->prev)
 				hd->prev->next = hd->next;
 			else
@@ -125,20 +142,26 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 				hd->next->prev = hd->prev;
 			h->mem -= old;
 			free(hd);
+			alloc_done(h);
 		}
 		return NULL;
 	}
 	if (nsize > old && h->mem + (nsize - old) > h->mem_limit)
 		return NULL;	/* Lua raises "not enough memory" */
+	h->in_alloc = 1;
 	if (hd) {
 		struct mem_hdr *n = realloc(hd, sizeof(*hd) + nsize);
-		if (!n)
+		if (!n) {
+			alloc_done(h);
 			return NULL;
+		}
 		hd = n;
 	} else {
 		hd = malloc(sizeof(*hd) + nsize);
-		if (!hd)
+		if (!hd) {
+			alloc_done(h);
 			return NULL;
+		}
 		hd->prev = NULL;
 		hd->next = h->blocks;
 	}
@@ -151,7 +174,85 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		hd->next->prev = hd;
 	hd->size = nsize;
 	h->mem = h->mem - old + nsize;
+	alloc_done(h);
 	return hd + 1;
+}
+
+/* ---- the deadline inside long C calls
+ *
+ * The count hook never fires inside a C function, and Lua's pattern
+ * matcher can backtrack for hours on a short string.  So the string
+ * functions that can run long (find, match, gmatch, gsub, rep) run
+ * guarded (no finalizer can run script or host code inside them: the
+ * sandbox refuses __gc, see safe_setmetatable), and a timer signal at the wall deadline that lands in a guarded call jumps
+ * out of it to the top-level call.  Only Lua's own state and the C
+ * library's pure string routines are skipped over (the allocator defers
+ * the jump until malloc is consistent), and the state is abandoned, never
+ * used again, exactly like the hook's cut-off of a runaway script. */
+
+static struct script_host *volatile running_host;	/* inside an armed call */
+
+static void cut_off(struct script_host *h)
+{
+	h->poisoned = 1;
+	h->in_strfn = 0;
+	h->cut_pending = 0;
+	siglongjmp(h->abort_jmp, 1);
+}
+
+static void on_cut_signal(int sig)
+{
+	struct script_host *h = running_host;
+	int saved = errno;
+	(void)sig;
+
+	if (h && h->abort_armed && h->in_strfn && h->wall_deadline &&
+	    cdp_wall_ms() >= h->wall_deadline) {
+		if (h->in_alloc) {
+			h->cut_pending = 1;
+		} else {
+			errno = saved;
+			cut_off(h);
+		}
+	}
+	errno = saved;
+}
+
+/* (Re)arm the one-shot timer at the wall deadline; 0 disarms it. */
+static void arm_timer(struct script_host *h)
+{
+	struct itimerspec its;
+
+	if (!h->has_timer)
+		return;
+	memset(&its, 0, sizeof(its));
+	if (h->wall_deadline) {
+		its.it_value.tv_sec = h->wall_deadline / 1000;
+		its.it_value.tv_nsec = (long)(h->wall_deadline % 1000) * 1000000;
+	}
+	timer_settime(h->timer, TIMER_ABSTIME, &its, NULL);
+}
+
+static void timer_init(struct script_host *h)
+{
+	static int handler_installed;
+	struct sigevent sev;
+
+	if (!handler_installed) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_cut_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(CUT_SIGNAL, &sa, NULL);
+		handler_installed = 1;
+	}
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = CUT_SIGNAL;
+	h->has_timer = !timer_create(CLOCK_MONOTONIC, &sev, &h->timer);
+	if (!h->has_timer)
+		log_warn("no deadline timer (%s): a runaway pattern match is stopped "
+			 "only by the hard backstop", strerror(errno));
 }
 
 /* The deadline passed: raise.  The first time, grant a short grace so the
@@ -165,11 +266,12 @@ static int deadline_error(lua_State *L, const char *during)
 
 	if (h->deadline_hits++ == 0) {
 		h->deadline = script_host_now(h) + DEADLINE_GRACE_MS;
+		h->wall_deadline = cdp_wall_ms() + DEADLINE_GRACE_MS;
+		arm_timer(h);
 		if (h->cdp)
 			h->cdp->deadline_ms = h->deadline;
 	} else if (h->deadline_hits > 1 && h->abort_armed) {
-		h->poisoned = 1;
-		longjmp(h->abort_jmp, 1);
+		cut_off(h);
 	}
 	snprintf(msg, sizeof(msg), "script exceeded its deadline of %d ms%s%s%s",
 		 h->timeout_ms, during ? " (during " : "", during ? during : "",
@@ -182,7 +284,9 @@ static void deadline_hook(lua_State *L, lua_Debug *ar)
 {
 	struct script_host *h = host_of(L);
 	(void)ar;
-	if (!h->deadline || script_host_now(h) < h->deadline)
+	if (!h->deadline)
+		return;
+	if (script_host_now(h) < h->deadline && cdp_wall_ms() < h->wall_deadline)
 		return;
 	deadline_error(L, NULL);
 }
@@ -192,6 +296,8 @@ void script_host_set_deadline(struct script_host *h, int timeout_ms)
 	h->timeout_ms = timeout_ms;
 	h->deadline_hits = 0;
 	h->deadline = timeout_ms > 0 ? script_host_now(h) + timeout_ms : 0;
+	h->wall_deadline = timeout_ms > 0 ? cdp_wall_ms() + timeout_ms : 0;
+	arm_timer(h);
 	if (h->cdp)
 		h->cdp->deadline_ms = h->deadline;
 }
@@ -394,8 +500,100 @@ static int l_log(lua_State *L)
 			luaL_addchar(&b, ' ');
 	}
 	luaL_pushresult(&b);
-	log_msg((enum log_level)level, "%s", lua_tostring(L, -1));
+	log_script((enum log_level)level, lua_tostring(L, -1));
 	return 0;
+}
+
+/* ---- random: OpenSSL's RAND_bytes for scripts that set passwords.  What
+ * it hands out is registered as a secret before the script sees it, so it
+ * cannot reach a log, a frame or evidence in clear. */
+#define RANDOM_MAX 1024
+
+static int l_random_bytes(lua_State *L)
+{
+	lua_Integer n = luaL_checkinteger(L, 1);
+	unsigned char buf[RANDOM_MAX];
+
+	luaL_argcheck(L, n >= 1 && n <= RANDOM_MAX, 1, "random.bytes wants 1 to 1024 bytes");
+	if (RAND_bytes(buf, (int)n) != 1)
+		return luaL_error(L, "random.bytes: the system has no randomness to give");
+	lua_pushlstring(L, (const char *)buf, (size_t)n);
+	/* raw bytes rarely reach text, but a printable run can: register it */
+	secret_register_as(lua_tostring(L, -1), "random");
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return 1;
+}
+
+/* random.password(n [, {classes}]): n characters with at least one of each
+ * class asked for (default lower, upper, digit, symbol), uniform choices by
+ * rejection sampling. */
+static int l_random_password(lua_State *L)
+{
+	static const struct { const char *name, *chars; } classes[] = {
+		{ "lower", "abcdefghijklmnopqrstuvwxyz" }, { "upper", "ABCDEFGHIJKLMNOPQRSTUVWXYZ" },
+		{ "digit", "0123456789" }, { "symbol", "!#$%&()*+,-./:;<=>?@[]^_{|}~" },
+	};
+	enum { NCLASS = 4 };
+	lua_Integer n = luaL_checkinteger(L, 1);
+	const char *use[NCLASS];
+	char pool[128], pw[RANDOM_MAX + 1];
+	size_t nuse = 0, plen = 0;
+
+	luaL_argcheck(L, n >= 4 && n <= 256, 1, "random.password wants a length of 4 to 256");
+	if (lua_istable(L, 2)) {
+		size_t len = lua_rawlen(L, 2);
+		for (size_t i = 1; i <= len; i++) {
+			const char *name;
+			size_t k;
+			lua_rawgeti(L, 2, (lua_Integer)i);
+			name = lua_tostring(L, -1);
+			for (k = 0; k < NCLASS && (!name || strcmp(name, classes[k].name)); k++)
+				;
+			if (k == NCLASS)
+				return luaL_error(L, "random.password: unknown class \"%s\" (lower, "
+						  "upper, digit, symbol)", name ? name : "?");
+			lua_pop(L, 1);
+			use[nuse++] = classes[k].chars;
+			if (nuse == NCLASS)
+				break;
+		}
+	} else if (!lua_isnoneornil(L, 2)) {
+		return luaL_argerror(L, 2, "a list of classes, e.g. {\"lower\", \"digit\"}");
+	}
+	if (!nuse)
+		for (size_t k = 0; k < NCLASS; k++)
+			use[nuse++] = classes[k].chars;
+	if ((size_t)n < nuse)
+		return luaL_error(L, "random.password: %d characters cannot hold %d classes",
+				  (int)n, (int)nuse);
+	for (size_t k = 0; k < nuse; k++) {
+		snprintf(pool + plen, sizeof(pool) - plen, "%s", use[k]);
+		plen += strlen(use[k]);
+	}
+	/* draw until every class appears (a few tries at most for n >= 8) */
+	for (int tries = 0;; tries++) {
+		int seen[NCLASS] = { 0 }, all = 1;
+		for (lua_Integer i = 0; i < n; i++) {
+			unsigned char r;
+			do {
+				if (RAND_bytes(&r, 1) != 1)
+					return luaL_error(L, "random.password: no randomness");
+			} while (r >= 256 - 256 % plen);
+			pw[i] = pool[r % plen];
+			for (size_t k = 0; k < nuse; k++)
+				if (strchr(use[k], pw[i]))
+					seen[k] = 1;
+		}
+		pw[n] = '\0';
+		for (size_t k = 0; k < nuse; k++)
+			all &= seen[k];
+		if (all || tries > 1000)
+			break;
+	}
+	secret_register_as(pw, "random");
+	lua_pushstring(L, pw);
+	OPENSSL_cleanse(pw, sizeof(pw));
+	return 1;
 }
 
 /* totp(secret [, {digits=6, algorithm="SHA1", period=30, time=<now>}]):
@@ -593,6 +791,127 @@ static int safe_load(lua_State *L)
 	return 1;
 }
 
+/* Run the original string function (upvalue 1, named by upvalue 2) on
+ * this call's arguments with the cut-off armed. */
+static int guarded_call(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	int n = lua_gettop(L), rc;
+
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	if (h->in_strfn || !h->wall_deadline || !h->abort_armed) {
+		lua_call(L, n, LUA_MULTRET);
+		return lua_gettop(L);
+	}
+	h->cut_in = lua_tostring(L, lua_upvalueindex(2));
+	h->in_strfn = 1;
+	/* after raising the flag: a timer that fired just before is seen here */
+	if (cdp_wall_ms() >= h->wall_deadline) {
+		h->in_strfn = 0;
+		return deadline_error(L, h->cut_in);
+	}
+	rc = lua_pcall(L, n, LUA_MULTRET, 0);
+	h->in_strfn = 0;
+	if (rc == LUA_ERRMEM) {
+		char msg[100];
+		snprintf(msg, sizeof(msg), "script ran out of memory (limit %zu MiB)",
+			 h->mem_limit >> 20);
+		push_error(L, "script", msg);
+	}
+	if (rc != LUA_OK)
+		return lua_error(L);
+	return lua_gettop(L);
+}
+
+/* gsub's replacement function or table runs script code: unguarded. */
+static int gsub_repl(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	int was = h->in_strfn, n;
+
+	h->in_strfn = 0;
+	if (lua_type(L, lua_upvalueindex(1)) == LUA_TTABLE) {
+		lua_pushvalue(L, lua_upvalueindex(1));
+		lua_pushvalue(L, 1);
+		lua_gettable(L, -2);
+		n = 1;
+	} else {
+		int args = lua_gettop(L);
+		lua_pushvalue(L, lua_upvalueindex(1));
+		lua_insert(L, 1);
+		lua_call(L, args, 1);
+		n = 1;
+	}
+	h->in_strfn = was;
+	/* the timer may have fired (unheeded) while script code ran */
+	if (was && h->wall_deadline && cdp_wall_ms() >= h->wall_deadline) {
+		h->in_strfn = 0;
+		return deadline_error(L, h->cut_in);
+	}
+	return n;
+}
+
+static int guarded_gsub(lua_State *L)
+{
+	int t = lua_type(L, 3);
+	if (t == LUA_TFUNCTION || t == LUA_TTABLE) {
+		lua_pushvalue(L, 3);
+		lua_pushcclosure(L, gsub_repl, 1);
+		lua_replace(L, 3);
+	}
+	return guarded_call(L);
+}
+
+/* gmatch returns an iterator that does the matching: guard that one. */
+static int guarded_gmatch(lua_State *L)
+{
+	int n = guarded_call(L);
+	if (n != 1 || !lua_iscfunction(L, -1))
+		return n;
+	lua_pushliteral(L, "string.gmatch");
+	lua_pushcclosure(L, guarded_call, 2);
+	return 1;
+}
+
+static void guard_string_functions(lua_State *L)
+{
+	static const struct { const char *name; lua_CFunction wrap; } fns[] = {
+		{ "find", guarded_call }, { "match", guarded_call },
+		{ "gmatch", guarded_gmatch }, { "gsub", guarded_gsub },
+		{ "rep", guarded_call }, { NULL, NULL }
+	};
+	char label[32];
+
+	lua_getglobal(L, "string");
+	for (int i = 0; fns[i].name; i++) {
+		lua_getfield(L, -1, fns[i].name);
+		snprintf(label, sizeof(label), "string.%s", fns[i].name);
+		lua_pushstring(L, label);
+		lua_pushcclosure(L, fns[i].wrap, 2);
+		lua_setfield(L, -2, fns[i].name);
+	}
+	lua_pop(L, 1);
+}
+
+/* setmetatable without finalizers: Lua runs __gc with hooks off, so a
+ * looping finalizer could never be stopped by the deadline. */
+static int safe_setmetatable(lua_State *L)
+{
+	if (lua_type(L, 2) == LUA_TTABLE) {
+		lua_pushliteral(L, "__gc");
+		if (lua_rawget(L, 2) != LUA_TNIL)
+			return luaL_argerror(L, 2, "__gc metamethods are not allowed in app "
+					     "scripts (a finalizer runs where the deadline "
+					     "cannot stop it)");
+		lua_pop(L, 1);
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
 static void open_sandbox(lua_State *L)
 {
 	static const luaL_Reg libs[] = {
@@ -613,10 +932,14 @@ static void open_sandbox(lua_State *L)
 	}
 	lua_pushcfunction(L, safe_load);
 	lua_setglobal(L, "load");
+	lua_getglobal(L, "setmetatable");
+	lua_pushcclosure(L, safe_setmetatable, 1);
+	lua_setglobal(L, "setmetatable");
 	lua_getglobal(L, "string");
 	lua_pushnil(L);
 	lua_setfield(L, -2, "dump");
 	lua_pop(L, 1);
+	guard_string_functions(L);
 }
 
 static void install_primitives(lua_State *L)
@@ -643,6 +966,10 @@ static void install_primitives(lua_State *L)
 	luaL_newmetatable(L, ERROR_MT);
 	lua_pushcfunction(L, error_tostring);
 	lua_setfield(L, -2, "__tostring");
+	/* getmetatable(err) must not hand scripts the shared metatable: one
+	 * that added a raising __index would break every error after it. */
+	lua_pushliteral(L, "idlcm.error");
+	lua_setfield(L, -2, "__metatable");
 	lua_pop(L, 1);
 
 	luaL_newlib(L, cdp_fns);
@@ -666,6 +993,14 @@ static void install_primitives(lua_State *L)
 	lua_setglobal(L, "totp");
 	lua_pushcfunction(L, l_secret);
 	lua_setglobal(L, "secret");
+	{
+		static const luaL_Reg random_fns[] = {
+			{ "bytes", l_random_bytes }, { "password", l_random_password },
+			{ NULL, NULL }
+		};
+		luaL_newlib(L, random_fns);
+		lua_setglobal(L, "random");
+	}
 
 	/* The private host table: reachable only from the registry and the
 	 * prelude's chunk arguments, never from a script's globals. */
@@ -679,31 +1014,38 @@ static void install_primitives(lua_State *L)
 
 /* Message handler: keep tables (adding where/traceback), and turn strings
  * into error tables with a traceback. */
+/* Error objects come from scripts: every read and write here is raw, so
+ * no __index, __newindex or __tostring of theirs runs outside a pcall. */
 static int msgh(lua_State *L)
 {
 	char where[256] = "";
 	int has_where = where_in_script(L, 1, where, sizeof(where));
 
 	if (!lua_istable(L, 1)) {
-		const char *msg = lua_tostring(L, 1);
+		const char *msg = lua_type(L, 1) == LUA_TSTRING ||
+				  lua_type(L, 1) == LUA_TNUMBER ? lua_tostring(L, 1) : NULL;
 		push_error(L, "script", msg ? msg : luaL_typename(L, 1));
 		lua_replace(L, 1);
 	}
 	lua_settop(L, 1);
-	lua_getfield(L, 1, "where");
+	lua_pushliteral(L, "where");
+	lua_rawget(L, 1);
 	if (lua_isnil(L, -1) && has_where) {
+		lua_pushliteral(L, "where");
 		lua_pushstring(L, where);
-		lua_setfield(L, 1, "where");
+		lua_rawset(L, 1);
 	}
 	lua_pop(L, 1);
+	lua_pushliteral(L, "traceback");
 	luaL_traceback(L, L, NULL, 1);
-	lua_setfield(L, 1, "traceback");
+	lua_rawset(L, 1);
 	return 1;
 }
 
 static void copy_field(lua_State *L, int idx, const char *k, char *dst, size_t n)
 {
-	lua_getfield(L, idx, k);
+	lua_pushstring(L, k);
+	lua_rawget(L, idx < 0 ? idx - 1 : idx);
 	if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)
 		snprintf(dst, n, "%s", lua_tostring(L, -1));
 	lua_pop(L, 1);
@@ -718,16 +1060,19 @@ static void take_error(lua_State *L, struct script_error *e)
 		copy_field(L, -1, "kind", e->kind, sizeof(e->kind));
 		copy_field(L, -1, "message", e->message, sizeof(e->message));
 		copy_field(L, -1, "where", e->where, sizeof(e->where));
-		lua_getfield(L, -1, "traceback");
-		if (lua_isstring(L, -1))
+		lua_pushliteral(L, "traceback");
+		lua_rawget(L, -2);
+		if (lua_type(L, -1) == LUA_TSTRING)
 			e->traceback = strdup(lua_tostring(L, -1));
 		lua_pop(L, 1);
 	} else {
 		snprintf(e->message, sizeof(e->message), "%s",
-			 lua_isstring(L, -1) ? lua_tostring(L, -1) : "error");
+			 lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER ?
+			 lua_tostring(L, -1) : "error");
 	}
 	if (!e->message[0])
-		snprintf(e->message, sizeof(e->message), "error (no message)");
+		snprintf(e->message, sizeof(e->message),
+			 "the script raised an error object with no readable message");
 	lua_pop(L, 1);
 }
 
@@ -752,31 +1097,56 @@ static int protected_call(lua_State *L, int nargs, int nres, struct script_error
 	return 0;
 }
 
-/* A top-level call: a script that outlives its deadline grace lands here. */
+/* A state cut off mid-instruction is never entered again. */
+static int abandoned(struct script_host *h, struct script_error *e)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->kind, sizeof(e->kind), "deadline");
+	snprintf(e->message, sizeof(e->message),
+		 "script exceeded its deadline of %d ms; its state was abandoned",
+		 h->timeout_ms);
+	return -1;
+}
+
+/* A top-level call: a script that outlives its deadline grace lands here,
+ * and so does a guarded string function the deadline timer cut off. */
 static int armed_call(struct script_host *h, int nargs, int nres,
 		      struct script_error *e)
 {
 	int rc;
 
-	if (h->poisoned) {
-		memset(e, 0, sizeof(*e));
-		snprintf(e->kind, sizeof(e->kind), "deadline");
-		snprintf(e->message, sizeof(e->message), "script state abandoned");
-		return -1;
-	}
-	if (setjmp(h->abort_jmp)) {
+	if (h->poisoned)
+		return abandoned(h, e);
+	if (sigsetjmp(h->abort_jmp, 1)) {
 		h->abort_armed = 0;
+		running_host = NULL;
 		memset(e, 0, sizeof(*e));
 		snprintf(e->kind, sizeof(e->kind), "deadline");
-		snprintf(e->message, sizeof(e->message),
-			 "script exceeded its deadline of %d ms and kept running; "
-			 "stopped", h->timeout_ms);
+		if (h->cut_in)
+			snprintf(e->message, sizeof(e->message),
+				 "script exceeded its deadline of %d ms (inside %s); stopped",
+				 h->timeout_ms, h->cut_in);
+		else
+			snprintf(e->message, sizeof(e->message),
+				 "script exceeded its deadline of %d ms and kept running; "
+				 "stopped", h->timeout_ms);
 		return -1;
 	}
 	h->abort_armed = 1;
+	running_host = h;
 	rc = protected_call(h->L, nargs, nres, e);
 	h->abort_armed = 0;
+	running_host = NULL;
 	return rc;
+}
+
+int script_host_pcall(struct script_host *h, int nargs, int nres,
+		      struct script_error *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (h->poisoned)	/* never touched again, not even to pop */
+		return abandoned(h, e);
+	return armed_call(h, nargs, nres, e);
 }
 
 int script_host_init(struct script_host *h, struct cdp *c, char *err, size_t errlen)
@@ -788,6 +1158,7 @@ int script_host_init(struct script_host *h, struct cdp *c, char *err, size_t err
 	h->cdp = c;
 	h->app_ref = LUA_NOREF;
 	h->mem_limit = DEFAULT_MEM_LIMIT;
+	timer_init(h);
 	L = lua_newstate(capped_alloc, h);
 	if (!L) {
 		snprintf(err, errlen, "cannot create a Lua state");
@@ -828,12 +1199,37 @@ int script_host_init(struct script_host *h, struct cdp *c, char *err, size_t err
 	return 0;
 }
 
+/* lua_close runs the script's __gc finalizers: they get a short budget,
+ * and one that loops past it abandons the state like any cut-off. */
+static void close_state(struct script_host *h)
+{
+	h->deadline_hits = 1;	/* the first hit cuts off: no grace */
+	h->deadline = script_host_now(h) + CLOSE_BUDGET_MS;
+	h->wall_deadline = cdp_wall_ms() + CLOSE_BUDGET_MS;
+	if (h->cdp)
+		h->cdp->deadline_ms = h->deadline;
+	arm_timer(h);
+	if (!sigsetjmp(h->abort_jmp, 1)) {
+		h->abort_armed = 1;
+		running_host = h;
+		lua_close(h->L);
+	}
+	h->abort_armed = 0;
+	running_host = NULL;
+	if (h->cdp)
+		h->cdp->deadline_ms = 0;
+}
+
 void script_host_release(struct script_host *h)
 {
 	/* A state left by a longjmp out of the VM is inconsistent: don't let
 	 * Lua walk it, free its blocks directly. */
 	if (h->L && !h->poisoned)
-		lua_close(h->L);
+		close_state(h);
+	if (h->has_timer) {
+		timer_delete(h->timer);
+		h->has_timer = 0;
+	}
 	while (h->blocks) {
 		struct mem_hdr *hd = h->blocks;
 		h->blocks = hd->next;
@@ -852,6 +1248,8 @@ int script_host_load_app(struct script_host *h, const char *path,
 	char chunk[1100];
 
 	memset(e, 0, sizeof(*e));
+	if (h->poisoned)
+		return abandoned(h, e);
 	snprintf(h->script_path, sizeof(h->script_path), "%s", path);
 	f = fopen(path, "rb");
 	if (!f) {
@@ -913,6 +1311,8 @@ int script_host_call(struct script_host *h, const char *mod, const char *fn,
 
 	memset(e, 0, sizeof(*e));
 	*result = NULL;
+	if (h->poisoned)
+		return abandoned(h, e);
 	if (!push_module_fn(L, mod, fn)) {
 		lua_pop(L, 1);
 		snprintf(e->message, sizeof(e->message), "prelude lacks %s.%s", mod, fn);

@@ -63,7 +63,20 @@ static const char *const store_migrations[] = {
 
 struct store {
 	sqlite3 *db;
+	char err[300];		/* the last write that failed, for store_error */
 };
+
+/* Remember why a write failed (a ROLLBACK after it would overwrite
+ * sqlite3_errmsg). */
+static void note_error(struct store *s, const char *what)
+{
+	snprintf(s->err, sizeof(s->err), "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+const char *store_error(struct store *s)
+{
+	return s->err[0] ? s->err : sqlite3_errmsg(s->db);
+}
 
 int64_t store_now_ms(void)
 {
@@ -141,6 +154,8 @@ static int run1(struct store *s, const char *sql, const char *fmt, ...)
 	va_start(ap, fmt);
 	rc = sqldb_vrun(s->db, sql, fmt, ap);
 	va_end(ap);
+	if (rc)
+		note_error(s, "write");
 	return rc ? -1 : 0;
 }
 
@@ -205,8 +220,10 @@ int store_outbox_add_event(struct store *s, const char *job_id, cJSON *ev, int *
 	char *text = NULL;
 	int seq, rc = -1;
 
-	if (store_exec(s, NULL, 0, "BEGIN IMMEDIATE"))
+	if (store_exec(s, NULL, 0, "BEGIN IMMEDIATE")) {
+		note_error(s, "begin");
 		return -1;
+	}
 	seq = store_outbox_next_seq(s, job_id);
 	cJSON_DeleteItemFromObject(ev, "seq");
 	cJSON_AddNumberToObject(ev, "seq", seq);
@@ -216,7 +233,14 @@ int store_outbox_add_event(struct store *s, const char *job_id, cJSON *ev, int *
 			  store_now_ms()))
 		rc = 0;
 	cJSON_free(text);
-	store_exec(s, NULL, 0, rc ? "ROLLBACK" : "COMMIT");
+	/* A full disk or a read-only file often fails only here: the row
+	 * is in the page cache until COMMIT writes it out. */
+	if (!rc && store_exec(s, NULL, 0, "COMMIT")) {
+		note_error(s, "commit");
+		rc = -1;
+	}
+	if (rc && sqlite3_get_autocommit(s->db) == 0)
+		store_exec(s, NULL, 0, "ROLLBACK");
 	if (!rc && seq_out)
 		*seq_out = seq;
 	return rc;

@@ -445,13 +445,24 @@ static const char *ref_of(const cJSON *o)
 	return cJSON_GetStringValue(n);
 }
 
-/* Replace child c of parent by n, keeping c's key in an object. */
+/* Replace child c of parent by n, keeping c's key in an object.  By
+ * pointer, not by key: with a key given twice, replacing "the" key would
+ * hit the first one and leave c in place (vault_resolve then looped). */
 static int replace(cJSON *parent, cJSON *c, cJSON *n)
 {
 	if (!n)
 		return 0;
-	if (c->string && cJSON_IsObject(parent))
-		return cJSON_ReplaceItemInObjectCaseSensitive(parent, c->string, n);
+	if (c->string && cJSON_IsObject(parent)) {
+		size_t len = strlen(c->string) + 1;
+		char *key = cJSON_malloc(len);
+		if (!key)
+			return 0;
+		memcpy(key, c->string, len);
+		if (n->string && !(n->type & cJSON_StringIsConst))
+			cJSON_free(n->string);
+		n->string = key;
+		n->type &= ~cJSON_StringIsConst;
+	}
 	return cJSON_ReplaceItemViaPointer(parent, c, n);
 }
 

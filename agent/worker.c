@@ -31,6 +31,11 @@
 
 #define JOB_MAX_BYTES (1u << 20)	/* one job's JSON */
 #define LINE_MAX_BYTES (16u << 20)	/* one line from a job child */
+/* What one job may send the coordinator: past either cap its events are
+ * dropped (counted, and said in one last event), except the state and
+ * status events the job's outcome rests on. */
+#define JOB_EVENTS_MAX 1000
+#define JOB_EVENT_BYTES_MAX (1u << 20)
 
 struct wjob {
 	char id[128];
@@ -40,6 +45,8 @@ struct wjob {
 	int tries;
 	int64_t next_try_ms, next_hb_ms;
 	int running;
+	int nevents, dropped;		/* the event cap (JOB_EVENTS_MAX) */
+	size_t nbytes, dropped_bytes;
 	struct wjob *next;
 };
 
@@ -66,11 +73,24 @@ struct warm {
 	int retiring;		/* ctl closed: it disposes its page and exits */
 };
 
+/* A message the store could not take (full disk, read-only file): held in
+ * memory, in order, until it can; meanwhile the worker claims nothing. */
+struct held {
+	char job_id[128];
+	int attempt;
+	cJSON *ev;		/* an event, or NULL */
+	char *complete;		/* a complete's body, or NULL */
+	struct held *next;
+};
+
 struct worker {
 	const struct worker_opts *o;
 	struct warm warm;
 	int64_t warm_retry_ms;
 	struct store *st;
+	struct held *held, **held_tail;
+	int nheld;
+	int64_t next_held_try_ms;
 	struct coord_client cc;
 	struct browser b;
 	int own_browser;
@@ -141,7 +161,69 @@ static const char *who(const cJSON *job)
 	return k ? k : "?";
 }
 
-/* Every event goes to the outbox first; takes ev. */
+/* Write one held message to the outbox: 0, or -1 (it stays held). */
+static int held_write(struct worker *w, struct held *h)
+{
+	if (h->ev)
+		return store_outbox_add_event(w->st, h->job_id, h->ev, NULL);
+	return store_outbox_add_complete(w->st, h->job_id, h->attempt, h->complete);
+}
+
+static void hold(struct worker *w, const char *job_id, int attempt, cJSON *ev,
+		 const char *complete_body)
+{
+	struct held *h = calloc(1, sizeof(*h));
+
+	if (!h) {	/* nowhere left to keep it: at least the log has it */
+		char *t = ev ? cJSON_PrintUnformatted(ev) : NULL;
+		log_error("job %s: lost a message (out of memory): %s", job_id,
+			  t ? t : complete_body ? complete_body : "?");
+		cJSON_free(t);
+		return;
+	}
+	snprintf(h->job_id, sizeof(h->job_id), "%s", job_id);
+	h->attempt = attempt;
+	h->ev = ev ? cJSON_Duplicate(ev, 1) : NULL;
+	h->complete = complete_body ? strdup(complete_body) : NULL;
+	if (!w->held_tail)
+		w->held_tail = &w->held;
+	*w->held_tail = h;
+	w->held_tail = &h->next;
+	if (w->nheld++ == 0)
+		log_error("the store %s cannot be written (%s): messages are held in memory "
+			  "and no job is claimed until it can", w->o->db, store_error(w->st));
+	w->next_held_try_ms = 0;
+}
+
+/* Move held messages into the outbox, oldest first; stop at the first
+ * that still fails.  Returns how many remain. */
+static int drain_held(struct worker *w, int force)
+{
+	int wrote = 0;
+
+	if (!w->held || (!force && cdp_wall_ms() < w->next_held_try_ms))
+		return w->nheld;
+	while (w->held && !held_write(w, w->held)) {
+		struct held *h = w->held;
+		w->held = h->next;
+		if (!w->held)
+			w->held_tail = &w->held;
+		w->nheld--;
+		wrote++;
+		cJSON_Delete(h->ev);
+		free(h->complete);
+		free(h);
+	}
+	if (w->held)
+		w->next_held_try_ms = cdp_wall_ms() + 1000;
+	else if (wrote)
+		log_info("the store %s takes writes again: %d held message(s) written; "
+			 "claiming resumes", w->o->db, wrote);
+	return w->nheld;
+}
+
+/* Every event goes to the outbox first; takes ev.  When the store cannot
+ * take it, it is held (in order behind any earlier held message). */
 static void emit(struct worker *w, const char *job_id, int attempt, cJSON *ev)
 {
 	int seq = 0;
@@ -151,9 +233,8 @@ static void emit(struct worker *w, const char *job_id, int attempt, cJSON *ev)
 		cJSON_AddNumberToObject(ev, "at", (double)store_now_ms());
 	cJSON_DeleteItemFromObject(ev, "attempt");
 	cJSON_AddNumberToObject(ev, "attempt", attempt);
-	if (store_outbox_add_event(w->st, job_id, ev, &seq))
-		log_error("job %s: cannot write an event to the outbox: %s", job_id,
-			  sqlite3_errmsg(store_db(w->st)));
+	if (w->held || store_outbox_add_event(w->st, job_id, ev, &seq))
+		hold(w, job_id, attempt, ev, NULL);
 	if (kind && !strcmp(kind, "state"))
 		log_info("job %s: %s %s -> %s%s%s", job_id, jstr(ev, "user"),
 			 jstr(ev, "from") ? jstr(ev, "from") : "", jstr(ev, "state"),
@@ -203,9 +284,24 @@ static void complete(struct worker *w, struct wjob *j, const char *outcome,
 		     const cJSON *result, const char *cls, const char *msg,
 		     const char *artifacts_dir)
 {
-	cJSON *c = cJSON_CreateObject();
+	cJSON *c;
 	char *text;
 
+	if (j->dropped) {
+		char m[300];
+		snprintf(m, sizeof(m), "%d event(s) (%zu bytes) were dropped: the job went over "
+			 "its cap of %d events or %u bytes", j->dropped, j->dropped_bytes,
+			 JOB_EVENTS_MAX, JOB_EVENT_BYTES_MAX);
+		cJSON *ev = cJSON_CreateObject();
+		cJSON_AddStringToObject(ev, "kind", "log");
+		cJSON_AddStringToObject(ev, "level", "warn");
+		cJSON_AddStringToObject(ev, "message", m);
+		cJSON_AddNumberToObject(ev, "dropped", j->dropped);
+		cJSON_AddNumberToObject(ev, "dropped_bytes", (double)j->dropped_bytes);
+		emit(w, j->id, j->attempt, ev);
+		j->dropped = 0;
+	}
+	c = cJSON_CreateObject();
 	cJSON_AddStringToObject(c, "worker", w->cc.worker);
 	cJSON_AddNumberToObject(c, "attempt", j->attempt);
 	cJSON_AddStringToObject(c, "outcome", outcome);
@@ -245,11 +341,14 @@ static void complete(struct worker *w, struct wjob *j, const char *outcome,
 			closedir(d);
 	}
 	text = cJSON_PrintUnformatted(c);
-	if (!text || store_outbox_add_complete(w->st, j->id, j->attempt, text))
-		log_error("job %s: cannot write its complete to the outbox", j->id);
+	if (!text)
+		log_error("job %s: cannot encode its complete (out of memory)", j->id);
+	else if (w->held || store_outbox_add_complete(w->st, j->id, j->attempt, text))
+		hold(w, j->id, j->attempt, NULL, text);
 	cJSON_free(text);
 	cJSON_Delete(c);
-	store_job_set_state(w->st, j->id, STORE_JOB_DONE, j->tries, 0);
+	if (store_job_set_state(w->st, j->id, STORE_JOB_DONE, j->tries, 0))
+		log_warn("job %s: cannot record it as done: %s", j->id, store_error(w->st));
 	log_info("job %s: %s%s%s", j->id, outcome, msg ? ": " : "", msg ? msg : "");
 	job_unlink(w, j);
 }
@@ -331,7 +430,8 @@ static int check_job(const struct worker *w, const cJSON *j, size_t bytes, char 
 	return 0;
 }
 
-static void accept_claim(struct worker *w, const char *body, size_t len)
+/* 0, or -1 when the answer is not a claim answer at all. */
+static int accept_claim(struct worker *w, const char *body, size_t len)
 {
 	cJSON *doc = cJSON_ParseWithLength(body, len), *jobs, *j;
 
@@ -340,7 +440,7 @@ static void accept_claim(struct worker *w, const char *body, size_t len)
 		log_error("claim: the coordinator's answer is not {\"jobs\": [...]} (%zu bytes); ignored",
 			  len);
 		cJSON_Delete(doc);
-		return;
+		return -1;
 	}
 	for (;;) {
 		const char *id;
@@ -383,7 +483,9 @@ static void accept_claim(struct worker *w, const char *body, size_t len)
 				cJSON_AddStringToObject(e, "class", "malformed");
 				cJSON_AddStringToObject(e, "message", msg);
 				ct = cJSON_PrintUnformatted(c);
-				store_outbox_add_complete(w->st, tmp.id, attempt, ct);
+				if (ct && (w->held ||
+					   store_outbox_add_complete(w->st, tmp.id, attempt, ct)))
+					hold(w, tmp.id, attempt, NULL, ct);
 				cJSON_free(ct);
 				cJSON_Delete(c);
 			}
@@ -394,7 +496,9 @@ static void accept_claim(struct worker *w, const char *body, size_t len)
 			cJSON *copy = cJSON_Duplicate(j, 1);
 			char *kept;
 			int put;
-			cJSON_DeleteItemFromObject(copy, "account");
+			/* every one: a key given twice is still a secret */
+			while (cJSON_GetObjectItem(copy, "account"))
+				cJSON_DeleteItemFromObject(copy, "account");
 			kept = cJSON_PrintUnformatted(copy);
 			put = store_job_put(w->st, id, attempt, kept ? kept : "{}");
 			cJSON_free(kept);
@@ -414,6 +518,8 @@ static void accept_claim(struct worker *w, const char *body, size_t len)
 		att = cJSON_GetObjectItemCaseSensitive(j, "timeout_s");
 		wj->timeout_ms = cJSON_IsNumber(att) && att->valuedouble > 0 ?
 			(int)(att->valuedouble * 1000) : w->o->job_timeout_ms;
+		if (wj->timeout_ms < 1)	/* "timeout_s": 0.0001 is not "no deadline" */
+			wj->timeout_ms = 1;
 		wj->body = j;
 		j = NULL;
 		wj->action = jstr(wj->body, "action");
@@ -429,6 +535,7 @@ next:
 		cJSON_Delete(j);
 	}
 	cJSON_Delete(doc);
+	return 0;
 }
 
 /* --------------------------------------------------------- job children */
@@ -540,6 +647,7 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, struct cdp *c,
 	spec.artifacts_dir = dir;
 	spec.emit = child_emit;
 	spec.retry_transient = j->tries < w->o->max_tries;
+	spec.capture = job_capture_from_env();	/* no vault: a captured password fails the job */
 	spec.expected = cJSON_GetObjectItemCaseSensitive(j->body, "expected");
 	spec.exempt = cJSON_GetObjectItemCaseSensitive(j->body, "exempt");
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j->body, "max_delete_ratio")))
@@ -873,6 +981,19 @@ static void handle_line(struct worker *w, struct slot *s, char *line, size_t n)
 		s->result = ev;
 		return;
 	}
+	if (strcmp(kind, "state") && strcmp(kind, "status") &&
+	    (s->job->nevents >= JOB_EVENTS_MAX ||
+	     s->job->nbytes + n > JOB_EVENT_BYTES_MAX)) {
+		if (s->job->dropped++ == 0)
+			log_warn("job %s: over its cap of %d events or %u bytes; further "
+				 "events are dropped", s->job->id, JOB_EVENTS_MAX,
+				 JOB_EVENT_BYTES_MAX);
+		s->job->dropped_bytes += n;
+		cJSON_Delete(ev);
+		return;
+	}
+	s->job->nevents++;
+	s->job->nbytes += n;
 	emit(w, s->job->id, s->job->attempt, ev);
 }
 
@@ -1192,13 +1313,16 @@ static void claim_done(struct worker *w, int code, char *body, size_t len, const
 {
 	int64_t now = cdp_wall_ms();
 
-	if (code == 200) {
+	/* a 200 that is not a claim answer (a proxy's page, a broken
+	 * coordinator) is backed off like a 5xx, not asked again at once */
+	if (code == 200 && !accept_claim(w, body ? body : "", len)) {
 		w->claim_backoff_ms = 0;
-		accept_claim(w, body ? body : "", len);
 	} else if (code == 204) {
 		w->claim_backoff_ms = 0;
 	} else {
-		if (code < 0)
+		if (code == 200)
+			;	/* accept_claim said what was wrong */
+		else if (code < 0)
 			log_warn("coordinator unreachable: %s", err);
 		else
 			log_warn("claim: HTTP %d%s%.200s", code, body ? ": " : "", body ? body : "");
@@ -1303,8 +1427,9 @@ static void loop(struct worker *w)
 		if (!stopping)
 			prewarm(w);
 		heartbeats(w);
+		drain_held(w, 0);
 		flush(w, 2000);
-		if (!stopping && !w->cc.claim && w->njobs < w->o->slots &&
+		if (!stopping && !w->cc.claim && !w->held && w->njobs < w->o->slots &&
 		    now >= w->next_claim_ms &&
 		    coord_claim_start(&w->cc, w->o->slots - w->njobs, w->o->apps, w->o->poll_s,
 				      err, sizeof(err)))
@@ -1376,7 +1501,17 @@ int worker_run(const struct worker_opts *o)
 	log_info("worker %s: %d slot(s), coordinator %s, db %s", id, o->slots,
 		 o->coordinator, o->db);
 	loop(&w);
-	/* last chance for what is still in the outbox */
+	/* last chance for what is still held or in the outbox */
+	if (drain_held(&w, 1)) {
+		/* the store never came back: the log keeps what it could not */
+		for (struct held *h = w.held; h; h = h->next) {
+			char *t = h->ev ? cJSON_PrintUnformatted(h->ev) : NULL;
+			log_error("job %s: not written to the store (%s): %s %s", h->job_id,
+				  store_error(w.st), h->ev ? "event" : "complete",
+				  t ? t : h->complete ? h->complete : "?");
+			cJSON_free(t);
+		}
+	}
 	w.next_flush_ms = 0;
 	flush(&w, 5000);
 	n = store_outbox_pending(w.st);
@@ -1385,6 +1520,13 @@ int worker_run(const struct worker_opts *o)
 	log_info("worker stopped");
 	rc = 0;
 out:
+	while (w.held) {
+		struct held *h = w.held;
+		w.held = h->next;
+		cJSON_Delete(h->ev);
+		free(h->complete);
+		free(h);
+	}
 	while (w.jobs)
 		job_unlink(&w, w.jobs);
 	prewarm_stop(&w);

@@ -10,6 +10,7 @@
 
 #include "coordinator.h"
 #include "httpd.h"
+#include "scim.h"
 #include "states.h"
 
 #define MAX_CAPACITY 64
@@ -98,34 +99,36 @@ static void add_time(cJSON *o, const char *k, int64_t ms)
 	cJSON_AddStringToObject(o, k, buf);
 }
 
-static void set_status(struct coord *c, const char *integration, const char *status,
-		       const char *detail)
+static int set_status(struct coord *c, const char *integration, const char *status,
+		      const char *detail)
 {
-	cdb_exec(c->db, "UPDATE integrations SET status = ?, detail = ?, updated_ms = ?"
+	return cdb_exec(c->db, "UPDATE integrations SET status = ?, detail = ?, updated_ms = ?"
 		 " WHERE id = ?", "ttit", status, detail,
 		 cdb_now_ms(), integration);
 }
 
-/* Upsert a user row's state (and whatever else app_user tells). */
-static void set_user(struct coord *c, const char *integration, const char *key,
-		     const char *state, const char *detail, const char *job_id,
-		     const cJSON *app_user)
+/* Upsert a user row's state (and whatever else app_user tells): 0, or -1
+ * when a write failed. */
+static int set_user(struct coord *c, const char *integration, const char *key,
+		    const char *state, const char *detail, const char *job_id,
+		    const cJSON *app_user)
 {
 	int64_t now = cdb_now_ms();
+	int bad = 0;
 
 	if (!key)
-		return;
-	cdb_exec(c->db, "INSERT OR IGNORE INTO users (integration, user_key, changed_ms)"
-		 " VALUES (?, ?, ?)", "tti", integration, key, now);
+		return 0;
+	bad |= cdb_exec(c->db, "INSERT OR IGNORE INTO users (integration, user_key, changed_ms)"
+			" VALUES (?, ?, ?)", "tti", integration, key, now);
 	if (state)
-		cdb_exec(c->db, "UPDATE users SET state = ?, detail = ?, job_id = ?,"
-			 " changed_ms = ? WHERE integration = ? AND user_key = ?",
-			 "tttitt", state, detail, job_id, now, integration, key);
+		bad |= cdb_exec(c->db, "UPDATE users SET state = ?, detail = ?, job_id = ?,"
+				" changed_ms = ? WHERE integration = ? AND user_key = ?",
+				"tttitt", state, detail, job_id, now, integration, key);
 	if (app_user) {
 		const cJSON *roles = cJSON_GetObjectItemCaseSensitive(app_user, "roles");
 		const cJSON *active = cJSON_GetObjectItemCaseSensitive(app_user, "active");
 		char *r = roles ? cJSON_PrintUnformatted(roles) : NULL;
-		cdb_exec(c->db, "UPDATE users SET"
+		bad |= cdb_exec(c->db, "UPDATE users SET"
 			 " email = coalesce(?, email), username = coalesce(?, username),"
 			 " login_method = coalesce(?, login_method),"
 			 " sso_label = coalesce(?, sso_label), roles = coalesce(?, roles),"
@@ -137,6 +140,24 @@ static void set_user(struct coord *c, const char *integration, const char *key,
 			 str(app_user, "last_used"), integration, key);
 		cJSON_free(r);
 	}
+	return bad ? -1 : 0;
+}
+
+/* A transaction's writes all land or none do: 0 after COMMIT, or -1
+ * after ROLLBACK when any write (bad) or the COMMIT itself failed. */
+static int finish_tx(struct coord *c, int bad)
+{
+	if (!bad && !cdb_exec(c->db, "COMMIT", NULL))
+		return 0;
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int reply_db_error(struct httpd_req *req, struct coord *c, const char *what)
+{
+	return httpd_reply_error(req, 503, "%s: the coordinator cannot write its database (%s); "
+				 "nothing was applied, try again", what, sqlite3_errmsg(c->db));
 }
 
 /* ------------------------------------------------------------ leases */
@@ -177,24 +198,47 @@ static int app_wanted(const cJSON *apps, const char *app)
 static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			const cJSON *apps)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	cJSON *out = NULL, *arr = NULL;
-	int64_t now = cdb_now_ms();
-	int got = 0;
+	int64_t now = cdb_now_ms(), after = -1;
+	int got = 0, rows = 0, bad = 0;
 
-	st = cdb_query(c->db, "SELECT j.id, j.body, j.app, j.lease_s, j.attempt, i.account"
-		       " FROM jobs j LEFT JOIN integrations i ON i.id = j.integration"
-		       " WHERE j.status = 'queued' ORDER BY j.n LIMIT 200", NULL);
-	if (!st)
+	if (cdb_exec(c->db, "BEGIN IMMEDIATE", NULL))
 		return NULL;
-	cdb_exec(c->db, "BEGIN IMMEDIATE", NULL);
-	while (got < capacity && sqlite3_step(st) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		const char *app = (const char *)sqlite3_column_text(st, 2);
-		int lease_s = sqlite3_column_int(st, 3);
-		int attempt = sqlite3_column_int(st, 4) + 1;
+	/* Page through the queue in order: a worker restricted to some apps
+	 * finds theirs however many other apps' jobs are queued ahead. */
+	for (;;) {
+		const char *id, *app;
+		int lease_s, attempt;
 		cJSON *job, *acct;
 
+		if (!st) {
+			if (got >= capacity)
+				break;
+			st = cdb_query(c->db, "SELECT j.id, j.body, j.app, j.lease_s, j.attempt,"
+				       " i.account, j.n"
+				       " FROM jobs j LEFT JOIN integrations i ON i.id = j.integration"
+				       " WHERE j.status = 'queued' AND j.n > ? ORDER BY j.n LIMIT 200",
+				       "i", after);
+			if (!st) {
+				bad = 1;
+				break;
+			}
+			rows = 0;
+		}
+		if (got >= capacity || sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_finalize(st);
+			st = NULL;
+			if (got >= capacity || rows < 200)
+				break;
+			continue;
+		}
+		rows++;
+		after = sqlite3_column_int64(st, 6);
+		id = (const char *)sqlite3_column_text(st, 0);
+		app = (const char *)sqlite3_column_text(st, 2);
+		lease_s = sqlite3_column_int(st, 3);
+		attempt = sqlite3_column_int(st, 4) + 1;
 		if (!app_wanted(apps, app))
 			continue;
 		job = json_col(st, 1);
@@ -211,9 +255,9 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			else
 				cJSON_Delete(acct);
 		}
-		cdb_exec(c->db, "UPDATE jobs SET status = 'running', attempt = ?, worker = ?,"
-			 " lease_until_ms = ?, updated_ms = ? WHERE id = ?", "ntiit",
-			 attempt, worker, now + (int64_t)lease_s * 1000, now, id);
+		bad |= cdb_exec(c->db, "UPDATE jobs SET status = 'running', attempt = ?, worker = ?,"
+				" lease_until_ms = ?, updated_ms = ? WHERE id = ?", "ntiit",
+				attempt, worker, now + (int64_t)lease_s * 1000, now, id);
 		if (!arr) {
 			out = cJSON_CreateObject();
 			arr = cJSON_AddArrayToObject(out, "jobs");
@@ -222,7 +266,11 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 		got++;
 	}
 	sqlite3_finalize(st);
-	cdb_exec(c->db, "COMMIT", NULL);
+	/* a lease that was not written is not handed out */
+	if (finish_tx(c, bad)) {
+		cJSON_Delete(out);
+		return NULL;
+	}
 	return out;
 }
 
@@ -273,6 +321,10 @@ static void on_claim_wait(struct httpd_req *req, enum httpd_defer_reason why, vo
 }
 
 /* POST /v1/claim {worker, capacity, apps?, wait_s?} */
+/* --test-hooks: the next n claims get a 200 that is not a claim answer
+ * (what a captive portal or a misrouted proxy sends). */
+static int garbage_claims;
+
 static int h_claim(struct httpd_req *req, void *arg)
 {
 	struct coord *c = arg;
@@ -283,6 +335,11 @@ static int h_claim(struct httpd_req *req, void *arg)
 
 	if (!authorized(c, req))
 		return 0;
+	if (garbage_claims > 0) {
+		static const char page[] = "<html><body>Please sign in to the network</body></html>";
+		garbage_claims--;
+		return httpd_reply(req, 200, "text/html", page, sizeof(page) - 1);
+	}
 	body = httpd_req_json(req, &jerr);
 	if (!body)
 		return httpd_reply_error(req, 400, "claim: %s", jerr);
@@ -645,25 +702,48 @@ static int heartbeat(struct coord *c, struct httpd_req *req, const char *id)
 	return 0;
 }
 
-static void apply_event(struct coord *c, const char *integration, const char *job_id,
-			const cJSON *ev)
+/* A state event moves the job's own user, under the job's key (SCIM
+ * keys the user by its email or username, which a worker may spell in
+ * another case); a job for one user cannot move, or create, another.  A job
+ * without a user (sync) may name any. */
+static int apply_event(struct coord *c, const char *integration, const char *job_id,
+		       const char *ukey, const cJSON *ev)
 {
-	const char *kind = str(ev, "kind");
+	const char *kind = str(ev, "kind"), *user = str(ev, "user");
 
-	if (!strcmp(kind, "state") && str(ev, "state"))
-		set_user(c, integration, str(ev, "user"), str(ev, "state"), str(ev, "detail"),
-			 job_id, NULL);
-	else if (!strcmp(kind, "status") && str(ev, "status"))
-		set_status(c, integration, str(ev, "status"), str(ev, "detail"));
+	if (!strcmp(kind, "state") && str(ev, "state")) {
+		if (ukey[0]) {
+			if (!user || strcasecmp(user, ukey))
+				return 0;
+			user = ukey;
+		}
+		return set_user(c, integration, user, str(ev, "state"), str(ev, "detail"),
+				job_id, NULL);
+	}
+	if (!strcmp(kind, "status") && str(ev, "status"))
+		return set_status(c, integration, str(ev, "status"), str(ev, "detail"));
+	return 0;
+}
+
+/* Are all of these events stored already (a redelivery)? */
+static int all_stored(struct coord *c, const char *id, int attempt, const cJSON *list)
+{
+	const cJSON *ev;
+	cJSON_ArrayForEach(ev, list)
+		if (!cdb_int(c->db, 0, "SELECT count(*) FROM events WHERE job_id = ? AND"
+			     " attempt = ? AND seq = ?", "tnn", id, attempt,
+			     cJSON_GetObjectItem(ev, "seq")->valueint))
+			return 0;
+	return 1;
 }
 
 static int events(struct coord *c, struct httpd_req *req, const char *id)
 {
 	const char *jerr;
 	cJSON *body = httpd_req_json(req, &jerr), *list, *ev, *att, *out;
-	char integration[80];
+	char integration[80], ukey[256] = "", status[16];
 	sqlite3_stmt *st;
-	int attempt, i = 0, fresh = 0, dup = 0;
+	int attempt, current, i = 0, fresh = 0, dup = 0, bad = 0;
 
 	if (!body || !cJSON_IsObject(body))
 		return httpd_reply_error(req, 400, "events: %s", body ? "body must be an object" : jerr);
@@ -684,33 +764,60 @@ static int events(struct coord *c, struct httpd_req *req, const char *id)
 	att = cJSON_GetObjectItemCaseSensitive(body, "attempt");
 	if (att && (!cJSON_IsNumber(att) || att->valuedouble < 0))
 		return httpd_reply_error(req, 400, "events: \"attempt\" must be a number");
-	st = cdb_query(c->db, "SELECT integration, attempt FROM jobs WHERE id = ?", "t", id);
+	st = cdb_query(c->db, "SELECT integration, attempt, status, user_key FROM jobs"
+		       " WHERE id = ?", "t", id);
 	if (!st || sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		return httpd_reply_error(req, 404, "no job \"%s\"", id);
 	}
 	snprintf(integration, sizeof(integration), "%s", (const char *)sqlite3_column_text(st, 0));
-	attempt = att ? att->valueint : sqlite3_column_int(st, 1);
+	current = sqlite3_column_int(st, 1);
+	snprintf(status, sizeof(status), "%s", (const char *)sqlite3_column_text(st, 2));
+	if (sqlite3_column_text(st, 3))
+		snprintf(ukey, sizeof(ukey), "%s", (const char *)sqlite3_column_text(st, 3));
+	attempt = att ? att->valueint : current;
 	sqlite3_finalize(st);
 
-	cdb_exec(c->db, "BEGIN IMMEDIATE", NULL);
+	/* Only the job's current attempt, and only before its complete: a
+	 * late or foreign event changes nothing.  A redelivery of what is
+	 * stored already is still answered as one. */
+	if (attempt != current || !strcmp(status, "completed") || !strcmp(status, "failed")) {
+		if (all_stored(c, id, attempt, list)) {
+			out = cJSON_CreateObject();
+			cJSON_AddNumberToObject(out, "applied", 0);
+			cJSON_AddNumberToObject(out, "duplicates", cJSON_GetArraySize(list));
+			httpd_reply_json(req, 200, out);
+			cJSON_Delete(out);
+			return 0;
+		}
+		if (attempt != current)
+			return httpd_reply_error(req, 409, "stale: job \"%s\" is on attempt %d, not "
+						 "%d; events not applied", id, current, attempt);
+		return httpd_reply_error(req, 409, "late: job \"%s\" is already %s; events not "
+					 "applied", id, status);
+	}
+
+	if (cdb_exec(c->db, "BEGIN IMMEDIATE", NULL))
+		return reply_db_error(req, c, "events");
 	cJSON_ArrayForEach(ev, list) {
 		char *text = cJSON_PrintUnformatted(ev);
 		cJSON *at = cJSON_GetObjectItemCaseSensitive(ev, "at");
-		cdb_exec(c->db, "INSERT OR IGNORE INTO events (job_id, attempt, seq, at_ms, kind,"
-			 " body, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?)", "tnnitti", id, attempt,
-			 cJSON_GetObjectItem(ev, "seq")->valueint,
-			 cJSON_IsNumber(at) ? (int64_t)at->valuedouble : 0, str(ev, "kind"), text,
-			 cdb_now_ms());
+		int rc = cdb_exec(c->db, "INSERT OR IGNORE INTO events (job_id, attempt, seq, at_ms,"
+				  " kind, body, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?)", "tnnitti",
+				  id, attempt, cJSON_GetObjectItem(ev, "seq")->valueint,
+				  cJSON_IsNumber(at) ? (int64_t)at->valuedouble : 0, str(ev, "kind"),
+				  text, cdb_now_ms());
 		cJSON_free(text);
-		if (sqlite3_changes(c->db)) {
+		bad |= rc;
+		if (!rc && sqlite3_changes(c->db)) {
 			fresh++;
-			apply_event(c, integration, id, ev);
-		} else {
+			bad |= apply_event(c, integration, id, ukey, ev);
+		} else if (!rc) {
 			dup++;
 		}
 	}
-	cdb_exec(c->db, "COMMIT", NULL);
+	if (finish_tx(c, bad))
+		return reply_db_error(req, c, "events");
 	out = cJSON_CreateObject();
 	cJSON_AddNumberToObject(out, "applied", fresh);
 	cJSON_AddNumberToObject(out, "duplicates", dup);
@@ -725,7 +832,7 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 	cJSON *body = httpd_req_json(req, &jerr), *att, *err, *users, *u, *out;
 	char integration[80], ukey[256] = "", act[32];
 	sqlite3_stmt *st;
-	int attempt, ok;
+	int attempt, ok, bad = 0;
 
 	if (!body || !cJSON_IsObject(body))
 		return httpd_reply_error(req, 400, "complete: %s", body ? "body must be an object" : jerr);
@@ -781,7 +888,8 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 		return 0;
 	}
 	ok = !strcmp(outcome, "ok");
-	cdb_exec(c->db, "BEGIN IMMEDIATE", NULL);
+	if (cdb_exec(c->db, "BEGIN IMMEDIATE", NULL))
+		return reply_db_error(req, c, "complete");
 	{
 		char *et = err ? cJSON_PrintUnformatted(err) : NULL;
 		cJSON *res = cJSON_Duplicate(body, 1);
@@ -792,33 +900,34 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 						       "password")))
 			cJSON_DeleteItemFromObject(res, "credentials");
 		rt = cJSON_PrintUnformatted(res);
-		cdb_exec(c->db, "UPDATE jobs SET status = ?, outcome = ?, error = ?, result = ?,"
-			 " updated_ms = ? WHERE id = ?", "ttttit", ok ? "completed" : "failed",
-			 outcome, et, rt, cdb_now_ms(), id);
+		bad |= cdb_exec(c->db, "UPDATE jobs SET status = ?, outcome = ?, error = ?,"
+				" result = ?, updated_ms = ? WHERE id = ?", "ttttit",
+				ok ? "completed" : "failed", outcome, et, rt, cdb_now_ms(), id);
 		cJSON_free(et);
 		cJSON_free(rt);
 		cJSON_Delete(res);
 	}
 	if (ukey[0]) {
 		const char *state = str(body, "state");
-		set_user(c, integration, ukey, state,
-			 err ? str(err, "message") : str(body, "detail"), id,
-			 cJSON_GetObjectItemCaseSensitive(body, "app_user"));
+		bad |= set_user(c, integration, ukey, state,
+				err ? str(err, "message") : str(body, "detail"), id,
+				cJSON_GetObjectItemCaseSensitive(body, "app_user"));
 	}
 	cJSON_ArrayForEach(u, users) {
 		const char *k = user_key(u);
 		if (k)
-			set_user(c, integration, k, str(u, "state"), NULL, id, u);
+			bad |= set_user(c, integration, k, str(u, "state"), NULL, id, u);
 	}
 	if (!ok)
-		set_status(c, integration, !strcmp(act, "validate") ? "validation_failed" : "failed",
-			   err ? str(err, "message") : NULL);
+		bad |= set_status(c, integration, !strcmp(act, "validate") ?
+				  "validation_failed" : "failed", err ? str(err, "message") : NULL);
 	else if (!strcmp(act, "validate"))
-		set_status(c, integration, "validated", NULL);
+		bad |= set_status(c, integration, "validated", NULL);
 	else if (!cdb_int(c->db, 0, "SELECT count(*) FROM jobs WHERE integration = ? AND"
 			  " status IN ('queued', 'running')", "t", integration))
-		set_status(c, integration, "up_to_date", NULL);
-	cdb_exec(c->db, "COMMIT", NULL);
+		bad |= set_status(c, integration, "up_to_date", NULL);
+	if (finish_tx(c, bad))
+		return reply_db_error(req, c, "complete");
 	out = cJSON_CreateObject();
 	cJSON_AddBoolToObject(out, "already", 0);
 	httpd_reply_json(req, 200, out);
@@ -975,6 +1084,7 @@ static int h_integrations(struct httpd_req *req, void *arg)
 	add_text(out, "detail", st, 2);
 	add_time(out, "updated", sqlite3_column_int64(st, 3));
 	sqlite3_finalize(st);
+	integ_describe_into(c, id, out);
 	if (!slash) {
 		static const char *const sts[] = { "queued", "running", "completed", "failed", NULL };
 		cJSON *jobs = cJSON_AddObjectToObject(out, "jobs");
@@ -1020,6 +1130,22 @@ static int h_integrations(struct httpd_req *req, void *arg)
 /* POST /v1/test/raw-job {job, pad_bytes?}: store a job exactly as given,
  * unchecked, so tests can see what a worker does with a malformed one.
  * Only with --test-hooks. */
+/* POST /v1/test/garbage-claims {n}: see garbage_claims.  --test-hooks. */
+static int h_test_garbage(struct httpd_req *req, void *arg)
+{
+	struct coord *c = arg;
+	const char *jerr;
+	cJSON *body = httpd_req_json(req, &jerr);
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(body, "n");
+
+	if (!authorized(c, req))
+		return 0;
+	if (!cJSON_IsNumber(n) || n->valuedouble < 0 || n->valuedouble > 1e6)
+		return httpd_reply_error(req, 400, "garbage-claims: wants {n}");
+	garbage_claims = n->valueint;
+	return httpd_reply_json(req, 200, NULL);
+}
+
 static int h_test_raw(struct httpd_req *req, void *arg)
 {
 	struct coord *c = arg;
@@ -1087,10 +1213,28 @@ int coord_routes(struct coord *c)
 	    httpd_route(c->h, HTTPD_GET, "/v1/integrations/", h_integrations, c) ||
 	    httpd_route(c->h, HTTPD_GET, "/healthz", h_health, c))
 		return -1;
-	if (c->test_hooks && httpd_route(c->h, HTTPD_POST, "/v1/test/raw-job", h_test_raw, c))
+	if (c->test_hooks && (httpd_route(c->h, HTTPD_POST, "/v1/test/raw-job", h_test_raw, c) ||
+			      httpd_route(c->h, HTTPD_POST, "/v1/test/garbage-claims",
+					  h_test_garbage, c)))
 		return -1;
 	return 0;
 }
+
+/* For the integrations and SCIM modules: the admin check and "jobs were
+ * queued, answer the waiting claims". */
+int coord_authorized(struct coord *c, struct httpd_req *req)
+{
+	return authorized(c, req);
+}
+
+void coord_jobs_added(struct coord *c)
+{
+	wake_waiters(c);
+}
+
+/* The users-table key an event of job_id is about: the key the job was
+ * queued under (it follows the user when an IdP changes their email),
+ * else what the event says. */
 
 void coord_release(struct coord *c)
 {

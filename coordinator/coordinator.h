@@ -32,6 +32,9 @@ int64_t cdb_now_ms(void);
 void cdb_iso(int64_t ms, char *buf, size_t n);
 
 /* api.c */
+struct httpd_req;
 int coord_routes(struct coord *);
+int coord_authorized(struct coord *, struct httpd_req *);
+void coord_jobs_added(struct coord *);
 void coord_release(struct coord *);
 #endif

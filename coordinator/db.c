@@ -40,6 +40,57 @@ static const char *const migrations[] = {
 	"  at_ms INTEGER, kind TEXT NOT NULL, body TEXT NOT NULL,"
 	"  received_ms INTEGER NOT NULL,"
 	"  PRIMARY KEY (job_id, attempt, seq));",
+	/*
+	 * Step 2 (scim): integrations become first-class and face an IdP.
+	 * integrations: scim_token_hash = hex SHA-256 of the SCIM bearer
+	 *   token (the token itself is shown once); deactivate_mode =
+	 *   'remove' (active=false removes the user from the app) or
+	 *   'deactivate' (an update job with active=false); default_roles =
+	 *   JSON array given to users no group or role maps; created_ms;
+	 *   scim_seen_ms = last authenticated SCIM call ("SCIM connected").
+	 * role_mappings: an IdP group's displayName -> one app role.
+	 * scim_users: the SCIM User resources an IdP created, by our id;
+	 *   user_key joins users (integration, user_key), whose state the
+	 *   resource shows; resource = the stored JSON (no password);
+	 *   user_name_lc / email_lc / work_email_lc serve the filters;
+ *   sent_view = the user as the last job saw it (what a change compares to).
+	 *   users.upstream_id holds the IdP's externalId (or our id).
+	 * scim_groups, scim_members: IdP groups and who is in them.
+	 */
+	"ALTER TABLE integrations ADD COLUMN scim_token_hash TEXT;"
+	"ALTER TABLE integrations ADD COLUMN deactivate_mode TEXT NOT NULL DEFAULT 'remove';"
+	"ALTER TABLE integrations ADD COLUMN default_roles TEXT;"
+	"ALTER TABLE integrations ADD COLUMN created_ms INTEGER;"
+	"ALTER TABLE integrations ADD COLUMN scim_seen_ms INTEGER;"
+	"CREATE TABLE role_mappings ("
+	"  integration TEXT NOT NULL, group_name TEXT NOT NULL, role TEXT NOT NULL,"
+	"  PRIMARY KEY (integration, group_name, role));"
+	"CREATE TABLE scim_users ("
+	"  integration TEXT NOT NULL, id TEXT NOT NULL,"
+	"  user_name TEXT NOT NULL, user_name_lc TEXT NOT NULL, external_id TEXT,"
+	"  email_lc TEXT, work_email_lc TEXT, active INTEGER NOT NULL,"
+	"  user_key TEXT NOT NULL, resource TEXT NOT NULL, sent_view TEXT,"
+	"  version INTEGER NOT NULL,"
+	"  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (integration, id));"
+	"CREATE UNIQUE INDEX scim_users_name ON scim_users (integration, user_name_lc);"
+	"CREATE INDEX scim_users_external ON scim_users (integration, external_id);"
+	"CREATE INDEX scim_users_email ON scim_users (integration, email_lc);"
+	"CREATE INDEX scim_users_work_email ON scim_users (integration, work_email_lc);"
+	"CREATE INDEX scim_users_key ON scim_users (integration, user_key);"
+	"CREATE TABLE scim_groups ("
+	"  integration TEXT NOT NULL, id TEXT NOT NULL,"
+	"  display_name TEXT NOT NULL, display_name_lc TEXT NOT NULL, external_id TEXT,"
+	"  version INTEGER NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (integration, id));"
+	"CREATE UNIQUE INDEX scim_groups_name ON scim_groups (integration, display_name_lc);"
+	"CREATE TABLE scim_members ("
+	"  integration TEXT NOT NULL, group_id TEXT NOT NULL, user_id TEXT NOT NULL,"
+	"  PRIMARY KEY (integration, group_id, user_id));"
+	"CREATE INDEX scim_members_user ON scim_members (integration, user_id, group_id);"
+	"CREATE INDEX users_upstream ON users (integration, upstream_id);"
+	"CREATE INDEX jobs_user ON jobs (integration, user_key, status);"
+	"CREATE INDEX jobs_n ON jobs (n);",
 	NULL
 };
 

@@ -14,6 +14,7 @@
 #include "coordinator.h"
 #include "httpd.h"
 #include "privfile.h"
+#include "scim.h"
 
 #define MAX_BODY (8u << 20)
 
@@ -21,6 +22,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: idlcm-coordinator --listen 127.0.0.1:PORT --db FILE [--token-file F]\n"
 	      "                         [--lease-s N] [--claim-wait-s N] [--test-hooks]\n"
+	      "       idlcm-coordinator integration add|list|show|set|rotate-token|delete …\n"
 	      "\n"
 	      "  --listen ADDR:PORT  where to serve (port 0 picks a free one)\n"
 	      "  --db FILE           the SQLite database (created when missing)\n"
@@ -62,6 +64,8 @@ int main(int argc, char **argv)
 	char iface[64] = "127.0.0.1", err[600], *herr = NULL;
 	int rc = 1;
 
+	if (argc > 1 && !strcmp(argv[1], "integration"))
+		return integ_cli(argc - 1, argv + 1);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--listen") && v) {
@@ -115,7 +119,7 @@ int main(int argc, char **argv)
 	}
 	lws_set_log_level(LLL_ERR, NULL);
 	c.h = httpd_new(&cfg, &herr);
-	if (!c.h || coord_routes(&c)) {
+	if (!c.h || coord_routes(&c) || integ_routes(&c) || scim_routes(&c)) {
 		fprintf(stderr, "idlcm-coordinator: %s\n", herr ? herr : "cannot add routes");
 		goto out;
 	}

@@ -21,8 +21,17 @@ int browser_launch(struct browser *, const char *exe, int timeout_ms,
 /* Use a running browser: ws://… as is, http://host:port via /json/version. */
 int browser_attach(struct browser *, const char *spec, int timeout_ms,
 		   char *err, size_t errlen);
+/* DevToolsActivePort's text ("9222\n/devtools/browser/<id>\n") as the
+ * browser's ws:// URL; 0 while it is incomplete or not that. */
+int browser_parse_active_port(const char *text, char *url, size_t urllen);
+/* /json/version's body: *ws is its webSocketDebuggerUrl (a ws:// or wss://
+ * URL, malloc'd) and is returned; NULL when it has none. */
+char *browser_parse_version(const char *body, size_t len, char **ws);
 /* 1 while a launched Chromium still runs (attached browsers: always 1). */
 int browser_alive(struct browser *);
+/* The same from a signal handler (async-signal-safe): kill the group,
+ * reap the leader, rm -rf the profile. */
+void browser_kill_in_signal(pid_t pid, const char *profile_dir);
 /* Kill a launched Chromium's whole process group, reap it, delete its
  * profile; forget the URL either way. */
 void browser_release(struct browser *);

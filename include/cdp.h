@@ -50,7 +50,7 @@ int64_t cdp_wall_ms(void);	/* monotonic milliseconds */
 struct cdp_msgbuf {
 	char *data;
 	size_t len, cap, limit;
-	int overflow;		/* the message outgrew limit; it is dropped */
+	int overflow;		/* the message outgrew limit (2: memory); dropped */
 };
 void cdp_msgbuf_init(struct cdp_msgbuf *, size_t limit);
 /* Append a fragment; -1 once the message is over the limit. */
@@ -58,6 +58,12 @@ int cdp_msgbuf_append(struct cdp_msgbuf *, const void *data, size_t len);
 /* Take the whole message (NUL-terminated, caller frees) and reset.  NULL
  * when it overflowed (the buffer resets for the next message too). */
 char *cdp_msgbuf_take(struct cdp_msgbuf *, size_t *len);
+/* One WebSocket frame of a message (final: the message ends with it).
+ * 1: *msg is the whole message (NUL-terminated, caller frees); 0: more
+ * frames to come; -1: the message ended over the limit and was dropped;
+ * -2: it was dropped for want of memory. */
+int cdp_msgbuf_frame(struct cdp_msgbuf *, const void *data, size_t len,
+		     int final, char **msg, size_t *msglen);
 void cdp_msgbuf_release(struct cdp_msgbuf *);
 
 /* ---- the connection */

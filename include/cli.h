@@ -8,6 +8,9 @@
 
 /* A JSON argument given inline or as @file.  NULL with err naming `what`. */
 cJSON *cli_json_arg(const char *what, const char *value, char *err, size_t errlen);
+/* Does action have the --user it needs (email or username, roles as an
+ * array of strings, roles for update)?  0, or -1 with err. */
+int cli_check_user(const char *action, const cJSON *user, char *err, size_t errlen);
 /* Print "idlcm-agent: <msg>" to stderr and exit 2. */
 void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* An option's integer value, or a usage error naming the option. */

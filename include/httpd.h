@@ -125,4 +125,30 @@ int httpd_reply_file(struct httpd_req *req, const char *root,
 
 /* Content type for a file name, by extension; never NULL. */
 const char *httpd_mime_type(const char *name);
+
+/* --- parsing, callable on its own ---------------------------------------- */
+
+/* A content-length header value (1*DIGIT): 0 with *n set, 1 when it is
+ * over max (413), -1 when it is not a length (the connection drops). */
+int httpd_parse_content_length(const char *s, size_t max, size_t *n);
+/* The value of cookie name in a cookie header ("a=1; b=2"), pointing
+ * into header with its length in *len; NULL when absent or header is. */
+const char *httpd_cookie_find(const char *header, const char *name,
+			      size_t *len);
+
+/* --- requests without a connection (unit tests and fuzzers) ------------- */
+
+/* Routes only: no socket, no event loop. */
+struct httpd *httpd_new_unbound(const struct httpd_config *cfg);
+/* A request as lws would hand it over: target "/path?a=1&b=2" (not
+ * urldecoded), headers as "name: value\n" lines (may be NULL), and the
+ * body bytes that arrive (checked against content-length as live).  NULL
+ * where a live server drops the connection. */
+struct httpd_req *httpd_req_detached(struct httpd *h, enum httpd_method m,
+				     const char *target, const char *headers,
+				     const void *body, size_t len);
+/* Routes it; a deferred reply's wait ends at once (as a timeout).  Returns
+ * the status; *body (owned by req) and *len are the reply's body. */
+int httpd_req_run(struct httpd_req *req, const char **body, size_t *len);
+void httpd_req_free(struct httpd_req *req);
 #endif

@@ -13,6 +13,11 @@
 
 enum job_exit { JOB_OK = 0, JOB_FAILED = 1, JOB_USAGE = 2 };
 
+/* A captured password: to the vault (the default), nowhere because no
+ * vault key is set (the job then fails: the only copy would be lost), or
+ * dropped on purpose (a replay writes no vault). */
+enum job_capture { JOB_CAPTURE_VAULT = 0, JOB_CAPTURE_NONE, JOB_CAPTURE_DISCARD };
+
 struct job_spec {
 	const char *script;		/* path of the app script */
 	const char *action;		/* invite, update, remove, list_users, validate, sync */
@@ -24,6 +29,7 @@ struct job_spec {
 	double max_delete_ratio;	/* sync safeguard; 0 = default 0.2 */
 	int retry_transient;		/* a transient failure will be retried:
 					   emit no final state for it */
+	enum job_capture capture;	/* where a password an invite captured goes */
 	void (*emit)(void *arg, cJSON *ev);	/* takes ev */
 	void *emit_arg;
 	/* Saved sign-in state (agent/session.c): the vault it lives in (NULL:
@@ -52,6 +58,9 @@ void job_run(const struct job_spec *, struct cdp *, struct job_outcome *);
 void job_outcome_release(struct job_outcome *);
 /* mkdir -p with mode 0700. */
 int job_mkdir_p(const char *dir);
+/* JOB_CAPTURE_VAULT when a vault key is set in the environment, else
+ * JOB_CAPTURE_NONE (the key itself is not kept). */
+enum job_capture job_capture_from_env(void);
 /* Register the account's secret-looking fields with the redactor. */
 void job_register_secrets(cJSON *account);
 #endif

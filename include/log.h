@@ -16,6 +16,8 @@ int log_parse_level(const char *name);
 
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A script's print / log.<level>: info shows at the default level too. */
+void log_script(enum log_level level, const char *msg);
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)

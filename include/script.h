@@ -8,7 +8,9 @@
  */
 #include <stddef.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
+#include <time.h>
 #include <lua.h>
 #include <cjson/cJSON.h>
 #include "cdp.h"
@@ -27,13 +29,23 @@ struct script_host {
 	lua_State *L;
 	struct cdp *cdp;	/* NULL when no browser is attached (check) */
 	int64_t deadline;	/* on cdp's clock (else monotonic); 0 = none */
+	/* The same deadline on the wall clock: a replay's clock stands still
+	 * while a script spins, the wall clock does not. */
+	int64_t wall_deadline;
 	int timeout_ms;
 	size_t mem, mem_limit;
 	struct mem_hdr *blocks;	/* every block the Lua state owns */
 	int app_ref;		/* registry ref of the loaded app table */
 	int deadline_hits;	/* 1: in the grace period; 2+: cut off */
 	int abort_armed, poisoned;
-	jmp_buf abort_jmp;
+	sigjmp_buf abort_jmp;
+	/* Cut-off inside a long C call (string patterns): a timer signal at the
+	 * wall deadline ends the call when it lands in a guarded string
+	 * function and not in the allocator (see script.c, "guard"). */
+	volatile sig_atomic_t in_strfn, in_alloc, cut_pending;
+	const char *cut_in;	/* the C function the cut-off landed in */
+	timer_t timer;
+	int has_timer;
 	char script_path[1024];
 	char artifacts_dir[1024];
 	/* Every event the prelude emits (state, progress, log); takes ev. */
@@ -54,6 +66,11 @@ int script_host_load_app(struct script_host *, const char *path,
  * frees).  Errors that escape the runner land in e. */
 int script_host_run_job(struct script_host *, cJSON *job, cJSON **result,
 			struct script_error *e);
+/* lua_pcall of the function below nargs on the stack, with the message
+ * handler and the deadline's cut-off armed; for C code that must read
+ * script values (whose metamethods may raise or loop). */
+int script_host_pcall(struct script_host *, int nargs, int nres,
+		      struct script_error *);
 /* Call a prelude module function modname.fn(app) → *result; for `check`. */
 int script_host_call(struct script_host *, const char *modname,
 		     const char *fn, cJSON *arg, cJSON **result,

@@ -47,6 +47,9 @@ int store_job_set_state(struct store *, const char *id,
  * many. */
 int store_job_abandon_stale(struct store *);
 
+/* Why the last write failed ("commit: database or disk is full"). */
+const char *store_error(struct store *);
+
 /* ---- the outbox */
 enum store_msg_kind { STORE_MSG_EVENT = 0, STORE_MSG_COMPLETE = 1 };
 struct store_msg {

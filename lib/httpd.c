@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,8 @@ struct httpd_req {
 	unsigned too_large : 1;
 	unsigned length_required : 1;
 	unsigned dispatched : 1;
+	struct kv *dhdrs;	/* a detached request's headers (no wsi) */
+	size_t ndhdrs;
 
 	/* the reply */
 	unsigned replied : 1;
@@ -158,6 +161,7 @@ static void req_clear(struct httpd_req *req)
 	free(req->ctype);
 	free(req->out);
 	kv_free(req->rhdrs, req->nrhdrs);
+	kv_free(req->dhdrs, req->ndhdrs);
 	memset(req, 0, sizeof(*req));
 	req->h = h;
 }
@@ -236,7 +240,13 @@ const char *httpd_req_header(struct httpd_req *req, const char *name)
 	char *s;
 	int t, len;
 
-	if (!req->wsi || !nlen || nlen + 2 > sizeof(key))
+	if (!req->wsi) {
+		for (size_t i = 0; i < req->ndhdrs; i++)
+			if (!strcasecmp(req->dhdrs[i].name, name))
+				return req->dhdrs[i].value;
+		return NULL;
+	}
+	if (!nlen || nlen + 2 > sizeof(key))
 		return NULL;
 	for (t = WSI_TOKEN_HOST; t < WSI_TOKEN_COUNT; t++) {
 		const char *tn =
@@ -266,24 +276,35 @@ const char *httpd_req_header(struct httpd_req *req, const char *name)
 	return req_keep(req, s);
 }
 
-const char *httpd_req_cookie(struct httpd_req *req, const char *name)
+const char *httpd_cookie_find(const char *header, const char *name,
+			      size_t *len)
 {
-	const char *c = httpd_req_header(req, "cookie");
+	const char *c = header;
 	size_t nlen = strlen(name);
 
 	while (c && *c) {
 		const char *end = strchr(c, ';');
-		size_t len;
+		size_t n;
 
 		while (*c == ' ' || *c == '\t')
 			c++;
-		len = end ? (size_t)(end - c) : strlen(c);
-		if (len > nlen && !strncmp(c, name, nlen) && c[nlen] == '=')
-			return req_keep(req, strndup(c + nlen + 1,
-						     len - nlen - 1));
+		n = end ? (size_t)(end - c) : strlen(c);
+		if (n > nlen && !strncmp(c, name, nlen) && c[nlen] == '=') {
+			*len = n - nlen - 1;
+			return c + nlen + 1;
+		}
 		c = end ? end + 1 : NULL;
 	}
 	return NULL;
+}
+
+const char *httpd_req_cookie(struct httpd_req *req, const char *name)
+{
+	size_t len;
+	const char *v = httpd_cookie_find(httpd_req_header(req, "cookie"),
+					  name, &len);
+
+	return v ? req_keep(req, strndup(v, len)) : NULL;
 }
 
 const char *httpd_req_query(struct httpd_req *req, const char *name)
@@ -350,6 +371,8 @@ void httpd_resume(struct httpd_req *req)
 		return;
 	req->deferred = 0;
 	req->delay_ms = 0;
+	if (!req->wsi)
+		return;
 	lws_set_timer_usecs(req->wsi, LWS_SET_TIMER_USEC_CANCEL);
 	lws_callback_on_writable(req->wsi);
 }
@@ -612,7 +635,7 @@ static void dispatch(struct httpd_req *req)
 		req->rest++;
 	rc = best->fn(req, best->arg);
 	if (!rc && req->deferred && !req->replied) {
-		if (req->delay_ms)
+		if (req->delay_ms && req->wsi)
 			lws_set_timer_usecs(req->wsi,
 					    (lws_usec_t)req->delay_ms * 1000);
 		return;	/* httpd_resume() sends the reply */
@@ -639,6 +662,8 @@ send:
 		req->status = 500;
 		req->replied = 1;
 	}
+	if (!req->wsi)
+		return;		/* detached: the caller reads the reply */
 	if (req->delay_ms)
 		lws_set_timer_usecs(req->wsi, (lws_usec_t)req->delay_ms * 1000);
 	else
@@ -662,6 +687,16 @@ static enum httpd_method lws_method(struct lws *wsi)
 	}
 }
 
+/* One "name=value" argument (no '=': an empty value). */
+static int query_add(struct httpd_req *req, const char *arg, size_t len)
+{
+	const char *eq = memchr(arg, '=', len);
+
+	return kv_add(&req->query, &req->nquery, arg,
+		      eq ? (size_t)(eq - arg) : len, eq ? eq + 1 : "",
+		      eq ? len - (size_t)(eq - arg) - 1 : 0);
+}
+
 /* lws hands over each "name=value" argument urldecoded as one fragment. */
 static int parse_query(struct httpd_req *req)
 {
@@ -669,19 +704,57 @@ static int parse_query(struct httpd_req *req)
 	int i;
 
 	for (i = 0; ; i++) {
-		const char *eq;
 		int len = lws_hdr_copy_fragment(req->wsi, buf, sizeof(buf),
 						WSI_TOKEN_HTTP_URI_ARGS, i);
 
 		if (len < 0)
 			break;
-		eq = memchr(buf, '=', (size_t)len);
-		if (kv_add(&req->query, &req->nquery, buf,
-			   eq ? (size_t)(eq - buf) : (size_t)len,
-			   eq ? eq + 1 : "", eq ? strlen(eq + 1) : 0))
+		if (query_add(req, buf, (size_t)len))
 			return -1;
 	}
 	return 0;
+}
+
+int httpd_parse_content_length(const char *s, size_t max, size_t *n)
+{
+	size_t v = 0;
+	int big = 0;
+
+	/* 1*DIGIT (RFC 9110): no sign, no space, no hex, no overflow */
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (SIZE_MAX - 9) / 10)
+			big = 1;	/* beyond any cap; still all digits? */
+		else
+			v = v * 10 + (size_t)(*s - '0');
+	}
+	*n = v;
+	return big || v > max ? 1 : 0;
+}
+
+/* A content-length arrived: 1 if a body follows, 0 if not, -1 to drop. */
+static int expect_body(struct httpd_req *req, const char *clen)
+{
+	size_t n = 0;
+	int rc = httpd_parse_content_length(clen, req->h->max_body, &n);
+
+	if (rc < 0)
+		return -1;
+	if (rc > 0) {
+		req->too_large = 1;
+		return 0;
+	}
+	if (!n)
+		return 0;
+	req->body_cap = n;
+	req->body = malloc(req->body_cap + 1);
+	if (!req->body)
+		return -1;
+	req->body[0] = '\0';
+	return 1;
 }
 
 /* Returns 1 if a body follows, 0 if not, -1 to drop the connection. */
@@ -689,8 +762,6 @@ static int begin_request(struct httpd_req *req, struct lws *wsi,
 			 const char *path, size_t len)
 {
 	char clen[32];
-	unsigned long long n;
-	char *end;
 
 	req_clear(req);
 	req->wsi = wsi;
@@ -707,22 +778,7 @@ static int begin_request(struct httpd_req *req, struct lws *wsi,
 	if (lws_hdr_copy(wsi, clen, sizeof(clen),
 			 WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
 		return 0;
-	errno = 0;
-	n = strtoull(clen, &end, 10);
-	if (errno || *end)
-		return -1;
-	if (n > req->h->max_body) {
-		req->too_large = 1;
-		return 0;
-	}
-	if (!n)
-		return 0;
-	req->body_cap = (size_t)n;
-	req->body = malloc(req->body_cap + 1);
-	if (!req->body)
-		return -1;
-	req->body[0] = '\0';
-	return 1;
+	return expect_body(req, clen);
 }
 
 static int add_body(struct httpd_req *req, const void *in, size_t len)
@@ -1062,4 +1118,97 @@ int httpd_run_until_signal(struct httpd *h)
 	rc = httpd_run(h, NULL);
 	signal_target = NULL;
 	return rc;
+}
+
+/* --- requests without a connection (tests and fuzzers) ------------------ */
+
+struct httpd *httpd_new_unbound(const struct httpd_config *cfg)
+{
+	struct httpd *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->max_body = cfg->max_body ? cfg->max_body : HTTPD_DEFAULT_MAX_BODY;
+	h->port = -1;
+	return h;
+}
+
+struct httpd_req *httpd_req_detached(struct httpd *h, enum httpd_method m,
+				     const char *target, const char *headers,
+				     const void *body, size_t len)
+{
+	struct httpd_req *req = calloc(1, sizeof(*req));
+	const char *q = strchr(target, '?'), *clen = NULL;
+	size_t plen = q ? (size_t)(q - target) : strlen(target);
+	int rc;
+
+	if (!req)
+		return NULL;
+	req->h = h;
+	req->method = m;
+	req->path = strndup(target, plen);
+	if (!req->path)
+		goto fail;
+	while (q && *q) {	/* lws would split at '&' and urldecode */
+		const char *arg = q + 1, *amp = strchr(arg, '&');
+		size_t alen = amp ? (size_t)(amp - arg) : strlen(arg);
+		if (alen && query_add(req, arg, alen))
+			goto fail;
+		q = amp;
+	}
+	while (headers && *headers) {	/* "name: value\n" lines */
+		const char *nl = strchr(headers, '\n'), *colon;
+		size_t llen = nl ? (size_t)(nl - headers) : strlen(headers);
+		colon = memchr(headers, ':', llen);
+		if (colon) {
+			const char *v = colon + 1;
+			while (v < headers + llen && *v == ' ')
+				v++;
+			if (kv_add(&req->dhdrs, &req->ndhdrs, headers,
+				   (size_t)(colon - headers), v,
+				   (size_t)(headers + llen - v)))
+				goto fail;
+		}
+		headers = nl ? nl + 1 : "";
+	}
+	if (httpd_req_header(req, "transfer-encoding")) {
+		req->length_required = 1;
+		return req;
+	}
+	clen = httpd_req_header(req, "content-length");
+	rc = clen && *clen ? expect_body(req, clen) : 0;
+	if (rc < 0)
+		goto fail;
+	if (len)	/* a body lws would hand over, promised or not */
+		add_body(req, body, len);
+	return req;
+fail:
+	httpd_req_free(req);
+	return NULL;
+}
+
+int httpd_req_run(struct httpd_req *req, const char **body, size_t *len)
+{
+	dispatch(req);
+	if (req->deferred && !req->replied && req->defer_cb) {
+		/* the wait ends at once, as if it timed out */
+		req->defer_cb(req, HTTPD_DEFER_TIMEOUT, req->defer_arg);
+		req->deferred = 0;
+		if (!req->replied)
+			httpd_reply_error(req, 500, "no reply to \"%s\"",
+					  httpd_req_path(req));
+	}
+	if (body)
+		*body = req->out ? (const char *)req->out + LWS_PRE : "";
+	if (len)
+		*len = req->out_len;
+	return req->status;
+}
+
+void httpd_req_free(struct httpd_req *req)
+{
+	if (!req)
+		return;
+	req_clear(req);
+	free(req);
 }

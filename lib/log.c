@@ -198,6 +198,21 @@ char *secret_placeholder(const char *s, size_t len, size_t *out_len)
 	return rewrite_secrets(s, len, out_len, 1);
 }
 
+#define LOG_CUT_ROOM 48	/* for the " … [N more bytes cut]" marker */
+
+/* A script's print() and log.info() are for its author, who expects to
+ * see them: shown at the default level (warn) too.  log.debug still
+ * needs --log-level debug. */
+void log_script(enum log_level level, const char *msg)
+{
+	enum log_level saved = current_level;
+
+	if (level == LOG_INFO && current_level < LOG_INFO)
+		current_level = LOG_INFO;
+	log_msg(level, "%s", msg);
+	current_level = saved;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *tags[] = { "error", "warn", "info", "debug" };
@@ -222,8 +237,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	free(raw);
 	if (!clean)
 		return;
-	/* Escape control bytes so one record stays one line. */
-	for (size_t i = 0; i < clen && n + 5 < sizeof(line); i++) {
+	/* Escape control bytes so one record stays one line.  A record over
+	 * the cap ends with a marker saying how much was cut. */
+	size_t i;
+	for (i = 0; i < clen && n + 5 < sizeof(line) - LOG_CUT_ROOM; i++) {
 		unsigned char c = (unsigned char)clean[i];
 		if (c == '\n') {
 			line[n++] = '\\';
@@ -235,6 +252,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		}
 	}
 	line[n] = '\0';
+	if (i < clen)
+		snprintf(line + n, sizeof(line) - n, " … [%zu more bytes cut]", clen - i);
 	free(clean);
 
 	clock_gettime(CLOCK_REALTIME, &ts);

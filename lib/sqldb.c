@@ -46,6 +46,13 @@ sqlite3 *sqldb_open(const char *path, const char *const *migrations,
 			 db ? sqlite3_errmsg(db) : "out of memory");
 		goto fail;
 	}
+	/* SQLite quietly falls back to read-only when it cannot open the
+	 * file for writing: every later write would fail, so refuse now. */
+	if (sqlite3_db_readonly(db, "main") == 1) {
+		snprintf(err, errlen, "database \"%s\" is read-only here: it must be "
+			 "writable (check its mode, owner, attributes and file system)", path);
+		goto fail;
+	}
 	sqlite3_busy_timeout(db, 5000);
 	if (exec(db, "PRAGMA journal_mode = WAL", e, sizeof(e)) ||
 	    exec(db, "PRAGMA synchronous = NORMAL", e, sizeof(e))) {

@@ -44,6 +44,12 @@ if [ -z "$FX" ]; then
 	exit 2
 fi
 echo "== recording cassettes (fixtures $FX)"
+# A scratch vault: an invite that captures a password must store it (with
+# no vault the job fails), and never in the repository's ./idlcm-vault.db.
+IDLCM_VAULT="$WORK/vault.db"
+IDLCM_VAULT_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+unset IDLCM_VAULT_KEY_FILE
+export IDLCM_VAULT IDLCM_VAULT_KEY
 
 recorded=0; bad=0; lineno=0
 while IFS= read -r line || [ -n "$line" ]; do

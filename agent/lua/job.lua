@@ -34,6 +34,15 @@ end
 -- Captured at load: a script that replaces the global cannot unhook it.
 local register_secret = secret
 
+-- A generated secret may be on screen from then on: no failure screenshot
+-- (pixels cannot be redacted).
+local secret_generated = false
+do
+  local password, bytes = random.password, random.bytes
+  random.password = function(...) secret_generated = true; return password(...) end
+  random.bytes = function(...) secret_generated = true; return bytes(...) end
+end
+
 -- Scripts report paging with progress(k, n, count): page k of n (n may be
 -- nil when the app does not say), count users read so far.
 function progress(k, n, count)
@@ -106,12 +115,60 @@ local function list(app, page)
   return out
 end
 
+-- "Absent" needs evidence: a reader that reads nothing (a changed
+-- selector, a header row taken for labels) must not pass for an empty app,
+-- or a removal of someone still there would report success.  Every call of
+-- the script's list_users goes through this guard, also the ones its own
+-- find_user makes.  An app that can really be empty says so.
+local EMPTY_READ = "the users reader found no users; every app has at least the service "
+  .. "account (did a selector change? an app that can really be empty sets "
+  .. "app.can_be_empty = true)"
+
+local function guard_reader(app)
+  local read = app.list_users
+  if type(read) ~= "function" or app.can_be_empty == true then return end
+  app.list_users = function(...)
+    local users = read(...)
+    if type(users) == "table" and next(users) == nil then P.raise("script", EMPTY_READ) end
+    return users
+  end
+end
+
 local function find(app, page, user)
   if app.find_user then return M.normalize(app.find_user(page, user)) end
   for _, u in ipairs(list(app, page)) do
     if same_user(u, user) then return u end
   end
   return nil
+end
+
+local function roles_text(roles)
+  return "[" .. table.concat(roles or {}, ", ") .. "]"
+end
+
+-- The roles one list has and the other lacks, as text ("extra x; missing y").
+local function roles_diff(actual, expected)
+  local sa, se = role_set(actual), role_set(expected)
+  local extra, missing = {}, {}
+  for _, r in ipairs(actual or {}) do if not se[P.lower(P.trim(r))] then extra[#extra + 1] = r end end
+  for _, r in ipairs(expected or {}) do if not sa[P.lower(P.trim(r))] then missing[#missing + 1] = r end end
+  local parts = {}
+  if #extra > 0 then parts[#parts + 1] = "extra " .. table.concat(extra, ", ") end
+  if #missing > 0 then parts[#parts + 1] = "missing " .. table.concat(missing, ", ") end
+  return table.concat(parts, "; ")
+end
+
+-- A job role the script does not declare fails before the app is touched.
+local function check_roles(app, job)
+  local roles = (job.user or {}).roles
+  if type(app.roles) ~= "table" or #app.roles == 0 or type(roles) ~= "table" then return end
+  local known = role_set(app.roles)
+  for _, r in ipairs(roles) do
+    if type(r) ~= "string" or not known[P.lower(P.trim(r))] then
+      P.raise("business", string.format("role \"%s\" is not one of %s's roles (%s)",
+        tostring(r), tostring(app.name or "the app"), table.concat(app.roles, ", ")))
+    end
+  end
 end
 
 local function note_step(step, detail)  -- the runner's own steps; progress() is for scripts
@@ -149,43 +206,95 @@ end
 
 local run_action = {}
 
+-- The agent's own check-first: its page steps are labelled "check".
+local function check_first(app, page, user)
+  page:_begin("check")
+  note_step("check", "looking for " .. who(user))
+  return find(app, page, user)
+end
+
+-- A password the invite captured: C moves it into the vault before anything
+-- is written.  Without a vault it would be lost, so the job fails and a
+-- person must act; a replay keeps nothing.
+local function take_credentials(page, job, user, r, res)
+  local cred = r.credentials
+  if type(cred.password) == "string" then
+    register_secret(cred.password)
+    page._secret_shown = true	-- no screenshot: pixels cannot be redacted
+  end
+  if job.capture == "none" and type(cred.password) == "string" then
+    r.credentials = nil
+    P.raise("needs_human", "the invite created " .. who(user) .. " with a password, but no "
+      .. "vault key is set, so the password was not kept: set up the vault (IDLCM_VAULT_KEY_FILE "
+      .. "or IDLCM_VAULT_KEY), then reset the user's password in the app")
+  end
+  if job.capture == "discard" then
+    res.credentials = { username = cred.username, stored = false, note = "replay: not stored" }
+  else
+    res.credentials = cred
+  end
+end
+
+-- An invite with no roles asks for the app's default access (an IdP user
+-- in no group): the roles the app gives are reported, not judged.
+local function asked_roles(user)
+  if type(user.roles) == "table" and #user.roles > 0 then return user.roles end
+  return nil
+end
+
 function run_action.invite(app, page, job, res)
   local user = job.user
-  note_step("check", "looking for " .. who(user))
-  local existing = find(app, page, user)
+  local want = asked_roles(user)
+  local existing = check_first(app, page, user)
   if existing and existing.invite ~= "expired" then
     res.state, res.detail, res.app_user = existing.state, "already in the app", existing
+    if want and not M.same_roles(existing.roles, want) then
+      -- Not a plain success: the access the job asked for is not what the
+      -- user has.  The event carries both lists for whoever corrects it.
+      res.detail = string.format("already in the app with roles %s, the job asked for %s (%s)",
+        roles_text(existing.roles), roles_text(user.roles), roles_diff(existing.roles, user.roles))
+      res.drift = true
+      res.expected_roles, res.actual_roles = json.array(user.roles), existing.roles
+      emit({ kind = "roles_differ", user = who(user), expected_roles = json.array(user.roles),
+             actual_roles = existing.roles, detail = res.detail })
+    end
     return
   end
   page:_begin("invite")
   note_step("act", existing and "re-inviting (invite expired)" or "inviting")
   local r = app.invite(page, user) or {}
   if type(r) ~= "table" then r = {} end
-  local state = r.state
-  if app.find_user then
-    page:_begin("verify")
-    local found = M.normalize(app.find_user(page, user))
-    if not found then
-      P.raise("business", "the invite did not take: " .. who(user) .. " is not in the app afterwards")
-    end
-    res.app_user = found
-    state = state or found.state
+  if type(r.credentials) == "table" then take_credentials(page, job, user, r, res) end
+  -- Verify what was asked: the user is there, with exactly the job's roles.
+  page:_begin("verify")
+  local found = find(app, page, user)
+  if not found then
+    P.raise("business", "the invite did not take: " .. who(user) .. " is not in the app afterwards")
   end
-  res.state = state or "pending_user_claim"
+  if want and not M.same_roles(found.roles, want) then
+    P.raise("business", string.format("roles are %s after the invite, expected %s (%s)",
+      roles_text(found.roles), roles_text(user.roles), roles_diff(found.roles, user.roles)))
+  end
+  res.app_user = found
+  -- The app's state is the truth; the script's word only adds what a users
+  -- list cannot show (a password account not yet used: pending_user_login).
+  local state = found.state
+  if r.state == "pending_user_login" and found.state == "onboarded" then
+    state = r.state
+  elseif r.state and r.state ~= found.state then
+    res.detail = string.format("the script reported %s; the app shows %s", r.state, found.state)
+  end
   res.invite_link = r.invite_link
-  if type(r.credentials) == "table" then
-    -- C moves the password into the vault before anything is written.
-    if type(r.credentials.password) == "string" then register_secret(r.credentials.password) end
-    res.credentials = r.credentials
-    if res.app_user then res.app_user.login_method = "password" end
-    if res.state == "pending_user_login" then res.state = "onboarded" end
+  if res.credentials then
+    res.app_user.login_method = "password"
+    if state == "pending_user_login" or state == "pending_user_claim" then state = "onboarded" end
   end
+  res.state = state
 end
 
 function run_action.update(app, page, job, res)
   local user = job.user
-  note_step("check", "looking for " .. who(user))
-  local existing = find(app, page, user)
+  local existing = check_first(app, page, user)
   if not existing then
     P.raise("business", who(user) .. " is not in the app, so it cannot be updated")
   end
@@ -198,15 +307,12 @@ function run_action.update(app, page, job, res)
   local merged = P.shallow_copy(existing)
   for k, v in pairs(user) do merged[k] = v end
   app.update(page, merged)
-  local now = existing
-  if app.find_user then
-    page:_begin("verify")
-    now = M.normalize(app.find_user(page, user))
-    if not now then P.raise("business", who(user) .. " vanished during the update") end
-    if user.roles and not M.same_roles(now.roles, user.roles) then
-      P.raise("business", string.format("roles are [%s] after the update, expected [%s]",
-        table.concat(now.roles, ", "), table.concat(user.roles, ", ")))
-    end
+  page:_begin("verify")
+  local now = find(app, page, user)
+  if not now then P.raise("business", who(user) .. " vanished during the update") end
+  if user.roles and not M.same_roles(now.roles, user.roles) then
+    P.raise("business", string.format("roles are %s after the update, expected %s (%s)",
+      roles_text(now.roles), roles_text(user.roles), roles_diff(now.roles, user.roles)))
   end
   res.app_user = now
   res.state = now.state
@@ -214,8 +320,7 @@ end
 
 function run_action.remove(app, page, job, res)
   local user = job.user
-  note_step("check", "looking for " .. who(user))
-  local existing = find(app, page, user)
+  local existing = check_first(app, page, user)
   if not existing then
     res.state, res.detail = "deleted", "not in the app"
     return
@@ -225,11 +330,9 @@ function run_action.remove(app, page, job, res)
   local merged = P.shallow_copy(existing)
   for k, v in pairs(user) do merged[k] = v end
   app.remove(page, merged)
-  if app.find_user then
-    page:_begin("verify")
-    if app.find_user(page, user) then
-      P.raise("business", who(user) .. " is still in the app after the removal")
-    end
+  page:_begin("verify")
+  if find(app, page, user) then
+    P.raise("business", who(user) .. " is still in the app after the removal")
   end
   res.state = "deleted"
 end
@@ -275,7 +378,7 @@ function M.reconcile(app_users, expected, exempt)
 
   local out, used = json.array({}), {}
   local sum = { app_users = #app_users, expected = #(expected or {}), matched = 0,
-                unmatched = 0, exempted = 0, deleted = 0 }
+                unmatched = 0, exempted = 0, deleted = 0, drifted = 0 }
   for _, u in ipairs(app_users) do
     local r = P.shallow_copy(u)
     local idx
@@ -294,6 +397,14 @@ function M.reconcile(app_users, expected, exempt)
     elseif idx then
       r.state = M.state_of(u)
       sum.matched = sum.matched + 1
+      -- Role drift: the IdP says which roles the user should have.
+      local want = expected[idx].roles
+      if type(want) == "string" then want = { want } end
+      if type(want) == "table" then
+        r.expected_roles = json.array(P.shallow_copy(want))
+        r.drift = not M.same_roles(u.roles, want)
+        if r.drift then sum.drifted = sum.drifted + 1 end
+      end
     else
       r.state = "unmatched"
       sum.unmatched = sum.unmatched + 1
@@ -307,6 +418,8 @@ function M.reconcile(app_users, expected, exempt)
       if not used[i] then
         out[#out + 1] = { email = e.email, username = e.username, matched = e.email or e.username,
                           upstream_id = e.upstream_id or e.id, roles = json.array({}),
+                          expected_roles = type(e.roles) == "table"
+                            and json.array(P.shallow_copy(e.roles)) or nil,
                           active = false, state = "deleted" }
         sum.deleted = sum.deleted + 1
       end
@@ -336,21 +449,50 @@ function run_action.sync(app, page, job, res)
   end
   for _, u in ipairs(out) do
     emit({ kind = "state", user = who(u), state = u.state, upstream_id = u.upstream_id,
-           app_id = u.app_id, sync = true })
+           app_id = u.app_id, sync = true, drift = u.drift, roles = u.roles,
+           expected_roles = u.expected_roles })
   end
-  note_step("reconciled", string.format("%d app users: %d matched, %d unmatched, %d exempted; "
-    .. "%d expected users deleted", sum.app_users, sum.matched, sum.unmatched, sum.exempted,
-    sum.deleted))
+  note_step("reconciled", string.format("%d app users: %d matched (%d with other roles than "
+    .. "expected), %d unmatched, %d exempted; %d expected users deleted", sum.app_users,
+    sum.matched, sum.drifted, sum.unmatched, sum.exempted, sum.deleted))
   res.users = out
 end
 
+-- Is the account the agent signs in with among the users read?
+local function lists_account(users, account)
+  local names = {}
+  for _, f in ipairs({ "username", "email" }) do
+    if type(account[f]) == "string" and P.trim(account[f]) ~= "" then
+      names[#names + 1] = P.lower(P.trim(account[f]))
+    end
+  end
+  for _, u in ipairs(users) do
+    for _, k in ipairs(keys_of(u)) do
+      for _, n in ipairs(names) do if k == n then return true end end
+    end
+  end
+  return false, names[1]
+end
+
+-- validate proves the reader reads the app: the users it reads include the
+-- service account (by username or email).  An app whose list does not show
+-- the account the agent signs in with says so (app.lists_service_account =
+-- false); its reader must then still read someone.
 function run_action.validate(app, page, job, res)
   page:_begin("validate")
-  if app.validate then
-    app.validate(page)
-  else
-    res.users = list(app, page)
+  if app.validate then app.validate(page) end
+  if type(app.list_users) ~= "function" then return end
+  local users = list(app, page)
+  if app.lists_service_account ~= false then
+    local ok, name = lists_account(users, job.account or {})
+    if not ok then
+      P.raise("script", string.format("the service account %s is not among the %d users read: "
+        .. "the users reader may be reading the wrong rows (an app that does not list the "
+        .. "account it signs in with sets app.lists_service_account = false)",
+        name and ("\"" .. name .. "\"") or "(no username or email in the account)", #users))
+    end
   end
+  if not app.validate then res.users = users end
 end
 
 -- ---------------------------------------------------------------- entry
@@ -372,9 +514,7 @@ end
 -- Message handler: note where in the app script the error happened while
 -- the stack is still there.
 local function annotate(e)
-  if type(e) ~= "table" then
-    e = P.new_error("script", tostring(e))
-  end
+  e = P.plain_error(e)
   if not e.where then e.where = host.where() end
   return e
 end
@@ -382,7 +522,8 @@ end
 local function capture_failure(page)
   if not page then return end
   -- No screenshot once a secret was on screen (pixels cannot be redacted).
-  local shot = not page._secret_shown and pcall(page.screenshot, page, "failure.png")
+  local shot = not page._secret_shown and not secret_generated
+    and pcall(page.screenshot, page, "failure.png")
   local ok, html = pcall(page.content, page)
   if ok and type(html) == "string" then pcall(host.write_artifact, "page.html", html) end
   return shot
@@ -442,6 +583,8 @@ function M.run(app, job)
   end
 
   local ok, err = xpcall(function()
+    check_roles(app, job)
+    guard_reader(app)
     page = pagemod.new(host.open_page(), { timeout = job.action_timeout, action = "login" })
     res.sign_in = M.sign_in(app, page, job)
     run_action[job.action](app, page, job, res)

@@ -9,10 +9,38 @@ local error_mt = host.error_mt
 -- An error is a table {kind=, message=, ...} that prints as its message.
 -- kind: "timeout" | "selector" | "navigation" | "cdp" | "deadline" |
 --       "script" | "business" | "needs_human" | "transient" | "contract"
+local ours = setmetatable({}, { __mode = "k" })	-- errors made here
 function M.new_error(kind, message, fields)
   local e = fields or {}
   e.kind, e.message = kind, message
+  ours[e] = true
   return setmetatable(e, error_mt)
+end
+
+-- An error as the runner reads it.  A script may raise anything, even a
+-- table whose __index, __newindex or __tostring raise: such an object is
+-- copied field by field with raw reads into a plain error, so nothing the
+-- runner does with it afterwards can raise again.
+local FIELDS = { "kind", "message", "where", "selector", "step", "transient", "cdp",
+  "method", "code", "class", "state", "hint" }
+function M.plain_error(e)
+  local t = type(e)
+  if t == "string" or t == "number" then return M.new_error("script", tostring(e)) end
+  if t ~= "table" then return M.new_error("script", "error object of type " .. t) end
+  if ours[e] or getmetatable(e) == nil then return e end
+  local out = {}
+  for _, k in ipairs(FIELDS) do
+    local v = rawget(e, k)
+    local vt = type(v)
+    if vt == "string" or vt == "number" or vt == "boolean" then out[k] = v end
+  end
+  local summary = rawget(e, "summary")
+  if type(summary) == "table" and getmetatable(summary) == nil then out.summary = summary end
+  if type(out.kind) ~= "string" then out.kind = "script" end
+  if out.message == nil then
+    out.message = "the script raised an error object with no readable message"
+  end
+  return setmetatable(out, error_mt)
 end
 
 function M.raise(kind, message, fields)

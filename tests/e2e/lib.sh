@@ -4,6 +4,8 @@
 # Sourced by tests/e2e/run.sh and tools/demo.sh.
 
 BIN=${IDLCM_BIN:-bin}
+# absolute, so that a test may cd into a scratch directory
+case $BIN in /*) ;; *) BIN=$(cd "$BIN" && pwd) ;; esac
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 WORK=$(mktemp -d /tmp/idlcm-e2e-XXXXXX)
 FX_PID=; CHROME_PID=; CHROME_DIR=

@@ -1,7 +1,7 @@
 -- Acme, but invite clicks a button that never appears: a failing job whose
 -- cassette replays a locator's auto-wait running out (2000 ms of recorded
 -- time) and the failure evidence that follows.
-local app = { name = "Acme (missing button)" }
+local app = { name = "Acme (missing button)", can_be_empty = true }  -- a stub reader
 
 function app.login(page, account)
   page:navigate(account.base_url .. "/#/login")
