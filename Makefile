@@ -59,7 +59,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 # Saved fuzz inputs replay as ordinary unit tests (no libFuzzer needed).
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
 
-TARGETS   := $(BIN)/idlcm-agent $(BIN)/idlcm-fixtures
+TARGETS   := $(BIN)/idlcm-agent $(BIN)/idlcm-fixtures $(BIN)/idlcm-cdp-floor
 ifneq ($(COORD_SRC),)
 TARGETS   += $(BIN)/idlcm-coordinator
 endif
@@ -111,6 +111,16 @@ $(BIN)/idlcm-agent: $(B)/agent/main.o $(AGENT_OBJ) $(LIB_OBJ)
 $(BIN)/idlcm-fixtures: $(FIX_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+# A bare libwebsockets CDP client: make bench's floor, the tests' probe.
+$(BIN)/idlcm-cdp-floor: bench/cdp_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+# make bench: our CDP layer's round trip, from C.
+$(B)/bench/cdp_rtt: bench/cdp_rtt.c $(AGENT_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(AGENT_OBJ) $(LIB_OBJ) $(PKG_LIBS) -lm
 
 $(BIN)/idlcm-coordinator: $(COORD_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)

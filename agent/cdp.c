@@ -573,6 +573,7 @@ int cdp_call(struct cdp *c, const char *session, const char *method,
 	}
 	if (send_message(c, session, id, method, params, err))
 		return -1;
+	c->round_trips++;
 	while (!reply) {
 		int ms;
 		if (wait_budget(c, probing ? sent_ms - cdp_wall_ms() + cdp_now(c) +

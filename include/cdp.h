@@ -119,6 +119,8 @@ struct cdp {
 	/* Sees every event first (set by confine_open); 1 = consumed. */
 	int (*on_event)(struct cdp *, const char *session, const char *method,
 			cJSON *params);
+
+	long round_trips;		/* cdp_call()s sent: each waits a reply */
 };
 
 struct cdp *cdp_new(struct cdp_transport *tr);	/* takes tr */
