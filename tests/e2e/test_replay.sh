@@ -27,6 +27,14 @@ t_record_then_replay_round_trip() {
 	[ "$(fx acme state | jq -r .counters.invites)" = 1 ] || fail "the replay reached the app"
 }
 
+# report_account REPORT JSON: an account file whose base_url is the report as
+# a data: URL (a job's pages open only web URLs and data:, never file:).
+report_account() {
+	jq -n --rawfile r "$1" --argjson more "$2" \
+		'{base_url: ("data:text/html;base64," + ($r | @base64))} + $more' >"$WORK/report-account.json"
+	echo "@$WORK/report-account.json"
+}
+
 t_failure_report_renders_in_chromium() {
 	fx acme reset >/dev/null
 	agent record "$RS/missing_button.lua" invite --account "$(acme_account)" \
@@ -40,7 +48,7 @@ t_failure_report_renders_in_chromium() {
 	expect_rc 0
 	report=$OUT
 	agent run "$RS/render_report.lua" validate --browser "$CHROME_HTTP" --runs-dir "$WORK/runs" \
-		--account "{\"base_url\":\"file://$report\",\"width\":1280,\"expect\":\"timeout 2000 ms waiting for \\\"button.nope\\\"\"}"
+		--account "$(report_account "$report" '{"width":1280,"expect":"timeout 2000 ms waiting for \"button.nope\""}')"
 	expect_rc 0
 	expect_err "report ok: screenshot 1280 px wide, error shown, 1 failed step(s)"
 }
@@ -53,7 +61,7 @@ t_replayed_failure_report_renders_in_chromium() {
 	agent report "$dir"
 	expect_rc 0
 	agent run "$RS/render_report.lua" validate --browser "$CHROME_HTTP" --runs-dir "$WORK/runs" \
-		--account "{\"base_url\":\"file://$OUT\",\"expect\":\"missing_button.lua:18\"}"
+		--account "$(report_account "$OUT" '{"expect":"missing_button.lua:18"}')"
 	expect_rc 0
 	expect_err "report ok: screenshot 1 px wide"
 }
