@@ -119,9 +119,10 @@ static int enqueue(struct scim_ctx *x, const char **action_p, const char *key, c
 	n = cdb_int(x->c->db, 0, "SELECT max(n) FROM jobs", NULL) + 1;
 	snprintf(job_id, idn, "j%lld", (long long)n);
 	body = job_body(job_id, x, action, user);
+	/* origin: the Jobs page's trigger column */
 	rc = cdb_exec(x->c->db, "INSERT INTO jobs (id, n, integration, app, action, user_key, body,"
-		      " idempotency_key, max_attempts, lease_s, created_ms, updated_ms)"
-		      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 5, ?, ?, ?)", "tittttttnii",
+		      " idempotency_key, max_attempts, lease_s, created_ms, updated_ms, origin)"
+		      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 5, ?, ?, ?, 'SCIM')", "tittttttnii",
 		      job_id, n, x->integ, x->app, action, key, body, job_id,
 		      x->c->default_lease_s ? x->c->default_lease_s : 60, now, now);
 	cJSON_free(body);

@@ -572,6 +572,7 @@ t_scim_changes_queue_the_right_jobs() {
 	expect_eq "$(jqb '."urn:idlcm:params:scim:schemas:extension:provisioning:2.0:User".state')" \
 		provisioning_awaiting "state on the created resource"
 	expect_eq "$(sc_jobs)" "invite:queued:jobs@example.com"
+	expect_eq "$(sqlite3 "$SC_WD/co.db" "select origin from jobs")" SCIM "the job's trigger"
 	expect_eq "$(sc_job_user 1 | jq -c '[.roles, .username, .upstream_id != null]')" \
 		'[["viewer"],"jobs@example.com",true]'
 	# a change before a worker claimed the invite folds into it
