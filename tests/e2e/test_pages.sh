@@ -19,6 +19,9 @@ pg_setup() {
 }
 
 # pg_login: a signed-in cookie jar in $WD/cj; sets CSRF (from a page).
+# other_token TOKEN: the token with its last digit changed
+other_token() { case $1 in *0) printf '%s1' "${1%?}";; *) printf '%s0' "${1%?}";; esac; }
+
 # signin_token: GET the sign-in form into the jar $WD/cj; prints its token
 signin_token() {
 	curl -fsS -c "$WD/cj" "$CO_URL/admin/sign-in" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p'
@@ -101,7 +104,7 @@ t_pages_signin_and_csrf() {
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -d "password=$PG_PW" "$CO_URL/admin/sign-in")" 403 \
 		"sign-in without the form's token"
 	t=$(signin_token)
-	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=${t%?}0&password=$PG_PW" \
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=$(other_token "$t")&password=$PG_PW" \
 		"$CO_URL/admin/sign-in")" 403 "sign-in with another token"
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=$t&password=nope" \
 		"$CO_URL/admin/sign-in")" 401 "wrong password"
@@ -114,7 +117,7 @@ t_pages_signin_and_csrf() {
 	# a form without the CSRF token (or with another) changes nothing
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -X POST "$CO_URL/admin/integrations/acme-prod/sync")" \
 		403 "no csrf"
-	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=${CSRF%?}0" \
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=$(other_token "$CSRF")" \
 		"$CO_URL/admin/integrations/acme-prod/sync")" 403 "wrong csrf"
 	expect_eq "$(sqlite3 "$WD/co.db" "select count(*) from jobs where action = 'sync'")" 0 "nothing enqueued"
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=$CSRF" \
