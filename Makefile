@@ -59,7 +59,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 # Saved fuzz inputs replay as ordinary unit tests (no libFuzzer needed).
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
 
-TARGETS   := $(BIN)/idlcm-agent $(BIN)/idlcm-fixtures
+TARGETS   := $(BIN)/idlcm-agent $(BIN)/idlcm-fixtures $(BIN)/idlcm-cdp-floor
 ifneq ($(COORD_SRC),)
 TARGETS   += $(BIN)/idlcm-coordinator
 endif
@@ -112,6 +112,16 @@ $(BIN)/idlcm-fixtures: $(FIX_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
+# A bare libwebsockets CDP client: make bench's floor, the tests' probe.
+$(BIN)/idlcm-cdp-floor: bench/cdp_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+# make bench: our CDP layer's round trip, from C.
+$(B)/bench/cdp_rtt: bench/cdp_rtt.c $(AGENT_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(AGENT_OBJ) $(LIB_OBJ) $(PKG_LIBS) -lm
+
 $(BIN)/idlcm-coordinator: $(COORD_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
@@ -157,12 +167,12 @@ FUZZ_DEPS_base64 := lib/base64.c
 FUZZ_DEPS_base32 := lib/totp.c
 FUZZ_DEPS_ws_frames := agent/cdp.c lib/log.c
 FUZZ_DEPS_httpd := lib/httpd.c
-FUZZ_DEPS_coordinator := coordinator/api.c coordinator/db.c lib/httpd.c lib/sqldb.c \
-  lib/states.c
+FUZZ_DEPS_coordinator := $(filter-out coordinator/main.c,$(COORD_SRC)) $(LIB_SRC)
 FUZZ_CFLAGS_coordinator := -Icoordinator
 FUZZ_DEPS_claim := $(filter-out agent/main.c agent/worker.c,$(AGENT_SRC)) $(EMBED_C) \
   $(LIB_SRC)
 fuzz-claim: $(EMBED_C)
+FUZZ_FLAGS_claim := -close_fd_mask=2	# the worker logs every rejected job
 FUZZ_DEPS_cli := agent/cli.c
 FUZZ_DEPS_vault := agent/vault.c lib/base64.c lib/log.c lib/privfile.c lib/sqldb.c
 FUZZ_DEPS_browser := agent/browser.c agent/cdp.c lib/curlbuf.c lib/log.c
@@ -175,7 +185,7 @@ fuzz-%: tests/fuzz/fuzz_%.c
 	  $(FUZZ_CFLAGS_$*) $(PKG_CFLAGS) \
 	  -o build/fuzz/fuzz_$* $< $(FUZZ_DEPS_$*) $(PKG_LIBS) -lm
 	cp tests/fuzz/corpus/$*/* build/fuzz/corpus-$*/
-	build/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=20 -artifact_prefix=build/fuzz/$*- build/fuzz/corpus-$*
+	build/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=20 $(FUZZ_FLAGS_$*) -artifact_prefix=build/fuzz/$*- build/fuzz/corpus-$*
 
 e2e: $(TARGETS)
 	@IDLCM_BIN=$(BIN) sh tests/e2e/run.sh

@@ -32,6 +32,15 @@ sqlite3_stmt *cdb_query(sqlite3 *, const char *sql, const char *fmt, ...);
 int64_t cdb_now_ms(void);
 void cdb_iso(int64_t ms, char *buf, size_t n);
 
+/* sealed.c: service-account secrets encrypted at rest.  The key comes
+ * from key_file, or <dbpath>.key (made at first start, mode 0600). */
+int coord_sealing_init(const char *key_file, const char *dbpath, char *err, size_t n);
+/* The account as stored: secret fields sealed (cJSON_free the text). */
+char *coord_account_seal(const char *integration, const cJSON *account);
+/* Unseal an account read back, in place; -1 when a field cannot be
+ * opened (another key: it stays sealed). */
+int coord_account_open(const char *integration, cJSON *account);
+
 /* api.c */
 struct httpd_req;
 int coord_routes(struct coord *);

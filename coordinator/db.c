@@ -91,7 +91,13 @@ static const char *const migrations[] = {
 	"CREATE INDEX users_upstream ON users (integration, upstream_id);"
 	"CREATE INDEX jobs_user ON jobs (integration, user_key, status);"
 	"CREATE INDEX jobs_n ON jobs (n);",
-	/* Step 3 (pages): the admin pages: who asked for a job (origin: API, web app, daily
+	/* Step 3 (trust-job): role drift seen by sync (issue 8): per user the IdP's roles and
+	 * whether the app's differ; per integration whether to correct it */
+	"ALTER TABLE users ADD COLUMN expected_roles TEXT;"
+	"ALTER TABLE users ADD COLUMN drift INTEGER;"
+	"ALTER TABLE integrations ADD COLUMN correct_drift INTEGER NOT NULL DEFAULT 0;",
+
+	/* Step 4 (pages): the admin pages: who asked for a job (origin: API, web app, daily
 	 * sync, SCIM) and its parent group; exempt users; the activity log
 	 * that is not a job; the daily sync's next run */
 	"ALTER TABLE jobs ADD COLUMN origin TEXT;"
