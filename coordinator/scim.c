@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "httpd.h"
+#include "pages.h"
 #include "scim.h"
 
 #define SCIM_PREFIX "/scim/v2/"
@@ -447,6 +448,8 @@ static int load_ctx(struct scim_ctx *x)
 	if (now - seen > 60000)
 		cdb_exec(x->c->db, "UPDATE integrations SET scim_seen_ms = ? WHERE id = ?", "it",
 			 now, x->integ);
+	if (!seen)
+		pg_activity(x->c, x->integ, "SCIM", "SCIM integration connected", NULL, NULL);
 	return 0;
 }
 

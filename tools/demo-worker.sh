@@ -2,7 +2,8 @@
 # tools/demo-worker.sh — the worker loop end to end: the fixture app, the
 # reference coordinator, `idlcm-agent worker` with its own Chromium.  Enqueues
 # invite, update, remove and list_users for several users on acme, prints the
-# coordinator's Users table each time a state changes, then stops everything
+# coordinator's Users table each time a state changes; then, as an IdP would,
+# creates and deprovisions a user through SCIM (curl); then stops everything
 # (SIGTERM, nothing left running) and ends with the admin pages' URL.
 # Usage: sh tools/demo-worker.sh   (DEMO_KEEP=1: keep serving the admin
 # pages until Ctrl-C before stopping)
@@ -104,6 +105,32 @@ status
 echo
 echo "== job history"
 api GET "/v1/jobs?integration=acme-prod" | jq -r '.jobs[] | "\(.id)  \(.action)\t\(.user // "-")\t\(.status)  events=\(.events)" + (if .error then "  error(" + .error.class + "): " + .error.message else "" end)'
+
+echo
+echo "== an IdP over SCIM, the way Okta calls it (integration okta-acme)"
+api POST /v1/integrations "{\"id\":\"okta-acme\",\"app\":\"acme\",\"account\":$ACCOUNT,
+	\"role_mapping\":{\"Admins\":\"admin\"},\"default_roles\":[\"member\"]}" >"$D/okta.json"
+SCIM_TOKEN=$(jq -r .scim_token "$D/okta.json")
+scim() { # METHOD PATH [BODY] → the status; the answer in $D/scim.out
+	curl -sS -o "$D/scim.out" -w '%{http_code}' -X "$1" -H "authorization: Bearer $SCIM_TOKEN" \
+		-H 'content-type: application/scim+json' ${3:+--data-binary "$3"} "$CO_URL/scim/v2/okta-acme$2"
+}
+okta_idle() {
+	for _ in $(seq 1 240); do
+		[ "$(api GET /v1/jobs?integration=okta-acme | jq '[.jobs[] | select(.status == "queued" or .status == "running")] | length')" = 0 ] && return 0
+		sleep 0.5
+	done
+}
+echo "GET  /Users?startIndex=1&count=2   $(scim GET '/Users?startIndex=1&count=2')"
+echo "POST /Users lin@example.com        $(scim POST /Users '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
+	"userName":"lin@example.com","externalId":"00u-lin","active":true,"displayName":"Lin Example",
+	"emails":[{"primary":true,"value":"lin@example.com","type":"work"}]}')"
+lin=$(jq -r .id "$D/scim.out")
+okta_idle
+echo "PATCH /Users/$lin active=false     $(scim PATCH "/Users/$lin" '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+	"Operations":[{"op":"replace","value":{"active":false}}]}')"
+okta_idle
+api GET "/v1/jobs?integration=okta-acme" | jq -r '.jobs[] | "\(.id)  \(.action)\t\(.user // "-")\t\(.status)"'
 
 DASH="$CO_URL/admin/integrations/acme-prod/users   (admin password: $(cat "$D/admin.pw"))"
 if [ "${DEMO_KEEP:-0}" = 1 ]; then

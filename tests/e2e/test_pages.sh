@@ -19,6 +19,9 @@ pg_setup() {
 }
 
 # pg_login: a signed-in cookie jar in $WD/cj; sets CSRF (from a page).
+# other_token TOKEN: the token with its last digit changed
+other_token() { case $1 in *0) printf '%s1' "${1%?}";; *) printf '%s0' "${1%?}";; esac; }
+
 # signin_token: GET the sign-in form into the jar $WD/cj; prints its token
 signin_token() {
 	curl -fsS -c "$WD/cj" "$CO_URL/admin/sign-in" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p'
@@ -101,7 +104,7 @@ t_pages_signin_and_csrf() {
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -d "password=$PG_PW" "$CO_URL/admin/sign-in")" 403 \
 		"sign-in without the form's token"
 	t=$(signin_token)
-	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=${t%?}0&password=$PG_PW" \
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=$(other_token "$t")&password=$PG_PW" \
 		"$CO_URL/admin/sign-in")" 403 "sign-in with another token"
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=$t&password=nope" \
 		"$CO_URL/admin/sign-in")" 401 "wrong password"
@@ -114,7 +117,7 @@ t_pages_signin_and_csrf() {
 	# a form without the CSRF token (or with another) changes nothing
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -X POST "$CO_URL/admin/integrations/acme-prod/sync")" \
 		403 "no csrf"
-	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=${CSRF%?}0" \
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=$(other_token "$CSRF")" \
 		"$CO_URL/admin/integrations/acme-prod/sync")" 403 "wrong csrf"
 	expect_eq "$(sqlite3 "$WD/co.db" "select count(*) from jobs where action = 'sync'")" 0 "nothing enqueued"
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=$CSRF" \
@@ -155,4 +158,55 @@ t_pages_daily_sync_scheduler() {
 	pg_login
 	curl -fsS -b "$WD/cj" "$CO_URL/admin/jobs" | grep -q '<td>sync</td><td></td><td>daily sync</td>' ||
 		fail "the Jobs page does not show the daily sync"
+}
+
+# pg_scim METHOD PATH [BODY]: an IdP's SCIM call to integration okta-acme
+pg_scim() {
+	S=$(curl -s -o "$WD/scim.out" -w '%{http_code}' -X "$1" -H "authorization: Bearer $SCIM_TOKEN" \
+		-H 'content-type: application/scim+json' ${3:+--data-binary "$3"} "$CO_URL/scim/v2/okta-acme$2")
+}
+
+# pg_last_job: waits for the integration's newest job to finish
+pg_last_job() {
+	j=$(sqlite3 "$WD/co.db" "select id from jobs where integration = 'okta-acme' order by n desc limit 1")
+	[ -n "$j" ] || fail "no job was queued"
+	wait_done "$j" 120
+	expect_eq "$(jobf "$j" '.action + " " + .status')" "$1 completed" "SCIM job $j"
+}
+
+t_pages_scim_round_trip() {
+	fx acme reset >/dev/null
+	pg_setup
+	wk_start
+	curl -fsS -o "$WD/integ.json" -H 'content-type: application/json' -d "{\"id\":\"okta-acme\",\"app\":\"acme\",
+		\"account\":$(account),\"role_mapping\":{\"Admins\":\"admin\"},\"default_roles\":[\"member\"]}" \
+		"$CO_URL/v1/integrations" || fail "cannot create the integration"
+	SCIM_TOKEN=$(jq -r .scim_token "$WD/integ.json")
+	# Okta: test the connection, look the user up, create, group push, deprovision
+	pg_scim GET '/Users?startIndex=1&count=2'
+	expect_eq "$S" 200 "connection test"
+	pg_scim POST /Users '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
+		"userName":"ada.scim@example.com","externalId":"00u-ada","active":true,
+		"name":{"givenName":"Ada","familyName":"Lovelace"},"displayName":"Ada Lovelace",
+		"emails":[{"primary":true,"value":"ada.scim@example.com","type":"work"}]}'
+	expect_eq "$S" 201 "create"
+	uid=$(jq -r .id "$WD/scim.out")
+	pg_last_job invite
+	pg_scim POST /Groups "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],
+		\"displayName\":\"Admins\",\"members\":[{\"value\":\"$uid\"}]}"
+	expect_eq "$S" 201 "group push"
+	pg_last_job update
+	expect_eq "$(fx acme state | jq -r '.users[] | select(.email == "ada.scim@example.com") | .roles | join(",")')" \
+		admin "the app has the role the group maps to"
+	pg_scim PATCH "/Users/$uid" '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations":[{"op":"replace","value":{"active":false}}]}'
+	expect_eq "$S" 200 "deprovision"
+	pg_last_job remove
+	agent run "$ROOT/tests/e2e/scripts/admin_scim.lua" list_users --json \
+		--account "{\"base_url\":\"$CO_URL\",\"password\":\"$PG_PW\",\"integration\":\"okta-acme\",
+			\"email\":\"ada.scim@example.com\",\"upstream_id\":\"00u-ada\"}" \
+		--browser "$CHROME_HTTP" --runs-dir "$WD/script-runs" --timeout 120000
+	expect_rc 0
+	expect_eq "$(printf '%s' "$OUT" | jq -r '.. | objects | select(.email? == "ada.scim@example.com") | .seen' | head -1)" \
+		Deleted "what the admin sees at the end"
 }
