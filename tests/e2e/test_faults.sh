@@ -43,12 +43,12 @@ t_faults_pattern_stopped_by_deadline() {
 }
 
 # 6: a replay's clock stands still while a script spins; the wall clock
-# still stops it.
+# still stops it.  (8 s: the recording opens its page 3.8 s in.)
 t_faults_replay_deadline() {
-	fagent replay "$ROOT/tests/e2e/scripts/endless_loop.lua" invite --timeout 2000 \
+	fagent replay "$ROOT/tests/e2e/scripts/endless_loop.lua" invite --timeout 8000 \
 		--cassette "$ROOT/tests/fixtures/cassettes/acme-invite.jsonl" --runs-dir "$WORK/runs"
 	not_killed
-	expect_out "inviting → invite_failed (script exceeded its deadline of 2000 ms)"
+	expect_out "inviting → invite_failed (script exceeded its deadline of 8000 ms)"
 	expect_err "endless_loop.lua:5"
 }
 
