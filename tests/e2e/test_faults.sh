@@ -43,9 +43,7 @@ t_faults_pattern_stopped_by_deadline() {
 }
 
 # 6: a replay's clock stands still while a script spins; the wall clock
-# still stops it.
-# (the deadline is far past the recording's own page opening, which took
-# seconds on a loaded machine: the replay clock follows the recording)
+# still stops it.  (8 s: the recording opens its page 3.8 s in.)
 t_faults_replay_deadline() {
 	fagent replay "$ROOT/tests/e2e/scripts/endless_loop.lua" invite --timeout 8000 \
 		--cassette "$ROOT/tests/fixtures/cassettes/acme-invite.jsonl" --runs-dir "$WORK/runs"
