@@ -44,11 +44,15 @@ FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 EMBED_IN  := $(sort $(wildcard agent/lua/*.lua agent/js/*.js))
 EMBED_C   := $(B)/embedded.c
 
+# The admin pages' CSS and JavaScript are compiled into the coordinator.
+COORD_ASSETS := $(sort $(wildcard coordinator/assets/*))
+COORD_EMBED  := $(B)/coord_assets.c
+
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
 AGENT_OBJ := $(filter-out $(B)/agent/main.o,$(AGENT_SRC:%.c=$(B)/%.o)) \
              $(B)/embedded.o
 FIX_OBJ   := $(FIX_SRC:%.c=$(B)/%.o)
-COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
+COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o) $(B)/coord_assets.o
 # The coordinator's modules without main, for unit tests of its parsers.
 COORD_LIB_OBJ := $(filter-out $(B)/coordinator/main.o,$(COORD_OBJ))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -91,6 +95,13 @@ $(B)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/embedded.o: $(EMBED_C)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(COORD_EMBED): $(B)/tools/embed $(COORD_ASSETS)
+	@mkdir -p $(dir $@)
+	$(B)/tools/embed -n admin_assets $@ $(COORD_ASSETS)
+
+$(B)/coord_assets.o: $(COORD_EMBED)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BIN)/idlcm-agent: $(B)/agent/main.o $(AGENT_OBJ) $(LIB_OBJ)
@@ -156,12 +167,12 @@ FUZZ_DEPS_base64 := lib/base64.c
 FUZZ_DEPS_base32 := lib/totp.c
 FUZZ_DEPS_ws_frames := agent/cdp.c lib/log.c
 FUZZ_DEPS_httpd := lib/httpd.c
-FUZZ_DEPS_coordinator := coordinator/api.c coordinator/db.c lib/httpd.c lib/sqldb.c \
-  lib/states.c
+FUZZ_DEPS_coordinator := $(filter-out coordinator/main.c,$(COORD_SRC)) $(LIB_SRC)
 FUZZ_CFLAGS_coordinator := -Icoordinator
 FUZZ_DEPS_claim := $(filter-out agent/main.c agent/worker.c,$(AGENT_SRC)) $(EMBED_C) \
   $(LIB_SRC)
 fuzz-claim: $(EMBED_C)
+FUZZ_FLAGS_claim := -close_fd_mask=2	# the worker logs every rejected job
 FUZZ_DEPS_cli := agent/cli.c
 FUZZ_DEPS_vault := agent/vault.c lib/base64.c lib/log.c lib/privfile.c lib/sqldb.c
 FUZZ_DEPS_browser := agent/browser.c agent/cdp.c lib/curlbuf.c lib/log.c
@@ -174,7 +185,7 @@ fuzz-%: tests/fuzz/fuzz_%.c
 	  $(FUZZ_CFLAGS_$*) $(PKG_CFLAGS) \
 	  -o build/fuzz/fuzz_$* $< $(FUZZ_DEPS_$*) $(PKG_LIBS) -lm
 	cp tests/fuzz/corpus/$*/* build/fuzz/corpus-$*/
-	build/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=20 -artifact_prefix=build/fuzz/$*- build/fuzz/corpus-$*
+	build/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=20 $(FUZZ_FLAGS_$*) -artifact_prefix=build/fuzz/$*- build/fuzz/corpus-$*
 
 e2e: $(TARGETS)
 	@IDLCM_BIN=$(BIN) sh tests/e2e/run.sh

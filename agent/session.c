@@ -8,10 +8,15 @@
 #include "log.h"
 #include "session.h"
 
-int session_vault_wanted(void)
+int session_turned_off(void)
 {
 	const char *off = getenv("IDLCM_SESSIONS");
-	if (off && !strcmp(off, "off"))
+	return off && !strcmp(off, "off");
+}
+
+int session_vault_wanted(void)
+{
+	if (session_turned_off())
 		return 0;
 	return (getenv("IDLCM_VAULT_KEY_FILE") && *getenv("IDLCM_VAULT_KEY_FILE")) ||
 	       (getenv("IDLCM_VAULT_KEY") && *getenv("IDLCM_VAULT_KEY"));

@@ -21,6 +21,7 @@
 #include "browser.h"
 #include "cdp.h"
 #include "coord.h"
+#include "envscrub.h"
 #include "job.h"
 #include "log.h"
 #include "session.h"
@@ -569,6 +570,30 @@ static void child_emit(void *arg, cJSON *ev)
 	cJSON_Delete(ev);
 }
 
+/* The vault key, read once at start: the environment it came from is
+ * scrubbed (env_scrub_secrets) so that job processes and Chromium do not
+ * inherit it, and job processes open the vault with this copy. */
+static unsigned char vault_key[VAULT_KEY_LEN];
+static int have_vault_key;
+
+static void keep_secrets_from_children(void)
+{
+	char err[300];
+
+	if (getenv("IDLCM_VAULT_KEY_FILE") || getenv("IDLCM_VAULT_KEY"))
+		have_vault_key = !vault_key_from_env(vault_key, err, sizeof(err));
+	if (!have_vault_key && (getenv("IDLCM_VAULT_KEY_FILE") || getenv("IDLCM_VAULT_KEY")))
+		log_warn("%s", err);
+	env_scrub_secrets();
+}
+
+static struct vault *open_vault(struct worker *w, char *err, size_t n)
+{
+	if (!have_vault_key)
+		return vault_open_env(w->o->vault, err, n);
+	return vault_open(w->o->vault ? w->o->vault : vault_default_path(), vault_key, err, n);
+}
+
 static void child_prologue(int fd)
 {
 	setpgid(0, 0);			/* the terminal's ^C is for the supervisor */
@@ -597,7 +622,7 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, struct cdp *c,
 		job_register_secrets(account);
 	/* {"password": {"vault": "acme/admin"}}: resolved here, never in Lua */
 	if (account && vault_refs_present(account)) {
-		v = vault_open_env(w->o->vault, err, sizeof(err));
+		v = open_vault(w, err, sizeof(err));
 		if (!v || vault_resolve(v, account, err, sizeof(err))) {
 			char m[700];
 			res = cJSON_CreateObject();
@@ -631,9 +656,9 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, struct cdp *c,
 	memset(&spec, 0, sizeof(spec));
 	spec.prewarmed = page;
 	/* the sign-in state of the job's account, in the vault (agent/session.c) */
-	if (account && session_vault_wanted()) {
+	if (account && have_vault_key && !session_turned_off()) {
 		if (!v)
-			v = vault_open_env(w->o->vault, err, sizeof(err));
+			v = open_vault(w, err, sizeof(err));
 		if (!v)
 			log_warn("job %s: the sign-in state is not kept: %s", j->id, err);
 		spec.session_vault = v;
@@ -647,7 +672,9 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, struct cdp *c,
 	spec.artifacts_dir = dir;
 	spec.emit = child_emit;
 	spec.retry_transient = j->tries < w->o->max_tries;
-	spec.capture = job_capture_from_env();	/* no vault: a captured password fails the job */
+	/* no vault: a captured password fails the job (the key was read at
+	 * start, and the environment scrubbed of it) */
+	spec.capture = have_vault_key ? JOB_CAPTURE_VAULT : JOB_CAPTURE_NONE;
 	spec.expected = cJSON_GetObjectItemCaseSensitive(j->body, "expected");
 	spec.exempt = cJSON_GetObjectItemCaseSensitive(j->body, "exempt");
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j->body, "max_delete_ratio")))
@@ -659,7 +686,7 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, struct cdp *c,
 	cred = out.result ? cJSON_GetObjectItem(out.result, "credentials") : NULL;
 	if (cJSON_IsString(cJSON_GetObjectItem(cred, "password"))) {
 		if (!v)
-			v = vault_open_env(w->o->vault, err, sizeof(err));
+			v = open_vault(w, err, sizeof(err));
 		if (!v)
 			log_warn("%s", err);
 		if (vault_capture_credentials(v, jstr(j->body, "app"), spec.user, out.result,
@@ -1058,13 +1085,22 @@ static void finish_slot(struct worker *w, struct slot *s)
 		final_emitted = 0;
 		exit_code = -1;
 	} else if (!res) {
-		if (WIFSIGNALED(s->status))
+		int sig = WIFSIGNALED(s->status) ? WTERMSIG(s->status) : 0;
+		cls = "transient";
+		if (sig == SIGABRT || sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+		    sig == SIGILL) {
+			/* a crash repeats with the same script: running it again
+			 * would only crash again */
+			snprintf(why, sizeof(why), "the job process crashed (signal %d, %s) before "
+				 "it reported; not retried", sig, strsignal(sig));
+			cls = "script";
+		} else if (sig) {
 			snprintf(why, sizeof(why), "the job process died (signal %d) before it reported",
-				 WTERMSIG(s->status));
-		else
+				 sig);
+		} else {
 			snprintf(why, sizeof(why), "the job process exited with status %d before it "
 				 "reported", WEXITSTATUS(s->status));
-		cls = "transient";
+		}
 		msg = why;
 	}
 	if (arts && s->run_id > 0) {
@@ -1466,6 +1502,7 @@ int worker_run(const struct worker_opts *o)
 		host[sizeof(host) - 1] = '\0';
 		snprintf(id, sizeof(id), "%s-%d", host, (int)getpid());
 	}
+	keep_secrets_from_children();
 	if (job_mkdir_p(o->runs_dir)) {
 		fprintf(stderr, "idlcm-agent: cannot create runs dir %s: %s\n", o->runs_dir,
 			strerror(errno));

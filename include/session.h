@@ -20,6 +20,8 @@
 /* True when a vault key is configured (IDLCM_VAULT_KEY_FILE or
  * IDLCM_VAULT_KEY) and IDLCM_SESSIONS is not "off": keep sign-in state. */
 int session_vault_wanted(void);
+/* IDLCM_SESSIONS=off: never save or restore sign-in state. */
+int session_turned_off(void);
 
 /* "session/<app>/<username>@<base_url>": the vault entry of an account's
  * sign-in state.  app is the script's name (acme for scripts/apps/acme.lua). */

@@ -321,6 +321,17 @@ end
 function run_action.remove(app, page, job, res)
   local user = job.user
   local existing = check_first(app, page, user)
+  if not existing and app.find_user then
+    -- The script's own find_user said "absent": a false "deleted" leaves a
+    -- person with access, so the reader must confirm it (and read someone).
+    note_step("check", "confirming that " .. who(user) .. " is not in the app")
+    for _, u in ipairs(list(app, page)) do
+      if same_user(u, user) then
+        P.raise("script", "find_user did not find " .. who(user) .. ", but list_users shows "
+          .. "them: the script's find_user misses users")
+      end
+    end
+  end
   if not existing then
     res.state, res.detail = "deleted", "not in the app"
     return
@@ -441,6 +452,11 @@ function run_action.sync(app, page, job, res)
   local ratio = tonumber(job.max_delete_ratio) or 0.2
   res.summary = sum
   if sum.managed > 0 and sum.deleted / sum.managed > ratio then
+    -- name who would have gone, so an admin can judge before approving
+    sum.would_delete = json.array({})
+    for _, u in ipairs(out) do
+      if u.state == "deleted" then sum.would_delete[#sum.would_delete + 1] = u.matched end
+    end
     P.raise("sync_failed", string.format(
       "sync safeguard: %d of %d expected users (%.0f%%) are missing from the app, above "
       .. "the limit of %.0f%% (--max-delete-ratio %g); nothing was applied",
@@ -524,8 +540,7 @@ local function capture_failure(page)
   -- No screenshot once a secret was on screen (pixels cannot be redacted).
   local shot = not page._secret_shown and not secret_generated
     and pcall(page.screenshot, page, "failure.png")
-  local ok, html = pcall(page.content, page)
-  if ok and type(html) == "string" then pcall(host.write_artifact, "page.html", html) end
+  pcall(page._capture_evidence, page)   -- page.html and frame-N.html, secrets out
   return shot
 end
 

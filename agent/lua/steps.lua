@@ -72,6 +72,8 @@ function M.methods()
     table.sort(list)
     out[cname] = list
   end
+  -- A frame scope (page:frame(sel)) has only these; everything else on it is misuse.
+  out.Frame = { "count", "frame", "locator", "wait_for" }
   return out
 end
 
