@@ -106,6 +106,8 @@ run_tests() {
 		if [ $? = 0 ]; then
 			passed=$((passed + 1))
 			printf '  ok   %s (%d ms)\n' "$t" $(( ($(date +%s%N) - start) / 1000000 ))
+			# a passing test's figures: its lines starting "# "
+			sed -n 's/^# /       /p' "$WORK/test.log"
 		else
 			failed=$((failed + 1)); failures="$failures $t"
 			printf '  FAIL %s\n' "$t"; sed 's/^/      /' "$WORK/test.log"
