@@ -27,6 +27,23 @@ t_record_then_replay_round_trip() {
 	[ "$(fx acme state | jq -r .counters.invites)" = 1 ] || fail "the replay reached the app"
 }
 
+# serve_report FILE: a job's pages open only http(s) (test_confine.sh), so the
+# report is served by a second fixture server; sets REPORT_URL, REPORT_PID.
+serve_report() {
+	rr=$(mktemp -d "$WORK/report-XXXXXX")
+	mkdir -p "$rr/report"
+	cp "$1" "$rr/report/report.html"
+	printf '{"title":"Report","roles":["x"],"accounts":[],"users":[]}' >"$rr/report/app.json"
+	"$BIN/idlcm-fixtures" --port 0 --root "$rr" >"$rr/out" 2>&1 &
+	REPORT_PID=$!
+	for _ in $(seq 1 100); do
+		REPORT_URL=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$rr/out")
+		[ -n "$REPORT_URL" ] && { REPORT_URL="$REPORT_URL/report/report.html"; return 0; }
+		sleep 0.05
+	done
+	fail "the report server did not start: $(cat "$rr/out")"
+}
+
 t_failure_report_renders_in_chromium() {
 	fx acme reset >/dev/null
 	agent record "$RS/missing_button.lua" invite --account "$(acme_account)" \
@@ -38,9 +55,10 @@ t_failure_report_renders_in_chromium() {
 	[ -s "$dir/steps.json" ] || fail "no steps.json in $dir"
 	agent report "$dir"
 	expect_rc 0
-	report=$OUT
+	serve_report "$OUT"
 	agent run "$RS/render_report.lua" validate --browser "$CHROME_HTTP" --runs-dir "$WORK/runs" \
-		--account "{\"base_url\":\"file://$report\",\"width\":1280,\"expect\":\"timeout 2000 ms waiting for \\\"button.nope\\\"\"}"
+		--account "{\"base_url\":\"$REPORT_URL\",\"width\":1280,\"expect\":\"timeout 2000 ms waiting for \\\"button.nope\\\"\"}"
+	kill "$REPORT_PID"
 	expect_rc 0
 	expect_err "report ok: screenshot 1280 px wide, error shown, 1 failed step(s)"
 }
@@ -52,8 +70,10 @@ t_replayed_failure_report_renders_in_chromium() {
 	dir=$(printf '%s' "$ERR" | sed -n 's/^evidence: \(.*\)\/$/\1/p')
 	agent report "$dir"
 	expect_rc 0
+	serve_report "$OUT"
 	agent run "$RS/render_report.lua" validate --browser "$CHROME_HTTP" --runs-dir "$WORK/runs" \
-		--account "{\"base_url\":\"file://$OUT\",\"expect\":\"missing_button.lua:18\"}"
+		--account "{\"base_url\":\"$REPORT_URL\",\"expect\":\"missing_button.lua:18\"}"
+	kill "$REPORT_PID"
 	expect_rc 0
 	expect_err "report ok: screenshot 1 px wide"
 }
