@@ -641,7 +641,9 @@ run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
 	spec.artifacts_dir = dir;
 	spec.emit = child_emit;
 	spec.retry_transient = j->tries < w->o->max_tries;
-	spec.capture = job_capture_from_env();	/* no vault: a captured password fails the job */
+	/* no vault: a captured password fails the job (the key was read at
+	 * start and scrubbed from the environment: keep_secrets_from_children) */
+	spec.capture = have_vault_key ? JOB_CAPTURE_VAULT : JOB_CAPTURE_NONE;
 	spec.expected = cJSON_GetObjectItemCaseSensitive(j->body, "expected");
 	spec.exempt = cJSON_GetObjectItemCaseSensitive(j->body, "exempt");
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j->body, "max_delete_ratio")))
