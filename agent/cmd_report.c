@@ -1,8 +1,9 @@
 /*
  * idlcm-agent report <run-id|dir>: one self-contained HTML page from a
  * failed run's evidence folder — the error, the steps with their timings,
- * the screenshot (inlined as a data: URI), the last CDP frames and the
- * page's HTML — written next to the evidence as report.html.
+ * the screenshot (inlined as a data: URI), the last CDP frames, the
+ * page's HTML and its frames' (frame-N.html) — written next to the
+ * evidence as report.html.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -170,6 +171,25 @@ static void put_frames(FILE *f, const char *text)
 	cJSON_Delete(frames);
 }
 
+/* frame-1.html …: the documents of the page's same-origin frames. */
+static void put_frame_docs(FILE *f, const char *dir)
+{
+	for (int i = 1; i <= 99; i++) {
+		char name[32];
+		size_t len = 0;
+		char *doc;
+
+		snprintf(name, sizeof(name), "frame-%d.html", i);
+		doc = slurp(dir, name, &len);
+		if (!doc)
+			break;
+		fprintf(f, "<details><summary>%s (%zu bytes)</summary><pre>", name, len);
+		put_text(f, doc, EVIDENCE_MAX);
+		fputs("</pre></details>\n", f);
+		free(doc);
+	}
+}
+
 static int write_report(const char *dir, const char *out, char *err, size_t errlen)
 {
 	size_t png_len = 0, html_len = 0;
@@ -250,6 +270,7 @@ static int write_report(const char *dir, const char *out, char *err, size_t errl
 	} else {
 		fputs("<p class=\"none\">no page HTML was saved</p>\n", f);
 	}
+	put_frame_docs(f, dir);
 	fputs("<p class=\"meta\">evidence folder: <code>", f);
 	put_text(f, dir, 1000);
 	fputs("</code></p>\n</body></html>\n", f);

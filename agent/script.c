@@ -244,6 +244,8 @@ static void timer_init(struct script_host *h)
 		struct sigaction sa;
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_cut_signal;
+		sa.sa_flags = SA_RESTART;	/* a timer that finds nothing to cut
+						   must not fail a read or write */
 		sigemptyset(&sa.sa_mask);
 		sigaction(CUT_SIGNAL, &sa, NULL);
 		handler_installed = 1;
@@ -360,13 +362,14 @@ static int raise_refused(lua_State *L, const char *method, const char *why)
 	return lua_error(L);
 }
 
-/* cdp.send(method [, params [, {session=, timeout=} | session]]) */
+/* cdp.send(method [, params [, {session=, timeout=, nowait=} | session]]);
+ * nowait: send and return nothing, the reply is dropped when it comes */
 static int l_cdp_send(lua_State *L)
 {
 	struct cdp *c = need_cdp(L);
 	const char *method = luaL_checkstring(L, 1);
 	const char *session = opt_session(L, 3);
-	int timeout = 30000;
+	int timeout = 30000, nowait = 0;
 	struct cdp_error err;
 	cJSON *params = NULL, *result = NULL;
 	char jerr[700];
@@ -375,6 +378,9 @@ static int l_cdp_send(lua_State *L)
 		lua_getfield(L, 3, "timeout");
 		if (lua_isnumber(L, -1) && lua_tonumber(L, -1) > 0)
 			timeout = (int)lua_tonumber(L, -1);
+		lua_pop(L, 1);
+		lua_getfield(L, 3, "nowait");
+		nowait = lua_toboolean(L, -1);
 		lua_pop(L, 1);
 	}
 	if (!lua_isnoneornil(L, 2)) {
@@ -395,6 +401,13 @@ static int l_cdp_send(lua_State *L)
 	if (confine_check(c, method, params, session, jerr, sizeof(jerr))) {
 		cJSON_Delete(params);
 		return raise_refused(L, method, jerr);
+	}
+	if (nowait) {
+		/* pipelined: commands on a session run in order, so only the
+		 * last of a series needs to wait (its reply comes after theirs) */
+		if (cdp_send_async(c, session, method, params, &err))
+			return raise_cdp(L, method, &err);
+		return 0;
 	}
 	if (cdp_call(c, session, method, params, timeout, &result, &err))
 		return raise_cdp(L, method, &err);
@@ -724,6 +737,15 @@ static int l_host_quiet(lua_State *L)
 	return 0;
 }
 
+/* host.round_trips() → CDP commands sent and awaited so far (0 without a
+ * browser): steps.lua notes each page call's count. */
+static int l_host_round_trips(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	lua_pushinteger(L, h->cdp ? h->cdp->round_trips : 0);
+	return 1;
+}
+
 static int l_host_where(lua_State *L)
 {
 	char buf[256];
@@ -773,6 +795,15 @@ static int l_host_write_artifact(lua_State *L)
 		if (!out)
 			return luaL_error(L, "out of memory");
 		base64_decode(data, n, out, outlen);
+		data = (const char *)out;
+		n = outlen;
+	} else {
+		/* Text artifacts (page.html, frame-N.html …) go through the same
+		 * redactor as the logs; images cannot, and are not taken once a
+		 * secret was on screen. */
+		out = (unsigned char *)secret_redact(data, n, &outlen);
+		if (!out)
+			return luaL_error(L, "out of memory");
 		data = (const char *)out;
 		n = outlen;
 	}
@@ -1007,7 +1038,7 @@ static void install_primitives(lua_State *L)
 	};
 	static const luaL_Reg host_fns[] = {
 		{ "emit", l_host_emit }, { "where", l_host_where }, { "quiet", l_host_quiet },
-		{ "embedded", l_host_embedded },
+		{ "embedded", l_host_embedded }, { "round_trips", l_host_round_trips },
 		{ "write_artifact", l_host_write_artifact },
 		{ "downloads", l_host_downloads }, { NULL, NULL }
 	};

@@ -20,6 +20,7 @@ struct coord {
 	int default_lease_s;
 	int max_wait_s;
 	struct waiter *waiters;	/* long-polling claims */
+	struct pages *pages;	/* the admin pages (pages.c); NULL = off */
 };
 
 /* db.c: open + migrate; tiny statement helpers ("t" text, "i" int64,
@@ -43,6 +44,10 @@ int coord_account_open(const char *integration, cJSON *account);
 /* api.c */
 struct httpd_req;
 int coord_routes(struct coord *);
+/* Validates and stores one job as POST /v1/jobs does and wakes the
+ * workers: 201 or 200 (same idempotency key) with *out {id, …}, else a
+ * 4xx/5xx status with err. */
+int coord_enqueue(struct coord *, const cJSON *job, cJSON **out, char *err, size_t n);
 int coord_authorized(struct coord *, struct httpd_req *);
 void coord_jobs_added(struct coord *);
 void coord_release(struct coord *);

@@ -15,6 +15,7 @@
 
 #include "coordinator.h"
 #include "httpd.h"
+#include "pages.h"
 #include "privfile.h"
 #include "scim.h"
 
@@ -34,7 +35,10 @@ static void usage(FILE *f)
 	      "                      (64 hex digits, mode 0600; default: FILE.key, made once)\n"
 	      "  --lease-s N         default lease of a claimed job (default 60)\n"
 	      "  --claim-wait-s N    longest claim long poll (default 25)\n"
-	      "  --test-hooks        enable POST /v1/test/raw-job (tests only)\n", f);
+	      "  --test-hooks        enable POST /v1/test/raw-job (tests only)\n"
+	      "  --admin-password-file F  serve the admin pages at /admin/ (mode 0600)\n"
+	      "  --artifacts-dir D   serve job artifacts found under D to the admin\n"
+	      "  --sync-every-s N    the daily sync's period (default 86400)\n", f);
 }
 
 static char *read_token(const char *path, char *err, size_t n)
@@ -100,7 +104,7 @@ int main(int argc, char **argv)
 	struct httpd_config cfg = { .max_body = MAX_BODY, .server_name = "idlcm-coordinator" };
 	const char *listen = NULL, *dbpath = NULL, *token_file = NULL, *key_file = NULL;
 	char iface[64] = "127.0.0.1", err[600], *herr = NULL;
-	int rc = 1, insecure = 0;
+	int rc = 1, insecure = 0, pr;
 
 	if (argc > 1 && !strcmp(argv[1], "integration"))
 		return integ_cli(argc - 1, argv + 1);
@@ -128,6 +132,12 @@ int main(int argc, char **argv)
 			insecure = 1;
 		} else if (!strcmp(a, "--test-hooks")) {
 			c.test_hooks = 1;
+		} else if ((pr = pages_option(&c, a, v, err, sizeof(err)))) {
+			if (pr < 0) {
+				fprintf(stderr, "idlcm-coordinator: %s\n", err);
+				return 2;
+			}
+			i++;
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
@@ -176,7 +186,7 @@ int main(int argc, char **argv)
 	}
 	lws_set_log_level(LLL_ERR, NULL);
 	c.h = httpd_new(&cfg, &herr);
-	if (!c.h || coord_routes(&c) || integ_routes(&c) || scim_routes(&c)) {
+	if (!c.h || coord_routes(&c) || integ_routes(&c) || scim_routes(&c) || pages_routes(&c)) {
 		fprintf(stderr, "idlcm-coordinator: %s\n", herr ? herr : "cannot add routes");
 		goto out;
 	}
@@ -184,6 +194,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	rc = httpd_run_until_signal(c.h) ? 1 : 0;
 out:
+	pages_release(&c);
 	coord_release(&c);
 	httpd_free(c.h);
 	sqlite3_close(c.db);

@@ -3,7 +3,8 @@
 // Evaluated by the agent in an isolated world (Page.createIsolatedWorld) of a
 // page; defines globalThis.__idlcm.  It shares the DOM with the page but none
 // of the page's JS globals.  Everything here is stateless apart from a small
-// parse cache, so evaluating the file again simply installs a fresh object.
+// parse cache and the one armed hit-target guard (which expires on its own),
+// so evaluating the file again simply installs a fresh object.
 //
 // Contract (see README.md next to this file):
 //   * every entry point returns a plain JSON value, usually {ok:true, ...},
@@ -152,6 +153,40 @@
     } catch (e) {
       return '(unknown node)';
     }
+  }
+
+  // Shorter, CSS-like name for one-line messages: div#banner, input.search.
+  function shortName(node) {
+    try {
+      if (!isElement(node)) return describe(node);
+      let s = node.localName;
+      const id = node.getAttribute('id');
+      if (id) return s + '#' + clip(id, 40);
+      const cls = collapse(node.getAttribute('class') || '');
+      if (cls) s += '.' + cls.split(' ').slice(0, 3).join('.');
+      const name = node.getAttribute('name');
+      if (name && !cls) s += '[name="' + clip(name, 30) + '"]';
+      return s;
+    } catch (e) {
+      return '(unknown node)';
+    }
+  }
+
+  // Whether hit is target or inside it, through shadow roots and frames.
+  function within(target, hit) {
+    for (let n = hit; n; n = composedParent(n)) if (n === target) return true;
+    return false;
+  }
+
+  // The focused element, descending into open shadow roots and same-origin frames.
+  function deepActive(doc) {
+    let a = doc.activeElement;
+    for (let i = 0; a && i < 32; i++) {
+      if (a.shadowRoot && a.shadowRoot.activeElement) { a = a.shadowRoot.activeElement; continue; }
+      if (isFrame(a) && frameDoc(a) && frameDoc(a).activeElement) { a = frameDoc(a).activeElement; continue; }
+      break;
+    }
+    return a;
   }
 
   // ------------------------------------------------------ composed traversal
@@ -336,6 +371,7 @@
     for (const raw of splitParts(sel)) {
       const p = parsePart(raw);
       if (p.error) { out = { error: 'invalid selector "' + sel + '": ' + p.error }; break; }
+      p.raw = raw.trim();
       parts.push(p);
     }
     if (!out) out = { parts };
@@ -423,12 +459,18 @@
   }
 
   // Returns {els:[Element...]} or {error}.
+  // When nothing matches, also {dryAt, before}: the index of the part that
+  // matched nothing and the matches before it (for hints).
   function resolve(parsed, sel) {
     const ctx = {};
     let cur = [document];
+    let dryAt = -1, before = null;
     try {
-      for (const part of parsed.parts) {
+      for (let i = 0; i < parsed.parts.length; i++) {
+        const part = parsed.parts[i];
         if (!cur.length) break;
+        before = cur;
+        dryAt = i;
         switch (part.kind) {
           case 'css': cur = merge(cur.map((r) => queryCss(r, part.css)), ctx); break;
           case 'xpath': cur = merge(cur.map((r) => queryXpath(r, part.expr)), ctx); break;
@@ -451,14 +493,42 @@
       if (e instanceof SelectorFailure) return { error: 'invalid selector "' + sel + '": ' + e.msg };
       throw e;
     }
-    return { els: Array.from(new Set(cur.map(asElement).filter(isElement))) };
+    const els = Array.from(new Set(cur.map(asElement).filter(isElement)));
+    return els.length ? { els } : { els, dryAt, before };
   }
+
+  // Why nothing matches, for the timeout message: which part ran dry, and
+  // whether has-text= would have matched where text= found nothing (text=
+  // looks for elements inside each match so far; has-text= keeps a match
+  // whose own text contains it).
+  function absentHint(parsed, r) {
+    const part = parsed.parts[r.dryAt];
+    if (!part || r.dryAt <= 0 || !r.before) return 'no element matches the selector yet';
+    const shown = parsed.parts.slice(0, r.dryAt).map((p) => p.raw).join(' >> ');
+    let s = 'no element matches "' + part.raw + '" inside "' + shown + '" (' + r.before.length +
+      (r.before.length === 1 ? ' element)' : ' elements)');
+    if (part.kind === 'text') {
+      const cache = new Map();
+      const keep = r.before.filter((n) => { const e = asElement(n); return !!e && part.match(collapse(elementText(e, cache))); });
+      if (keep.length) {
+        const alt = 'has-text=' + part.raw.slice(part.raw.indexOf('=') + 1);
+        s += '; "' + alt + '" would match ' + describe(keep[0]) + ' (text= looks for an element inside ' +
+          'each match, has-text= keeps a match whose own text contains it)';
+      }
+    }
+    return s;
+  }
+
+  // The top document has finished loading: an element that never showed is
+  // then the script's (or the app's) doing, not the network's.
+  const pageLoaded = () => topDocumentOf(document).readyState === 'complete';
+  const absent = (parsed, r) => ({ wait: 'not attached', absent: true, loaded: pageLoaded(), detail: absentHint(parsed, r) });
 
   // Strict single element: {el} | {error} | {wait:"not attached"}.
   function resolveStrict(parsed, sel) {
     const r = resolve(parsed, sel);
     if (r.error) return { ok: false, error: r.error };
-    if (r.els.length === 0) return { wait: 'not attached' };
+    if (r.els.length === 0) return absent(parsed, r);
     if (r.els.length > 1) {
       const shown = r.els.slice(0, 3).map(describe).join(', ');
       return {
@@ -560,16 +630,25 @@
   // Same top-level rect on two consecutive animation frames (this also
   // catches script-driven movement).  The frame wait is bounded since rAF
   // may be throttled; then the timer-spaced comparison is all we have.
+  // An element whose rect an earlier check (a frame or more ago) saw at
+  // the same place has not moved: no frame to wait for again (a retried
+  // click behind a toast, a second click on the same button).
+  const lastSeen = new WeakMap();
+  const sameRect = (a, b) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
   async function isStable(el, maxMs) {
     if (animatesGeometry(el)) {
       await nextFrame(maxMs);
       return false;
     }
     const a = topRect(el);
+    const seen = lastSeen.get(el);
+    lastSeen.set(el, { rect: a, at: now() });
+    if (seen && now() - seen.at >= 16 && sameRect(seen.rect, a)) return true;
     await nextFrame(maxMs);
     if (!el.isConnected) return false;
     const b = topRect(el);
-    return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+    lastSeen.set(el, { rect: b, at: now() });
+    return sameRect(a, b);
   }
 
   const intersect = (a, b) => [Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.min(a[2], b[2]), Math.min(a[3], b[3])];
@@ -664,7 +743,10 @@
     }
     if (!hit) return { wait: 'not in viewport', detail: 'no element at (' + x + ', ' + y + ')' };
     for (let n = hit; n; n = composedParent(n)) if (n === target) return null;
-    return { wait: 'covered', detail: describe(hit) + ' intercepts pointer events' };
+    return {
+      wait: 'covered', detail: describe(hit) + ' intercepts pointer events', cover: shortName(hit),
+      crossFrame: isFrame(hit) && !frameDoc(hit),
+    };
   }
 
   // ------------------------------------------------------------ waiting loop
@@ -674,13 +756,16 @@
   async function poll(budgetMs, step) {
     const budget = Number.isFinite(Number(budgetMs)) ? Math.max(0, Number(budgetMs)) : 0;
     const deadline = now() + budget;
+    let found = false; // something matched during this budget (then it is not "absent")
     for (;;) {
       const r = await step(deadline);
       if (r.wait === undefined) return r;
+      if (!r.absent) found = true;
       const remaining = deadline - now();
       if (remaining <= 0) {
         const out = { ok: false, reason: r.wait };
         if (r.detail) out.detail = r.detail;
+        if (r.absent && !found) { out.absent = true; out.loaded = !!r.loaded; }
         return out;
       }
       await nextFrame(Math.min(remaining, 30));
@@ -714,8 +799,107 @@
   }
   const isRadio = (t) => (t.kind === 'input' ? t.ctl.type === 'radio' : /radio/.test(t.ctl.getAttribute('role') || ''));
 
-  // click / dblclick / hover / check / uncheck
-  async function pointerStep(el, action, opts, deadline) {
+  // ------------------------------------------------------- hit-target guard
+
+  // The checks above run before the agent sends the mouse events; a layout
+  // shift in between (a banner, a strength meter, a web font) sends them to
+  // another element.  So an action that passed its checks also arms a
+  // capturing listener on every window from the target's up to the top: the
+  // first trusted event decides whether it hit the target (or something
+  // inside it); if not, that event and every later one of the action are
+  // cancelled before the page sees them, and landed() tells the agent who
+  // got them, so it can retry.  Only one guard is armed at a time.
+  const GUARD_EVENTS = {
+    // not mousemove: the agent moves the mouse first, and that move is what
+    // may shift the layout (the press after it is what must land)
+    press: ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click', 'auxclick', 'dblclick', 'contextmenu'],
+    // the over events target the element under the pointer (enter events
+    // go to every entered ancestor, so they say nothing about the hit)
+    hover: ['pointerover', 'mouseover', 'pointermove', 'mousemove'],
+  };
+  const GUARD_TTL_MS = 15000; // never outlive the action that armed it
+  let armed = null;
+
+  function disarm() {
+    const g = armed;
+    if (!g) return null;
+    armed = null;
+    clearTimeout(g.timer);
+    for (const [w, type] of g.listeners) {
+      try { w.removeEventListener(type, g.listener, true); } catch (e) { /* frame gone */ }
+    }
+    return g;
+  }
+
+  function arm(target, action, pt) {
+    disarm();
+    const g = { target, pt, verdict: null, hit: null, listeners: [] };
+    g.listener = (ev) => {
+      if (!ev.isTrusted) return;
+      if (g.verdict === null) {
+        const path = typeof ev.composedPath === 'function' ? ev.composedPath() : [];
+        const hit = path.length ? path[0] : ev.target;
+        g.verdict = within(target, hit) ? 'landed' : 'missed';
+        if (g.verdict === 'missed') g.hit = hit;
+      }
+      if (g.verdict === 'missed') {
+        ev.preventDefault();
+        ev.stopImmediatePropagation();
+      }
+    };
+    const types = action === 'hover' ? GUARD_EVENTS.hover : GUARD_EVENTS.press;
+    for (let d = target.ownerDocument, i = 0; d && i < 32; i++) {
+      const w = d.defaultView;
+      if (w) {
+        for (const t of types) {
+          w.addEventListener(t, g.listener, true);
+          g.listeners.push([w, t]);
+        }
+      }
+      const fe = frameElementOf(d);
+      d = fe ? fe.ownerDocument : null;
+    }
+    g.timer = setTimeout(() => { if (armed === g) disarm(); }, GUARD_TTL_MS);
+    armed = g;
+  }
+
+  // After the mouse events: {verdict:'landed'|'missed'|'unseen'|'none', hit?, encloses?}.
+  // 'unseen': no event reached an armed window (a cross-origin frame, or a
+  // page listener that stopped it first); 'none': nothing was armed (e.g.
+  // the click navigated and this is a new document).
+  function landed() {
+    const g = disarm();
+    if (!g) return { ok: true, verdict: 'none' };
+    if (g.verdict === null) {
+      // No armed window saw an event: if a cross-origin frame (a chat
+      // widget, an ad), where no listener of ours can be, now sits at the
+      // point, it got them.
+      const h = g.target.isConnected ? hitCheck(g.target, g.pt.x, g.pt.y) : null;
+      if (h && h.crossFrame) return { ok: true, verdict: 'missed', hit: h.cover, encloses: false };
+      return { ok: true, verdict: 'unseen' };
+    }
+    if (g.verdict === 'landed') return { ok: true, verdict: 'landed' };
+    return {
+      ok: true, verdict: 'missed', hit: shortName(g.hit), hit_detail: describe(g.hit),
+      encloses: isElement(g.hit) && within(g.hit, g.target),
+    };
+  }
+
+  // Scroll alignments tried in turn while something covers the element (a
+  // sticky header over an element that is "in view"), as Playwright does.
+  const COVER_SCROLLS = ['end', 'center', 'start'];
+  function scrollAside(el, n) {
+    const block = COVER_SCROLLS[n % COVER_SCROLLS.length];
+    try {
+      el.scrollIntoView({ block, inline: 'nearest', behavior: 'instant' });
+    } catch (e) {
+      el.scrollIntoView(block !== 'start');
+    }
+  }
+
+  // click / dblclick / hover / check / uncheck.  st: state kept across the
+  // polls of one act() call.
+  async function pointerStep(el, action, opts, deadline, st) {
     let target = el, enabledEl = el, checkInfo = null;
     if (action === 'check' || action === 'uncheck') {
       checkInfo = checkTarget(el);
@@ -732,7 +916,8 @@
       if (!isVisible(target)) return { wait: 'not visible', detail: describe(target) };
       if (action !== 'hover' && !isEnabled(enabledEl)) return { wait: 'not enabled', detail: describe(enabledEl) };
     }
-    scrollIntoViewIfNeeded(target);
+    if (st && st.covered) scrollAside(target, st.covered - 1);
+    else scrollIntoViewIfNeeded(target);
     if (!force) {
       if (!(await isStable(target, stableWait(deadline)))) {
         return target.isConnected ? { wait: 'not stable', detail: describe(target) } : { wait: 'not attached' };
@@ -741,7 +926,11 @@
     const pt = clickPoint(target, opts.position);
     if (!force) {
       const h = hitCheck(target, pt.x, pt.y);
-      if (h) return h;
+      if (h) {
+        if (h.wait === 'covered' && st) st.covered = (st.covered || 0) + 1;
+        return h;
+      }
+      if (opts.guard) arm(target, action, pt);
     }
     const res = { ok: true, x: pt.x, y: pt.y };
     if (checkInfo) res.checked = checkedState(checkInfo);
@@ -789,6 +978,12 @@
       return { ok: false, error: 'malformed value "' + value + '" for input type=number' };
     }
     target.focus();
+    // A page that moves the focus elsewhere (a modal's autofocus, a focus
+    // trap) would get the text: never type into another element.
+    const active = deepActive(topDocumentOf(target.ownerDocument));
+    if (active !== target && !(t.ce && active && (within(active, target) || within(target, active)))) {
+      return { wait: 'not focused', detail: 'the focus went to ' + shortName(active), focus: shortName(active) };
+    }
     if (t.ce) {
       const doc = target.ownerDocument;
       const range = doc.createRange();
@@ -799,7 +994,7 @@
     } else {
       target.select();
     }
-    return { ok: true, mode: 'insert' };
+    return { ok: true, mode: 'insert', password: t.type === 'password' };
   }
 
   function selectStep(el, opts) {
@@ -850,11 +1045,12 @@
     }
     const parsed = parseSelector(sel);
     if (parsed.error) return { ok: false, error: parsed.error };
+    const st = {};
     return poll(budgetMs, async (deadline) => {
       const r = resolveStrict(parsed, sel);
       if (!r.el) return r;
       const el = r.el;
-      if (POINTER_ACTIONS.has(action)) return pointerStep(el, action, opts, deadline);
+      if (POINTER_ACTIONS.has(action)) return pointerStep(el, action, opts, deadline, st);
       switch (action) {
         case 'fill': return fillStep(el, opts);
         case 'select': return selectStep(el, opts);
@@ -1036,13 +1232,45 @@
     return poll(budgetMs, async () => {
       const r = resolve(parsed, sel);
       if (r.error) return { ok: false, error: r.error };
-      const n = r.els.length;
-      switch (state) {
-        case 'attached': return n > 0 ? { ok: true, count: n } : { wait: 'not attached' };
-        case 'detached': return n === 0 ? { ok: true, count: 0 } : { wait: 'still attached' };
-        case 'visible': return r.els.some(isVisible) ? { ok: true, count: n } : { wait: 'not visible' };
-        default: return r.els.some(isVisible) ? { wait: 'still visible' } : { ok: true, count: n };
+      return stateStep(parsed, r, state);
+    });
+  }
+
+  // One wait_for condition on a resolved selector: {ok, count} or a wait.
+  function stateStep(parsed, r, state) {
+    const n = r.els.length;
+    switch (state) {
+      case 'attached': return n > 0 ? { ok: true, count: n } : absent(parsed, r);
+      case 'detached': return n === 0 ? { ok: true, count: 0 } : { wait: 'still attached' };
+      case 'visible':
+        if (r.els.some(isVisible)) return { ok: true, count: n };
+        return n ? { wait: 'not visible' } : Object.assign(absent(parsed, r), { wait: 'not visible' });
+      default: return r.els.some(isVisible) ? { wait: 'still visible' } : { ok: true, count: n };
+    }
+  }
+
+  // wait_for_any: conditions [[sel, state], ...] checked together on the
+  // same DOM each round; the first one met, in the order given, wins (so
+  // when several are met at once the answer does not depend on timing).
+  async function waitForAny(conds, budgetMs) {
+    if (!Array.isArray(conds) || !conds.length) return { ok: false, error: 'waitForAny needs conditions' };
+    const parsed = [];
+    for (const c of conds) {
+      if (!Array.isArray(c) || !WAIT_STATES.has(c[1])) return { ok: false, error: 'bad condition ' + JSON.stringify(c) };
+      const p = parseSelector(c[0]);
+      if (p.error) return { ok: false, error: p.error };
+      parsed.push(p);
+    }
+    return poll(budgetMs, async () => {
+      let allAbsent = true;
+      for (let i = 0; i < conds.length; i++) {
+        const r = resolve(parsed[i], conds[i][0]);
+        if (r.error) return { ok: false, error: r.error };
+        const s = stateStep(parsed[i], r, conds[i][1]);
+        if (!s.wait) return { ok: true, index: i + 1 };
+        if (!s.absent) allAbsent = false;
       }
+      return allAbsent ? { wait: 'none', absent: true, loaded: pageLoaded() } : { wait: 'none' };
     });
   }
 
@@ -1055,7 +1283,57 @@
     let t = r.el;
     if (t.localName === 'label' && t.control) t = t.control;
     const cur = ['input', 'textarea', 'select'].includes(t.localName) ? String(t.value) : String(t.textContent || '');
-    return { ok: true, value: cur, matches: value === undefined ? undefined : cur === String(value) };
+    const active = deepActive(topDocumentOf(t.ownerDocument));
+    const focused = active === t || (!!active && (within(active, t) || within(t, active)));
+    // Not the value itself: it may be a password (and would ride in a CDP frame).
+    const out = { ok: true, empty: cur === '', matches: value === undefined ? undefined : cur === String(value), focused };
+    if (!focused) out.focus = active ? shortName(active) : '(nothing)';
+    return out;
+  }
+
+  // ------------------------------------------------------------- evidence
+
+  // The page for failure evidence: the top document and every same-origin
+  // frame as HTML.  Serialised from a copy, so the page is untouched; in it
+  // every input shows its current value as its value attribute (what the
+  // page showed), except password inputs, whose value is blanked whatever
+  // the page mirrored into the attribute.  The agent's redactor then
+  // replaces every registered secret in what remains.
+  function serialise(doc) {
+    const root = doc.documentElement;
+    if (!root) return '';
+    const copy = root.cloneNode(true);
+    const live = root.querySelectorAll('input, textarea');
+    const dead = copy.querySelectorAll('input, textarea');
+    for (let i = 0; i < live.length && i < dead.length; i++) {
+      const a = live[i], b = dead[i];
+      if (a.localName === 'textarea') {
+        b.textContent = String(a.value);
+      } else if (String(a.type).toLowerCase() === 'password' || String(b.getAttribute('type') || '').toLowerCase() === 'password') {
+        b.setAttribute('value', '');
+      } else if (!['checkbox', 'radio', 'file', 'button', 'submit', 'reset', 'image'].includes(String(a.type).toLowerCase())) {
+        b.setAttribute('value', String(a.value));
+      }
+    }
+    const dt = doc.doctype ? '<!DOCTYPE ' + doc.doctype.name + '>\n' : '';
+    return dt + copy.outerHTML;
+  }
+
+  function snapshot() {
+    const frames = [];
+    const visit = (doc, depth) => {
+      walk(doc, (el) => {
+        if (!isFrame(el) || depth > 8) return true;
+        const d = frameDoc(el);
+        if (d && d.documentElement && frames.length < 20) {
+          frames.push({ url: String(d.URL || ''), element: shortName(el), html: serialise(d) });
+          visit(d, depth + 1);
+        }
+        return true;
+      }, false);
+    };
+    visit(document, 0);
+    return { ok: true, html: serialise(document), frames };
   }
 
   // Exceptions never cross the API: report them as (fatal) bugs.
@@ -1075,6 +1353,9 @@
     waitFor: guard(waitFor),
     act: guard(act),
     verifyFill: guard(verifyFill),
+    waitForAny: guard(waitForAny),
+    landed: guard(landed),
+    snapshot: guard(snapshot),
     read: guard(read),
     describe,
   });

@@ -71,18 +71,26 @@ end
 -- ------------------------------------------------------------ analysis
 
 local CONTRACT = { login = true, list_users = true, find_user = true, invite = true,
-  update = true, remove = true, validate = true }
+  update = true, remove = true, validate = true, is_signed_in = true }
 
 -- What a call returns, when it is a page or a locator: builders return a
 -- Locator; actions return their receiver.
 local RETURNS = {
-  Page = { locator = "Locator", frame = "Locator", navigate = "Page", ["goto"] = "Page",
+  Page = { locator = "Locator", frame = "Frame", navigate = "Page", ["goto"] = "Page",
     reload = "Page", press = "Page" },
   Locator = { locator = "Locator", nth = "Locator", first = "Locator", last = "Locator",
-    filter = "Locator", frame = "Locator", click = "Locator", dblclick = "Locator",
+    filter = "Locator", frame = "Frame", click = "Locator", dblclick = "Locator",
     hover = "Locator", focus = "Locator", fill = "Locator", check = "Locator",
     uncheck = "Locator", press = "Locator" },
+  Frame = { locator = "Locator", frame = "Frame" },
 }
+
+-- Locator methods whose argument number N is the options table: a string
+-- literal there is a selector in the wrong place (loc:click("#x")).
+local OPTS_ARG = { click = 1, dblclick = 1, hover = 1, focus = 1, check = 1, uncheck = 1,
+  text = 1, outer_html = 1, input_value = 1, is_checked = 1, is_visible = 1, count = 1,
+  all_texts = 1, table = 1, wait_for = 1, fill = 2, select_option = 2, press = 2,
+  get_attribute = 2 }
 
 local SANDBOXED = { io = "io", os = "os", require = "require", package = "package",
   debug = "debug", dofile = "dofile", loadfile = "loadfile",
@@ -121,7 +129,7 @@ end
 -- source, {Page={...}, Locator={...}} -> array of {line=, message=}
 function M.scan(src, methods)
   local toks = M.tokenize(src)
-  local has = { Page = {}, Locator = {} }
+  local has = { Page = {}, Locator = {}, Frame = {} }
   for kind, list in pairs(methods) do
     for _, m in ipairs(list) do has[kind][m] = true end
   end
@@ -226,7 +234,40 @@ function M.scan(src, methods)
     if t.v == ":" and nxt and nxt.t == "name" and toks[k + 2]
         and (toks[k + 2].v == "(" or toks[k + 2].t == "str" or toks[k + 2].v == "{") then
       local kind = receiver_kind(k - 1)
-      if kind and not has[kind][nxt.v] then
+      local recv_name = toks[k - 1].t == "name" and toks[k - 1].v or nil
+      if kind == "Frame" and not has.Frame[nxt.v] then
+        problem(nxt.line, string.format('%s:%s() — a frame scope is not an element: write '
+          .. '%s:locator(sel):%s(…)', recv_name or "frame", nxt.v, recv_name or "frame", nxt.v))
+      elseif kind == "Locator" and OPTS_ARG[nxt.v] and has.Locator[nxt.v] then
+        -- the Nth argument's first token, when it is a string literal
+        local j, argn, depth = k + 3, 1, 0
+        local first_tok = toks[k + 2].t == "str" and toks[k + 2] or nil
+        if toks[k + 2].v == "(" then
+          while toks[j] and argn < OPTS_ARG[nxt.v] do
+            local v = toks[j].v
+            if v == "(" or v == "{" or v == "[" then depth = depth + 1
+            elseif v == ")" or v == "}" or v == "]" then
+              if depth == 0 then break end
+              depth = depth - 1
+            elseif v == "," and depth == 0 then argn = argn + 1 end
+            j = j + 1
+          end
+          if argn == OPTS_ARG[nxt.v] and toks[j] and toks[j].t == "str" and toks[j + 1]
+              and (toks[j + 1].v == ")" or toks[j + 1].v == ",") then
+            first_tok = toks[j]
+          else
+            first_tok = nil
+          end
+        elseif OPTS_ARG[nxt.v] ~= 1 then
+          first_tok = nil
+        end
+        if first_tok then
+          problem(nxt.line, string.format('%s:%s(…, "%s") — %s takes an options table there, not '
+            .. 'a selector: write %s:locator("%s"):%s(…)', recv_name or "locator", nxt.v,
+            first_tok.v, nxt.v, recv_name or "locator", first_tok.v, nxt.v))
+        end
+      end
+      if kind and kind ~= "Frame" and not has[kind][nxt.v] then
         local recv = toks[k - 1].t == "name" and toks[k - 1].v or (kind == "Page" and "page" or "locator")
         local other = kind == "Page" and "Locator" or "Page"
         local msg = string.format('%s:%s() — %s has no method "%s"', recv, nxt.v, kind, nxt.v)

@@ -7,6 +7,9 @@ local P = host.modules.prelude
 local HELPER_JS  -- agent/js/helper.js, fetched on first use
 local WORLD = "idlcm"
 
+-- Captured at load: a script that replaces the global cannot unhook it.
+local register_secret = secret
+
 local M = {}
 local Page = {}
 Page.__index = Page
@@ -29,6 +32,12 @@ function M.new(session, opts)
   }, Page)
   local tree = self:send("Page.getFrameTree")
   self.frame_id = tree.frameTree.frame.id
+  -- The helper goes into its world as each document starts: no round
+  -- trips to set it up again after every navigation (see Page:_world).
+  HELPER_JS = HELPER_JS or host.embedded("helper.js")
+  local ok = pcall(self.send, self, "Page.addScriptToEvaluateOnNewDocument",
+    { source = HELPER_JS, worldName = WORLD, runImmediately = true })
+  self._auto_world = ok
   -- A dialog nobody expected would block the page (and every command
   -- after it) until timeouts: dismiss it unless the script says otherwise.
   self:on_dialog("dismiss")
@@ -76,8 +85,25 @@ end
 
 -- The helper lives in an isolated world: the page's own scripts can't see
 -- or replace it.  Worlds die with each navigation; recreate lazily.
+-- The newest context Chromium announced for our world in the main frame
+-- (the init script above runs in it), from the queued events; nil if none.
+function Page:_announced_world()
+  local found
+  while true do
+    local ev = cdp.wait_event("Runtime.executionContextCreated", 0, self.session)
+    if not ev then return found end
+    local ctx = ev.context or {}
+    local aux = ctx.auxData or {}
+    if ctx.name == WORLD and aux.frameId == self.frame_id then found = ctx.id end
+  end
+end
+
 function Page:_world()
   if self._ctx then return self._ctx end
+  if self._auto_world then
+    self._ctx = self:_announced_world()
+    if self._ctx then return self._ctx end
+  end
   HELPER_JS = HELPER_JS or host.embedded("helper.js")
   local w = self:send("Page.createIsolatedWorld",
     { frameId = self.frame_id, worldName = WORLD, grantUniveralAccess = true })
@@ -141,7 +167,7 @@ local function waiting_for(r, verb)
   if not r or not r.reason then return "to be ready", nil end
   local reason = r.reason
   if reason == "not attached" and ACTIONS_WANT_VISIBLE[verb] then
-    return "to be visible", "no element matches the selector yet"
+    return "to be visible", r.detail or "no element matches the selector yet"
   end
   local phrase
   if reason == "covered" then
@@ -156,10 +182,26 @@ local function waiting_for(r, verb)
   return phrase, r.detail
 end
 
+-- A wait that ended with nothing matching the selector at any point, on a
+-- page that had finished loading, is the script's (or a changed app's)
+-- problem: class `script`, which no retry fixes.  An element that exists
+-- but stays hidden, disabled or covered is `transient`.
+local function raise_timeout(msg, fields, never_found, last)
+  if never_found and last and last.absent and last.loaded then
+    fields.absent = true
+    P.raise("selector", msg, fields)
+  end
+  fields.transient = true
+  P.raise("timeout", msg, fields)
+end
+
 -- Run a helper function repeatedly with fresh in-page budgets until it
--- says ok, reports a fatal error, or the timeout passes.
-function Page:_until(fn, args_for, sel, verb, timeout, step)
+-- says ok, reports a fatal error, or the timeout passes.  `shown` is the
+-- timeout to name in the message when `timeout` is what is left of it;
+-- `seen` (a table) carries "an element matched once" across such calls.
+function Page:_until(fn, args_for, sel, verb, timeout, step, shown, seen)
   timeout = timeout or self.timeout
+  seen = seen or {}
   local deadline = clock.now() + timeout
   local last
   repeat
@@ -174,12 +216,13 @@ function Page:_until(fn, args_for, sel, verb, timeout, step)
       P.raise("selector", string.format("%s (%s)", r.error, step or verb),
         { selector = sel, step = step })
     end
+    if not r.absent then seen.found = true end
     last = r
   until clock.now() >= deadline
   local phrase, detail = waiting_for(last, verb)
-  P.raise("timeout", string.format("timeout %d ms waiting for %s %s (%s)%s",
-    timeout, quote(sel), phrase, step or verb, detail and (": " .. detail) or ""),
-    { selector = sel, step = step, transient = true })
+  raise_timeout(string.format("timeout %d ms waiting for %s %s (%s)%s",
+    shown or timeout, quote(sel), phrase, step or verb, detail and (": " .. detail) or ""),
+    { selector = sel, step = step }, not seen.found, last)
 end
 
 -- ------------------------------------------------------------ navigation
@@ -291,37 +334,60 @@ end
 -- Wait until one of several outcomes shows and return its name, for steps
 -- that can end more than one way:
 --   page:wait_for_any{ done = ".modal >> visible=false", failed = ".modal .error" }
--- A value is a selector (waited on to be visible) or {selector, state=...}.
+--   page:wait_for_any({ {"failed", ".error"}, {"done", ".toast"} })
+-- A selector is waited on to be visible; {selector, state=...} (table form)
+-- or {name, selector, state=...} (array form) picks another state.  Every
+-- outcome is checked on the same DOM each round; when several hold at once
+-- the first wins: in the array form the order given, in the table form the
+-- names in alphabetical order.
 function Page:wait_for_any(outcomes, opts)
   opts = opts or {}
+  if type(outcomes) ~= "table" or next(outcomes) == nil then
+    error("wait_for_any wants a table of outcomes", 2)
+  end
   local timeout = opts.timeout or self.timeout
   local step = self:_next_step("wait_for_any")
-  local names, desc = {}, {}
-  for name in pairs(outcomes) do names[#names + 1] = name end
-  table.sort(names)
-  for i, name in ipairs(names) do
-    local o = outcomes[name]
-    local sel = type(o) == "table" and o[1] or o
-    local state = type(o) == "table" and o.state or "visible"
-    if type(sel) ~= "string" or not STATES[state] then
-      error("wait_for_any: " .. name .. " wants a selector or {selector, state=...}", 2)
+  local list = {}
+  if outcomes[1] ~= nil then
+    for i, o in ipairs(outcomes) do
+      if type(o) ~= "table" or type(o[1]) ~= "string" or type(o[2]) ~= "string" then
+        error(string.format("wait_for_any: outcome %d wants {name, selector [, state=...]}", i), 2)
+      end
+      list[i] = { name = o[1], sel = o[2], state = o.state or "visible" }
     end
-    names[i] = { name = name, sel = sel, state = state }
-    desc[i] = string.format("%s (%s to be %s)", name, quote(sel), state)
+  else
+    local names = {}
+    for name in pairs(outcomes) do names[#names + 1] = tostring(name) end
+    table.sort(names)
+    for i, name in ipairs(names) do
+      local o = outcomes[name]
+      list[i] = { name = name, sel = type(o) == "table" and o[1] or o,
+                  state = type(o) == "table" and o.state or "visible" }
+    end
+  end
+  local conds, desc = json.array({}), {}
+  for i, o in ipairs(list) do
+    if type(o.sel) ~= "string" or not STATES[o.state] then
+      error("wait_for_any: " .. o.name .. " wants a selector or {selector, state=...}", 2)
+    end
+    conds[i] = json.array({ o.sel, o.state })
+    desc[i] = string.format("%s (%s to be %s)", o.name, quote(o.sel), o.state)
   end
   local deadline = clock.now() + timeout
+  local last, seen = nil, false
   repeat
-    for _, o in ipairs(names) do
-      local r = self:_helper("waitFor", { o.sel, o.state, 0 }, 10000)
-      if type(r) == "table" and r.error then
-        P.raise("selector", r.error .. " (" .. step .. ")", { selector = o.sel, step = step })
-      end
-      if type(r) == "table" and r.ok then return o.name end
+    local budget = math.max(0, math.min(deadline - clock.now(), 1000))
+    local r = self:_helper("waitForAny", { conds, budget }, budget + 10000)
+    if type(r) == "table" and r.error then
+      P.raise("selector", r.error .. " (" .. step .. ")", { step = step })
     end
-    clock.sleep(30)
+    if type(r) == "table" and r.ok then return list[r.index].name end
+    if type(r) == "table" and not r.absent then seen = true end
+    last = r
   until clock.now() >= deadline
-  P.raise("timeout", string.format("timeout %d ms waiting for any of: %s (%s)",
-    timeout, table.concat(desc, ", "), step), { step = step, transient = true })
+  raise_timeout(string.format("timeout %d ms waiting for any of: %s (%s)",
+    timeout, table.concat(desc, ", "), step), { step = step }, not seen,
+    type(last) == "table" and last or nil)
 end
 
 -- Pause that keeps events flowing; prefer waiting for something visible.
@@ -336,10 +402,46 @@ function Page:locator(sel)
   return setmetatable({ page = self, sel = sel }, Locator)
 end
 
--- A scope inside a same-origin iframe: page:frame("iframe#invite"):locator("input")
-function Page:frame(sel)
-  return self:locator(sel .. " >> enter-frame")
+-- ---------------------------------------------------------- frame scope
+
+-- A scope inside a same-origin iframe: page:frame("iframe#invite"):locator("input").
+-- It is not an element: its methods take selectors (locator, frame,
+-- wait_for, count), and an action called on it the way one is called on
+-- the page (form:click("#x")) is an error naming the call instead of a
+-- click on the iframe.
+local Frame = {}
+local FRAME_METHODS = {}
+
+local function new_frame(page, sel)
+  if type(sel) ~= "string" or sel == "" then error("frame wants the iframe's selector", 3) end
+  return setmetatable({ page = page, sel = sel .. " >> enter-frame" }, Frame)
 end
+
+function FRAME_METHODS:locator(sub)
+  if type(sub) ~= "string" or sub == "" then error("locator wants a selector string", 2) end
+  return setmetatable({ page = self.page, sel = self.sel .. " >> " .. sub }, Locator)
+end
+function FRAME_METHODS:frame(sel) return new_frame(self.page, self.sel .. " >> " .. tostring(sel)) end
+function FRAME_METHODS:wait_for(sel, opts) return FRAME_METHODS.locator(self, sel):wait_for(opts) end
+function FRAME_METHODS:count(sel) return FRAME_METHODS.locator(self, sel):count() end
+
+Frame.__index = function(_, name)
+  local m = FRAME_METHODS[name]
+  if m then return m end
+  if type(name) == "string" and (Locator[name] or Page[name]) then
+    return function(self, arg)
+      local shown = type(arg) == "string" and quote(arg) or "sel"
+      P.raise("script", string.format("frame:%s(%s): a frame scope is not an element; "
+        .. "write frame:locator(%s):%s(…) (the frame is %s)", name,
+        type(arg) == "string" and quote(arg) or "…", shown, name,
+        quote((self.sel:gsub(" >> enter%-frame$", "")))))
+    end
+  end
+  return nil
+end
+Frame.__tostring = function(self) return "frame(" .. quote(self.sel) .. ")" end
+
+function Page:frame(sel) return new_frame(self, sel) end
 
 -- Shortcuts so scripts can say page:click("button.save").
 for _, name in ipairs({ "click", "dblclick", "hover", "fill", "select_option", "check",
@@ -369,7 +471,22 @@ function Locator:filter(opts)
   return l
 end
 
-function Locator:frame(sel) return self:locator(sel .. " >> enter-frame") end
+function Locator:frame(sel) return new_frame(self.page, self.sel .. " >> " .. tostring(sel)) end
+
+-- An action's last argument is its options table.  A string there is a
+-- selector meant for something else: frame:click("#x") on a scope,
+-- loc:click("#x") meaning loc:locator("#x"):click().  Say so instead of
+-- acting on the receiver.
+local function check_opts(self, name, opts)
+  if opts == nil or type(opts) == "table" then return opts end
+  local hint = ""
+  if type(opts) == "string" then
+    hint = string.format("; to %s an element inside it, write :locator(%s):%s(…)",
+      name == "text" and "read" or name, quote(opts), name)
+  end
+  P.raise("script", string.format("%s:%s(…): the options argument must be a table, not a %s (%s)%s",
+    tostring(self), name, type(opts), quote(tostring(opts)), hint), { selector = self.sel })
+end
 
 local function act(self, action, opts, verb)
   opts = opts or {}
@@ -382,44 +499,94 @@ local function act(self, action, opts, verb)
   return r, step
 end
 
-local function mouse(page, kind, x, y, extra)
+-- What the mouse events of an action are called in messages.
+local POINTER_NOUN = { click = "the click", dblclick = "the double click", hover = "the pointer",
+  check = "the click", uncheck = "the click" }
+
+-- A pointer action counts only when it lands.  The helper checks the
+-- element (visible, enabled, stable, receiving events at its point) and in
+-- the same call arms a guard that cancels the mouse events if they reach
+-- another element; send(r) dispatches them; one more call asks whether
+-- they landed.  A miss (the layout shifted between check and dispatch) is
+-- retried until the timeout, then named: "click "#go": the click landed on
+-- div#banner (it covers the element's point) after 5000 ms".
+local function pointer_act(self, action, opts, send)
+  local page = self.page
+  local step = page:_next_step(action)
+  local timeout = opts.timeout or page.timeout
+  local deadline = clock.now() + timeout
+  local helper_opts = { position = opts.position, force = opts.force, guard = true }
+  local seen, missed = {}, nil
+  local function missed_error()
+    P.raise("timeout", string.format("%s %s: %s landed on %s (%s) after %d ms (%s)",
+      action, quote(self.sel), POINTER_NOUN[action], missed.hit,
+      missed.encloses and "the element moved away from the point"
+        or "it covers the element's point", timeout, step),
+      { selector = self.sel, step = step, transient = true, landed_on = missed.hit })
+  end
+  while true do
+    local ok, r = pcall(page._until, page, "act",
+      function(b) return { action, self.sel, b, helper_opts } end,
+      self.sel, action, math.max(0, deadline - clock.now()), step, timeout, seen)
+    if not ok then
+      if missed and type(r) == "table" and r.kind == "timeout" then missed_error() end
+      error(r, 0)
+    end
+    if r.done then return r, step end
+    send(r)
+    if opts.force then return r, step end
+    local v = page:_helper("landed", {})
+    if type(v) ~= "table" or v.verdict ~= "missed" then return r, step end
+    missed = v
+    log.debug(string.format("%s %s landed on %s; trying again", action, quote(self.sel), v.hit))
+    if clock.now() >= deadline then missed_error() end
+  end
+end
+
+-- nowait: pipelined (see cdp.send); the last event of a click waits, and
+-- its reply comes after the earlier ones were dispatched.
+local function mouse(page, kind, x, y, extra, nowait)
   local p = { type = kind, x = x, y = y }
   for k, v in pairs(extra or {}) do p[k] = v end
-  page:send("Input.dispatchMouseEvent", p)
+  if nowait then
+    cdp.send("Input.dispatchMouseEvent", p, { session = page.session, nowait = true })
+  else
+    page:send("Input.dispatchMouseEvent", p)
+  end
 end
 
 local function click_at(page, x, y, opts)
   local button = opts.button or "left"
   local count = opts.click_count or 1
-  mouse(page, "mouseMoved", x, y)
+  mouse(page, "mouseMoved", x, y, nil, true)
   for i = 1, count do
-    mouse(page, "mousePressed", x, y, { button = button, buttons = 1, clickCount = i })
-    mouse(page, "mouseReleased", x, y, { button = button, buttons = 0, clickCount = i })
+    mouse(page, "mousePressed", x, y, { button = button, buttons = 1, clickCount = i }, true)
+    mouse(page, "mouseReleased", x, y, { button = button, buttons = 0, clickCount = i }, i < count)
   end
 end
 
 function Locator:click(opts)
-  opts = opts or {}
-  local r = act(self, "click", { timeout = opts.timeout, position = opts.position })
-  click_at(self.page, r.x, r.y, opts)
+  opts = check_opts(self, "click", opts) or {}
+  pointer_act(self, "click", opts, function(r) click_at(self.page, r.x, r.y, opts) end)
   return self
 end
 
 function Locator:dblclick(opts)
-  opts = opts or {}
-  local r = act(self, "dblclick", { timeout = opts.timeout, position = opts.position })
-  click_at(self.page, r.x, r.y, { button = opts.button, click_count = 2 })
+  opts = check_opts(self, "dblclick", opts) or {}
+  pointer_act(self, "dblclick", opts, function(r)
+    click_at(self.page, r.x, r.y, { button = opts.button, click_count = 2 })
+  end)
   return self
 end
 
 function Locator:hover(opts)
-  local r = act(self, "hover", opts)
-  mouse(self.page, "mouseMoved", r.x, r.y)
+  opts = check_opts(self, "hover", opts) or {}
+  pointer_act(self, "hover", opts, function(r) mouse(self.page, "mouseMoved", r.x, r.y) end)
   return self
 end
 
 function Locator:focus(opts)
-  act(self, "focus", opts)
+  act(self, "focus", check_opts(self, "focus", opts))
   return self
 end
 
@@ -487,6 +654,8 @@ local function press_keys(page, combo)
 end
 
 function Locator:press(key, opts)
+  if type(key) ~= "string" then error("press wants a key name like \"Enter\"", 2) end
+  check_opts(self, "press", opts)
   key_info((key:match("([^+]+)$")) or key) -- validate before waiting
   act(self, "press", opts, "press")
   press_keys(self.page, key)
@@ -506,17 +675,26 @@ end
 -- --------------------------------------------------------------- forms
 
 function Locator:fill(value, opts)
-  opts = opts or {}
+  opts = check_opts(self, "fill", opts) or {}
   value = tostring(value == nil and "" or value)
   local r, step = act(self, "fill", { timeout = opts.timeout, value = value }, "fill")
   if not r.done then
+    -- What goes into a password field is a secret, whatever its origin:
+    -- registered before it is typed, so no log, frame or artifact keeps it.
+    if r.password and value ~= "" then register_secret(value) end
     if value == "" then
       press_keys(self.page, "Delete")
     else
       self.page:send("Input.insertText", { text = value })
     end
+    -- Read back: the text must be in the field, not wherever the focus went.
     local v = self.page:_helper("verifyFill", { self.sel, value })
-    if type(v) == "table" and v.ok and v.value == "" and value ~= "" then
+    if type(v) == "table" and v.ok and not v.matches and v.focused == false then
+      P.raise("script", string.format("fill %s: the text went to %s, which had the focus, "
+        .. "not to the field (%s)", quote(self.sel), v.focus, step),
+        { selector = self.sel, step = step, transient = true, focus = v.focus })
+    end
+    if type(v) == "table" and v.ok and v.empty and value ~= "" then
       P.raise("script", string.format("fill %s: the field is still empty after typing (%s)",
         quote(self.sel), step), { selector = self.sel, step = step, transient = true })
     end
@@ -525,6 +703,7 @@ function Locator:fill(value, opts)
 end
 
 function Locator:select_option(values, opts)
+  check_opts(self, "select_option", opts)
   if type(values) ~= "table" then values = { values } end
   local list = json.array({})
   for i, v in ipairs(values) do list[i] = tostring(v) end
@@ -534,9 +713,9 @@ end
 
 local function set_checked(self, want, opts)
   local verb = want and "check" or "uncheck"
-  local r, step = act(self, verb, opts, verb)
+  opts = check_opts(self, verb, opts) or {}
+  local r, step = pointer_act(self, verb, opts, function(p) click_at(self.page, p.x, p.y, {}) end)
   if r.done then return self end
-  click_at(self.page, r.x, r.y, {})
   local now = self.page:_helper("read", { self.sel, "checked", json.null, 1000 })
   if type(now) == "table" and now.ok and now.value ~= want then
     P.raise("script", string.format("%s %s: clicking did not change its state (%s)",
@@ -567,18 +746,32 @@ local function read(self, what, arg, opts, wait)
   return r.value
 end
 
-function Locator:text(opts) return read(self, "text", nil, opts, true) end
-function Locator:outer_html(opts) return read(self, "html", nil, opts, true) end
-function Locator:input_value(opts) return read(self, "value", nil, opts, true) end
-function Locator:get_attribute(name, opts) return read(self, "attribute", name, opts, true) end
-function Locator:is_checked(opts) return read(self, "checked", nil, opts, true) end
-function Locator:is_visible() return read(self, "visible") == true end
-function Locator:count()
+function Locator:text(opts) return read(self, "text", nil, check_opts(self, "text", opts), true) end
+function Locator:outer_html(opts)
+  return read(self, "html", nil, check_opts(self, "outer_html", opts), true)
+end
+function Locator:input_value(opts)
+  return read(self, "value", nil, check_opts(self, "input_value", opts), true)
+end
+function Locator:get_attribute(name, opts)
+  if type(name) ~= "string" then error("get_attribute wants an attribute name", 2) end
+  return read(self, "attribute", name, check_opts(self, "get_attribute", opts), true)
+end
+function Locator:is_checked(opts)
+  return read(self, "checked", nil, check_opts(self, "is_checked", opts), true)
+end
+function Locator:is_visible(opts)
+  check_opts(self, "is_visible", opts)
+  return read(self, "visible") == true
+end
+function Locator:count(opts)
+  check_opts(self, "count", opts)
   local r = self.page:_helper("count", { self.sel })
   if type(r) == "table" and r.error then P.raise("selector", r.error, { selector = self.sel }) end
   return r.count
 end
-function Locator:all_texts()
+function Locator:all_texts(opts)
+  check_opts(self, "all_texts", opts)
   local v = read(self, "all_texts")
   return v or {}
 end
@@ -587,6 +780,7 @@ end
 -- position (row[1]), by header text (row["Last login"]) and by key
 -- (row.last_login); row._attrs holds the row's data-* attributes.
 function Locator:table(opts)
+  check_opts(self, "table", opts)
   local t = read(self, "table", nil, opts, true)
   local rows = {}
   for i, r in ipairs(t.rows or {}) do
@@ -605,13 +799,12 @@ function Locator:table(opts)
 end
 
 function Locator:wait_for(opts)
-  return self.page:wait_for(self.sel, opts)
+  return self.page:wait_for(self.sel, check_opts(self, "wait_for", opts))
 end
 
 -- A value the app shows once (a generated password): read with debug
 -- logging paused and registered as a secret before anything else can write
 -- it; from then on every log, output and artifact redacts it.
-local register_secret = secret
 function Locator:secret_text(opts)
   host.quiet(true)
   local ok, v = pcall(self.text, self, opts)
@@ -624,5 +817,22 @@ function Locator:secret_text(opts)
 end
 function Page:secret_text(sel, opts) return self:locator(sel):secret_text(opts) end
 
-M.Page, M.Locator = Page, Locator
+-- ------------------------------------------------------------- evidence
+
+-- Failure evidence: page.html and, next to it, frame-1.html … for every
+-- same-origin frame, with password values blanked in the page copy (the
+-- artifact writer then redacts every registered secret).  Returns the
+-- number of files written.
+function Page:_capture_evidence()
+  local snap = self:_helper("snapshot", {})
+  if type(snap) ~= "table" or not snap.ok then return 0 end
+  host.write_artifact("page.html", snap.html or "")
+  for i, f in ipairs(snap.frames or {}) do
+    host.write_artifact(string.format("frame-%d.html", i), string.format(
+      "<!-- frame %d: %s in %s -->\n%s", i, f.element or "?", f.url or "?", f.html or ""))
+  end
+  return 1 + #(snap.frames or {})
+end
+
+M.Page, M.Locator, M.Frame = Page, Locator, Frame
 return M

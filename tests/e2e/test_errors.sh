@@ -13,7 +13,7 @@ t_selector_never_appears() {
 	script bad_selector.lua invite --user '{"email":"ada@example.com","roles":["member"]}'
 	expect_rc 1
 	expect_out "ada@example.com  inviting → invite_failed"
-	expect_err 'error (transient): timeout 2000 ms waiting for "button.nope" to be visible (click, step 2 of invite): no element matches the selector yet at '
+	expect_err 'error (script): timeout 2000 ms waiting for "button.nope" to be visible (click, step 2 of invite): no element matches the selector yet at '
 	expect_err "bad_selector.lua:13"
 	dir=$(printf '%s' "$ERR" | sed -n 's/^evidence: //p')
 	[ -d "$dir" ] || fail "no evidence folder ($dir)"
@@ -29,7 +29,7 @@ t_selector_never_appears_json() {
 	expect_rc 1
 	last=$(printf '%s\n' "$OUT" | tail -1)
 	expect_eq "$(printf '%s' "$last" | jq -r .state)" invite_failed "json state"
-	expect_eq "$(printf '%s' "$last" | jq -r .error.class)" transient "json class"
+	expect_eq "$(printf '%s' "$last" | jq -r .error.class)" script "json class (a selector that never matched on a loaded page)"
 	expect_eq "$(printf '%s' "$last" | jq -r .error.selector)" button.nope "json selector"
 }
 

@@ -76,7 +76,7 @@ t_failing_cassettes_fail_the_same_way() {
 	expect_err "error (needs_human): Acme rejected the service account"
 	replay acme-missing-button
 	expect_rc 1
-	expect_err 'error (transient): timeout 2000 ms waiting for "button.nope" to be visible (click, step 2 of invite)'
+	expect_err 'error (script): timeout 2000 ms waiting for "button.nope" to be visible (click, step 2 of invite)'
 	expect_err "missing_button.lua:18"
 }
 
