@@ -1,4 +1,4 @@
--- Opens a failure report (report.html, via account.base_url = file://…) in
+-- Opens a failure report (report.html, via account.base_url = http://… of a fixture server) in
 -- Chromium and checks what a person would look at: the screenshot has
 -- rendered (naturalWidth > 0, or exactly account.width) and the error text
 -- (account.expect) is on the page.  Run it with the `validate` action.
