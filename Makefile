@@ -44,18 +44,22 @@ FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 EMBED_IN  := $(sort $(wildcard agent/lua/*.lua agent/js/*.js))
 EMBED_C   := $(B)/embedded.c
 
+# The admin pages' CSS and JavaScript are compiled into the coordinator.
+COORD_ASSETS := $(sort $(wildcard coordinator/assets/*))
+COORD_EMBED  := $(B)/coord_assets.c
+
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
 AGENT_OBJ := $(filter-out $(B)/agent/main.o,$(AGENT_SRC:%.c=$(B)/%.o)) \
              $(B)/embedded.o
 FIX_OBJ   := $(FIX_SRC:%.c=$(B)/%.o)
-COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o)
+COORD_OBJ := $(COORD_SRC:%.c=$(B)/%.o) $(B)/coord_assets.o
 # The coordinator's modules without main, for unit tests of its parsers.
 COORD_LIB_OBJ := $(filter-out $(B)/coordinator/main.o,$(COORD_OBJ))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 # Saved fuzz inputs replay as ordinary unit tests (no libFuzzer needed).
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/replay_%)
 
-TARGETS   := $(BIN)/idlcm-agent $(BIN)/idlcm-fixtures
+TARGETS   := $(BIN)/idlcm-agent $(BIN)/idlcm-fixtures $(BIN)/idlcm-cdp-floor
 ifneq ($(COORD_SRC),)
 TARGETS   += $(BIN)/idlcm-coordinator
 endif
@@ -93,6 +97,13 @@ $(B)/%.o: %.c
 $(B)/embedded.o: $(EMBED_C)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(COORD_EMBED): $(B)/tools/embed $(COORD_ASSETS)
+	@mkdir -p $(dir $@)
+	$(B)/tools/embed -n admin_assets $@ $(COORD_ASSETS)
+
+$(B)/coord_assets.o: $(COORD_EMBED)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 $(BIN)/idlcm-agent: $(B)/agent/main.o $(AGENT_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
@@ -100,6 +111,16 @@ $(BIN)/idlcm-agent: $(B)/agent/main.o $(AGENT_OBJ) $(LIB_OBJ)
 $(BIN)/idlcm-fixtures: $(FIX_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+# A bare libwebsockets CDP client: make bench's floor, the tests' probe.
+$(BIN)/idlcm-cdp-floor: bench/cdp_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+# make bench: our CDP layer's round trip, from C.
+$(B)/bench/cdp_rtt: bench/cdp_rtt.c $(AGENT_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(AGENT_OBJ) $(LIB_OBJ) $(PKG_LIBS) -lm
 
 $(BIN)/idlcm-coordinator: $(COORD_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -146,12 +167,12 @@ FUZZ_DEPS_base64 := lib/base64.c
 FUZZ_DEPS_base32 := lib/totp.c
 FUZZ_DEPS_ws_frames := agent/cdp.c lib/log.c
 FUZZ_DEPS_httpd := lib/httpd.c
-FUZZ_DEPS_coordinator := coordinator/api.c coordinator/db.c lib/httpd.c lib/sqldb.c \
-  lib/states.c
+FUZZ_DEPS_coordinator := $(filter-out coordinator/main.c,$(COORD_SRC)) $(LIB_SRC)
 FUZZ_CFLAGS_coordinator := -Icoordinator
 FUZZ_DEPS_claim := $(filter-out agent/main.c agent/worker.c,$(AGENT_SRC)) $(EMBED_C) \
   $(LIB_SRC)
 fuzz-claim: $(EMBED_C)
+FUZZ_FLAGS_claim := -close_fd_mask=2	# the worker logs every rejected job
 FUZZ_DEPS_cli := agent/cli.c
 FUZZ_DEPS_vault := agent/vault.c lib/base64.c lib/log.c lib/privfile.c lib/sqldb.c
 FUZZ_DEPS_browser := agent/browser.c agent/cdp.c lib/curlbuf.c lib/log.c
@@ -164,7 +185,7 @@ fuzz-%: tests/fuzz/fuzz_%.c
 	  $(FUZZ_CFLAGS_$*) $(PKG_CFLAGS) \
 	  -o build/fuzz/fuzz_$* $< $(FUZZ_DEPS_$*) $(PKG_LIBS) -lm
 	cp tests/fuzz/corpus/$*/* build/fuzz/corpus-$*/
-	build/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=20 -artifact_prefix=build/fuzz/$*- build/fuzz/corpus-$*
+	build/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=20 $(FUZZ_FLAGS_$*) -artifact_prefix=build/fuzz/$*- build/fuzz/corpus-$*
 
 e2e: $(TARGETS)
 	@IDLCM_BIN=$(BIN) sh tests/e2e/run.sh

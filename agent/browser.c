@@ -20,7 +20,9 @@
 #include <curl/curl.h>
 
 #include "browser.h"
+#include "confine.h"
 #include "curlbuf.h"
+#include "envscrub.h"
 #include "log.h"
 
 static const char *chromium_flags[] = {
@@ -33,6 +35,24 @@ static const char *chromium_flags[] = {
 	"--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
 	NULL
 };
+
+/* The DevTools port of the browser this process talks to: a job's pages
+ * may not open it (its /json pages list and close every job's targets). */
+static int devtools_port;
+
+int browser_devtools_port(void)
+{
+	return devtools_port;
+}
+
+static void note_devtools_port(const char *url)
+{
+	const char *hp = strstr(url, "://");
+	const char *colon = hp ? strchr(hp + 3, ':') : NULL;
+
+	if (colon)
+		devtools_port = atoi(colon + 1);
+}
 
 static void sleep_ms(int ms)
 {
@@ -167,7 +187,14 @@ int browser_launch(struct browser *b, const char *exe, int timeout_ms,
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execv(path, (char *const *)argv);
+		{
+			/* Chromium and its renderers never see the vault key,
+			 * tokens or passwords (a page that reached
+			 * /proc/self/environ would read them). */
+			char **env = env_without_secrets();
+			if (env)
+				execve(path, (char *const *)argv, env);
+		}
 		_exit(127);
 	}
 	setpgid(b->pid, b->pid);	/* no race with the child's own call */
@@ -197,6 +224,7 @@ int browser_launch(struct browser *b, const char *exe, int timeout_ms,
 		sleep_ms(10);
 	}
 	b->ws_url = strdup(url);
+	note_devtools_port(url);
 	log_info("launched chromium pid %d at %s", (int)b->pid, url);
 	return 0;
 }
@@ -277,10 +305,15 @@ int browser_attach(struct browser *b, const char *spec, int timeout_ms,
 	memset(b, 0, sizeof(*b));
 	if (!strncmp(spec, "ws://", 5) || !strncmp(spec, "wss://", 6)) {
 		b->ws_url = strdup(spec);
+		note_devtools_port(spec);
 		return 0;
 	}
-	if (!strncmp(spec, "http://", 7) || !strncmp(spec, "https://", 8))
-		return resolve_http(spec, timeout_ms, &b->ws_url, err, errlen);
+	if (!strncmp(spec, "http://", 7) || !strncmp(spec, "https://", 8)) {
+		int rc = resolve_http(spec, timeout_ms, &b->ws_url, err, errlen);
+		if (!rc)
+			note_devtools_port(b->ws_url);
+		return rc;
+	}
 	snprintf(err, errlen, "--browser wants ws://… or http://host:port, not \"%s\"",
 		 spec);
 	return -1;
@@ -457,6 +490,9 @@ int browser_open_page(struct cdp *c, struct page_handle *p, struct cdp_error *er
 		     10000, &res, err))
 		goto fail;
 	cJSON_Delete(res);
+	/* From here on the script reaches this context and nothing else. */
+	if (confine_open(c, p->context_id, p->target_id, p->session_id, err))
+		goto fail;
 	return 0;
 fail:
 	browser_close_page(c, p);

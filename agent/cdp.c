@@ -79,9 +79,19 @@ void cdp_msgbuf_init(struct cdp_msgbuf *b, size_t limit)
 
 int cdp_msgbuf_append(struct cdp_msgbuf *b, const void *data, size_t len)
 {
-	if (b->overflow)
+	if (b->overflow) {
+		b->seen += len;
 		return -1;
+	}
 	if (b->len + len > b->limit) {
+		/* keep the head: a reply's id is in it, so its command can fail
+		 * at once instead of waiting out its timeout */
+		const char *src = b->len ? b->data : data;
+		size_t have = b->len ? b->len : len;
+		b->head_len = have < sizeof(b->head) - 1 ? have : sizeof(b->head) - 1;
+		memcpy(b->head, src, b->head_len);
+		b->head[b->head_len] = '\0';
+		b->seen = b->len + len;
 		b->overflow = 1;
 		free(b->data);
 		b->data = NULL;
@@ -118,6 +128,26 @@ char *cdp_msgbuf_take(struct cdp_msgbuf *b, size_t *len)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	b->overflow = 0;
+	b->head_len = b->seen = 0;
+	return out;
+}
+
+char *cdp_msgbuf_oversize_reply(const struct cdp_msgbuf *b)
+{
+	const char *p = b->overflow ? strstr(b->head, "\"id\":") : NULL;
+	char *end, *out;
+	long id;
+
+	if (!p || p - b->head > 2)	/* a reply opens with its id; events have none */
+		return NULL;
+	id = strtol(p + 5, &end, 10);
+	if (end == p + 5 || id < 0)
+		return NULL;
+	out = malloc(300);
+	if (out)
+		snprintf(out, 300, "{\"id\":%ld,\"error\":{\"code\":-32099,\"message\":"
+			 "\"the reply is larger than the cap of %zu bytes (%zu bytes or more; "
+			 "IDLCM_CDP_MAX_MESSAGE raises the cap)\"}}", id, b->limit, b->seen);
 	return out;
 }
 
@@ -138,6 +168,8 @@ int cdp_msgbuf_frame(struct cdp_msgbuf *b, const void *data, size_t len,
 	if (!final)
 		return 0;
 	nomem = nomem || b->overflow == 2;
+	free(b->dropped_reply);
+	b->dropped_reply = b->overflow == 1 ? cdp_msgbuf_oversize_reply(b) : NULL;
 	*msg = cdp_msgbuf_take(b, msglen);
 	if (*msg)
 		return 1;
@@ -147,6 +179,7 @@ int cdp_msgbuf_frame(struct cdp_msgbuf *b, const void *data, size_t len,
 void cdp_msgbuf_release(struct cdp_msgbuf *b)
 {
 	free(b->data);
+	free(b->dropped_reply);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -229,6 +262,7 @@ void cdp_free(struct cdp *c)
 	}
 	for (int i = 0; i < CDP_FRAME_RING; i++)
 		free(c->ring[i]);
+	free(c->confine);
 	if (c->tr)
 		c->tr->ops->free(c->tr);
 	free(c);
@@ -397,6 +431,14 @@ static cJSON *route(struct cdp *c, char *text, size_t len, int want)
 
 		note_lifecycle(c, session, method->valuestring,
 			       cJSON_GetObjectItem(msg, "params"));
+		/* The job's guard acts on its events at once, inside this
+		 * loop, and keeps them (and other jobs' targets) from the
+		 * script's queues. */
+		if (c->on_event && c->on_event(c, session, method->valuestring,
+					       cJSON_GetObjectItem(msg, "params"))) {
+			cJSON_Delete(msg);
+			return NULL;
+		}
 		run_autoreplies(c, session, method->valuestring);
 		if (!s || !(e = calloc(1, sizeof(*e)))) {
 			cJSON_Delete(msg);
@@ -464,7 +506,10 @@ static int pump_once(struct cdp *c, int ms, int want, cJSON **reply,
 		return -1;
 	}
 	if (rc > 0) {
-		cJSON *r = route(c, text, len, want);
+		cJSON *r;
+		c->last_rx_ms = cdp_wall_ms();
+		c->unresponsive = 0;
+		r = route(c, text, len, want);
 		free(text);
 		if (r && reply)
 			*reply = r;
@@ -495,12 +540,17 @@ int cdp_send_async(struct cdp *c, const char *session, const char *method,
 	return send_message(c, session, c->next_id++, method, params, err);
 }
 
+#define CDP_UNRESPONSIVE_PROBE_MS 1000
+
 int cdp_call(struct cdp *c, const char *session, const char *method,
 	     cJSON *params, int timeout_ms, cJSON **result,
 	     struct cdp_error *err)
 {
 	int id = c->next_id++;
 	int64_t until = cdp_now(c) + (timeout_ms > 0 ? timeout_ms : 30000);
+	int64_t sent_ms = cdp_wall_ms();
+	int probing = c->unresponsive &&
+		      until - cdp_now(c) > CDP_UNRESPONSIVE_PROBE_MS;
 	const char *dead;
 	cJSON *reply = NULL, *e;
 
@@ -523,14 +573,29 @@ int cdp_call(struct cdp *c, const char *session, const char *method,
 	}
 	if (send_message(c, session, id, method, params, err))
 		return -1;
+	c->round_trips++;
 	while (!reply) {
 		int ms;
-		if (wait_budget(c, until, &ms, err))
+		if (wait_budget(c, probing ? sent_ms - cdp_wall_ms() + cdp_now(c) +
+				CDP_UNRESPONSIVE_PROBE_MS : until, &ms, err))
 			return -1;
+		if (probing && !c->unresponsive) {	/* it spoke again */
+			probing = 0;
+			continue;
+		}
 		if (ms == 0) {
-			set_err(err, CDP_ERR_TIMEOUT,
-				"%s got no reply within %d ms", method,
-				timeout_ms);
+			if (c->unresponsive || c->last_rx_ms < sent_ms) {
+				c->unresponsive = 1;
+				set_err(err, CDP_ERR_TIMEOUT,
+					"the browser stopped answering: %s got no reply within "
+					"%d ms and nothing else came from the browser either "
+					"(is it stopped or hung?)", method,
+					probing ? CDP_UNRESPONSIVE_PROBE_MS : timeout_ms);
+			} else {
+				set_err(err, CDP_ERR_TIMEOUT,
+					"%s got no reply within %d ms", method,
+					timeout_ms);
+			}
 			return -1;
 		}
 		if (pump_once(c, ms, id, &reply, err) < 0)

@@ -16,6 +16,18 @@
 
 #define WS_MESSAGE_LIMIT (64u << 20)	/* a full-page screenshot fits */
 
+/* IDLCM_CDP_MAX_MESSAGE (bytes, at least 64 KiB) overrides the cap. */
+static size_t ws_message_limit(void)
+{
+	const char *v = getenv("IDLCM_CDP_MAX_MESSAGE");
+	char *end;
+	unsigned long long n = v ? strtoull(v, &end, 10) : 0;
+
+	if (!v || end == v || *end || n < 65536 || n > (1ull << 32))
+		return WS_MESSAGE_LIMIT;
+	return (size_t)n;
+}
+
 struct ws_msg {
 	struct ws_msg *next;
 	size_t len;
@@ -83,9 +95,18 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		int rc = cdp_msgbuf_frame(&t->rx, in, len,
 					  lws_is_final_fragment(wsi) &&
 					  !lws_remaining_packet_payload(wsi), &data, &n);
-		if (rc == -1)
-			log_warn("cdp: dropped a message larger than %u bytes",
-				 WS_MESSAGE_LIMIT);
+		if (rc == -1) {
+			log_warn("cdp: dropped a message over the cap of %zu bytes%s",
+				 t->rx.limit, t->rx.dropped_reply ? "; its command fails" : "");
+			/* a reply over the cap fails its command now */
+			m = t->rx.dropped_reply ? calloc(1, sizeof(*m)) : NULL;
+			if (m) {
+				m->data = t->rx.dropped_reply;
+				m->len = strlen(m->data);
+				t->rx.dropped_reply = NULL;
+				queue_push(&t->in_head, &t->in_tail, m);
+			}
+		}
 		if (rc == -2)
 			log_warn("cdp: out of memory reading a message");
 		if (rc != 1)
@@ -270,7 +291,7 @@ struct cdp_transport *cdp_ws_connect(const char *url, int timeout_ms,
 		return NULL;
 	}
 	t->base.ops = &ws_ops;
-	cdp_msgbuf_init(&t->rx, WS_MESSAGE_LIMIT);
+	cdp_msgbuf_init(&t->rx, ws_message_limit());
 	snprintf(t->host, sizeof(t->host), "%s", addr);
 	snprintf(t->path, sizeof(t->path), "/%s", path);
 	snprintf(t->hosthdr, sizeof(t->hosthdr), "%s:%d", addr, port);

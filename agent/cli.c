@@ -36,6 +36,28 @@ int cli_int(const char *opt, const char *value, int min, int max)
 	return (int)v;
 }
 
+/* A password typed on the command line is readable by every user of the
+ * machine (ps, /proc/<pid>/cmdline) and lands in shell history: say so. */
+static void warn_secret_in_argv(const char *what, const cJSON *j)
+{
+	static const char *hints[] = { "pass", "secret", "token", "key", "otp", NULL };
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, j) {
+		if (!cJSON_IsString(f) || !f->string || !f->valuestring[0])
+			continue;
+		for (int i = 0; hints[i]; i++)
+			if (strcasestr(f->string, hints[i])) {
+				fprintf(stderr, "idlcm-agent: warning: %s carries a secret (\"%s\") "
+					"on the command line, where every user of this machine can "
+					"read it; use %s @file (mode 0600) or a vault reference "
+					"{\"%s\": {\"vault\": \"app/name\"}}\n", what, f->string,
+					what, f->string);
+				return;
+			}
+	}
+}
+
 cJSON *cli_json_arg(const char *what, const char *value, char *err, size_t errlen)
 {
 	char *buf = NULL;
@@ -78,6 +100,8 @@ cJSON *cli_json_arg(const char *what, const char *value, char *err, size_t errle
 		snprintf(err, errlen, "%s: must be a JSON object", what);
 		cJSON_Delete(j);
 		j = NULL;
+	} else if (!buf) {
+		warn_secret_in_argv(what, j);
 	}
 	free(buf);
 	return j;

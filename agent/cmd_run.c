@@ -18,6 +18,7 @@
 #include "job.h"
 #include "log.h"
 #include "output.h"
+#include "session.h"
 #include "vault.h"
 
 struct run_opts {
@@ -25,6 +26,7 @@ struct run_opts {
 	cJSON *user, *account, *expected, *exempt;
 	double max_delete_ratio;
 	int json, timeout_ms, action_timeout_ms;
+	int fresh_login;		/* ignore the saved sign-in state */
 	enum run_mode mode;		/* run, record or replay */
 	const char *cassette;
 	struct cdp_transport *replay;	/* replay: the cassette, opened early */
@@ -129,6 +131,9 @@ static void parse(int argc, char **argv, struct run_opts *o)
 
 		if (!strcmp(a, "--json")) {
 			o->json = 1;
+			takes = 0;
+		} else if (!strcmp(a, "--fresh-login")) {
+			o->fresh_login = 1;
 			takes = 0;
 		} else if (!strcmp(a, "--user") || !strcmp(a, "--account")) {
 			cJSON **dst = a[2] == 'u' ? &o->user : &o->account;
@@ -378,6 +383,16 @@ connected:
 	spec.expected = o.expected;
 	spec.exempt = o.exempt;
 	spec.max_delete_ratio = o.max_delete_ratio;
+	spec.fresh_login = o.fresh_login;
+	/* Saved sign-in state lives in the vault: kept when there is a vault
+	 * key, never in record or replay runs (cassettes stay free of it). */
+	if (o.mode == RUN_LIVE && o.account && session_vault_wanted()) {
+		if (!vault)
+			vault = vault_open_env(o.vault, err, sizeof(err));
+		if (!vault)
+			log_warn("the sign-in state is not kept: %s", err);
+		spec.session_vault = vault;
+	}
 	spec.capture = o.mode == RUN_REPLAY ? JOB_CAPTURE_DISCARD : job_capture_from_env();
 
 	job_run(&spec, c, &out);

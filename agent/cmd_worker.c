@@ -78,6 +78,8 @@ int cmd_worker(int argc, char **argv)
 			o.retry_max_ms = cli_int(a, v, 1, 24 * 3600 * 1000);
 		else if (!strcmp(a, "--grace"))
 			o.grace_ms = cli_int(a, v, 0, 3600 * 1000);
+		else if (!strcmp(a, "--prewarm-max-ms"))
+			o.prewarm_max_ms = cli_int(a, v, 0, 3600 * 1000);
 		else if (!strcmp(a, "--apps")) {
 			if (!v)
 				cli_usage_error("--apps wants a comma-separated list");

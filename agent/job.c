@@ -18,6 +18,7 @@
 #include "log.h"
 #include "luajson.h"
 #include "script.h"
+#include "session.h"
 #include "states.h"
 #include "vault.h"
 
@@ -65,6 +66,9 @@ struct page_slot {
 	struct cdp *cdp;
 	struct page_handle page;
 	int open;
+	const struct job_spec *spec;
+	char session[256];	/* vault name of the sign-in state, "" = none kept */
+	char init_id[64];	/* the storage-seeding init script, while it runs */
 };
 static struct page_slot *current_slot;
 
@@ -77,6 +81,13 @@ static int l_open_page(lua_State *L)
 		return luaL_error(L, "no browser in this run");
 	if (s->open)
 		return luaL_error(L, "the job's page is already open");
+	if (s->spec && s->spec->prewarmed) {
+		/* the worker opened it while the previous job ran */
+		s->page = *s->spec->prewarmed;
+		s->open = 1;
+		lua_pushstring(L, s->page.session_id);
+		return 1;
+	}
 	if (browser_open_page(s->cdp, &s->page, &err)) {
 		lua_createtable(L, 0, 3);
 		lua_pushstring(L, err.kind == CDP_ERR_DEADLINE ? "deadline" : "cdp");
@@ -90,6 +101,94 @@ static int l_open_page(lua_State *L)
 	s->open = 1;
 	lua_pushstring(L, s->page.session_id);
 	return 1;
+}
+
+/* ---- saved sign-in state: host.session_*(), used by job.lua's sign_in */
+
+static struct page_slot *session_slot(void)
+{
+	struct page_slot *s = current_slot;
+	return s && s->open && s->session[0] && s->spec->session_vault ? s : NULL;
+}
+
+/* host.session_restore() → true when a saved state went into the context */
+static int l_session_restore(lua_State *L)
+{
+	struct page_slot *s = session_slot();
+	char err[400];
+	int rc;
+
+	if (!s || s->spec->fresh_login) {
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	rc = session_restore(s->cdp, &s->page, s->spec->session_vault, s->session,
+			     s->init_id, sizeof(s->init_id), err, sizeof(err));
+	if (rc < 0)
+		log_warn("%s; logging in", err);
+	lua_pushboolean(L, rc == 1);
+	return 1;
+}
+
+/* host.session_settled(): the sign-in check is over; later documents
+ * keep the storage they make. */
+static int l_session_settled(lua_State *L)
+{
+	struct page_slot *s = current_slot;
+	cJSON *p, *res = NULL;
+	struct cdp_error err;
+
+	if (s && s->open && s->init_id[0]) {
+		p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "identifier", s->init_id);
+		if (cdp_call(s->cdp, s->page.session_id, "Page.removeScriptToEvaluateOnNewDocument",
+			     p, 5000, &res, &err))
+			log_debug("remove the storage init script: %s", err.message);
+		cJSON_Delete(res);
+		s->init_id[0] = '\0';
+	}
+	(void)L;
+	return 0;
+}
+
+/* host.session_save() → true when the state is in the vault */
+static int l_session_save(lua_State *L)
+{
+	struct page_slot *s = session_slot();
+	char err[400];
+	int rc = -1;
+
+	if (s) {
+		rc = session_save(s->cdp, &s->page, s->spec->session_vault, s->session,
+				  err, sizeof(err));
+		if (rc)
+			log_warn("the sign-in state was not kept: %s", err);
+	}
+	lua_pushboolean(L, rc == 0);
+	return 1;
+}
+
+/* host.session_forget(): a rejected state goes, cookies and vault entry */
+static int l_session_forget(lua_State *L)
+{
+	struct page_slot *s = session_slot();
+	(void)L;
+	if (s)
+		session_forget(s->cdp, &s->page, s->spec->session_vault, s->session);
+	return 0;
+}
+
+/* The script's name (acme for scripts/apps/acme.lua): the app part of the
+ * session's vault name, as for captured credentials. */
+static void app_of_script(const char *script, char *app, size_t n)
+{
+	const char *base = strrchr(script, '/');
+	size_t len;
+
+	snprintf(app, n, "%s", base ? base + 1 : script);
+	len = strlen(app);
+	if (len > 4 && !strcmp(app + len - 4, ".lua"))
+		app[len - 4] = '\0';
 }
 
 static void fail(struct job_outcome *o, enum job_exit code, const char *cls,
@@ -262,11 +361,25 @@ void job_run(const struct job_spec *spec, struct cdp *c, struct job_outcome *o)
 	/* Created on first use: a run that succeeds leaves no folder. */
 	if (spec->artifacts_dir)
 		snprintf(h.artifacts_dir, sizeof(h.artifacts_dir), "%s", spec->artifacts_dir);
-	lua_pushcfunction(h.L, l_open_page);
-	lua_getfield(h.L, LUA_REGISTRYINDEX, "idlcm.host");
-	lua_insert(h.L, -2);
-	lua_setfield(h.L, -2, "open_page");
-	lua_pop(h.L, 1);
+	{
+		static const luaL_Reg fns[] = {
+			{ "open_page", l_open_page },
+			{ "session_restore", l_session_restore },
+			{ "session_settled", l_session_settled },
+			{ "session_save", l_session_save },
+			{ "session_forget", l_session_forget },
+			{ NULL, NULL }
+		};
+		lua_getfield(h.L, LUA_REGISTRYINDEX, "idlcm.host");
+		luaL_setfuncs(h.L, fns, 0);
+		lua_pop(h.L, 1);
+	}
+	slot.spec = spec;
+	if (spec->session_vault && spec->account) {
+		char app[200];
+		app_of_script(spec->script, app, sizeof(app));
+		session_name(slot.session, sizeof(slot.session), app, spec->account);
+	}
 
 	/* The deadline covers the script's own top level too. */
 	script_host_set_deadline(&h, spec->timeout_ms);
@@ -368,6 +481,17 @@ out:
 		c->deadline_ms = 0;	/* cleanup is not bound by the job's deadline */
 	if (slot.open)
 		browser_close_page(c, &slot.page);
+	else if (spec->prewarmed && c) {
+		/* never used (a usage error): it goes all the same */
+		struct page_handle p = *spec->prewarmed;
+		browser_close_page(c, &p);
+	}
+	if (c) {
+		o->round_trips = c->round_trips;
+		if (o->result)
+			cJSON_AddNumberToObject(o->result, "cdp_round_trips", (double)c->round_trips);
+		log_debug("job: %ld CDP round trips", c->round_trips);
+	}
 	cJSON_Delete(res);
 	cJSON_Delete(steps.steps);
 	script_error_release(&e);

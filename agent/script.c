@@ -6,6 +6,7 @@
  * that ends runaway loops; every wait in C honours the same deadline.
  */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <openssl/rand.h>
 
 #include "cassette.h"
+#include "confine.h"
 #include "base64.h"
 #include "embedded.h"
 #include "job.h"
@@ -242,6 +244,8 @@ static void timer_init(struct script_host *h)
 		struct sigaction sa;
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_cut_signal;
+		sa.sa_flags = SA_RESTART;	/* a timer that finds nothing to cut
+						   must not fail a read or write */
 		sigemptyset(&sa.sa_mask);
 		sigaction(CUT_SIGNAL, &sa, NULL);
 		handler_installed = 1;
@@ -346,21 +350,37 @@ static int raise_cdp(lua_State *L, const char *method, struct cdp_error *err)
 	return lua_error(L);
 }
 
-/* cdp.send(method [, params [, {session=, timeout=} | session]]) */
+/* A call the job's confinement refuses (agent/confine.c): a script bug
+ * or an attack, never worth a retry. */
+static int raise_refused(lua_State *L, const char *method, const char *why)
+{
+	push_error(L, "script", why);
+	lua_pushstring(L, method);
+	lua_setfield(L, -2, "method");
+	lua_pushboolean(L, 1);
+	lua_setfield(L, -2, "refused");
+	return lua_error(L);
+}
+
+/* cdp.send(method [, params [, {session=, timeout=, nowait=} | session]]);
+ * nowait: send and return nothing, the reply is dropped when it comes */
 static int l_cdp_send(lua_State *L)
 {
 	struct cdp *c = need_cdp(L);
 	const char *method = luaL_checkstring(L, 1);
 	const char *session = opt_session(L, 3);
-	int timeout = 30000;
+	int timeout = 30000, nowait = 0;
 	struct cdp_error err;
 	cJSON *params = NULL, *result = NULL;
-	char jerr[200];
+	char jerr[700];
 
 	if (lua_type(L, 3) == LUA_TTABLE) {
 		lua_getfield(L, 3, "timeout");
 		if (lua_isnumber(L, -1) && lua_tonumber(L, -1) > 0)
 			timeout = (int)lua_tonumber(L, -1);
+		lua_pop(L, 1);
+		lua_getfield(L, 3, "nowait");
+		nowait = lua_toboolean(L, -1);
 		lua_pop(L, 1);
 	}
 	if (!lua_isnoneornil(L, 2)) {
@@ -373,8 +393,25 @@ static int l_cdp_send(lua_State *L)
 			params = cJSON_CreateObject();
 		}
 	}
+	if (!params)
+		params = cJSON_CreateObject();
+	if (c->confine && !c->confine->run_dir[0])
+		snprintf(c->confine->run_dir, sizeof(c->confine->run_dir), "%s",
+			 host_of(L)->artifacts_dir);
+	if (confine_check(c, method, params, session, jerr, sizeof(jerr))) {
+		cJSON_Delete(params);
+		return raise_refused(L, method, jerr);
+	}
+	if (nowait) {
+		/* pipelined: commands on a session run in order, so only the
+		 * last of a series needs to wait (its reply comes after theirs) */
+		if (cdp_send_async(c, session, method, params, &err))
+			return raise_cdp(L, method, &err);
+		return 0;
+	}
 	if (cdp_call(c, session, method, params, timeout, &result, &err))
 		return raise_cdp(L, method, &err);
+	confine_after(c, method, result);
 	luajson_push(L, result);
 	cJSON_Delete(result);
 	return 1;
@@ -389,8 +426,12 @@ static int l_cdp_wait_event(lua_State *L)
 	const char *session = opt_session(L, 3);
 	struct cdp_error err;
 	cJSON *ev = NULL;
-	int rc = cdp_wait_event(c, session, method, timeout, &ev, &err);
+	char why[300];
+	int rc;
 
+	if (confine_check_events(c, session, method, why, sizeof(why)))
+		return raise_refused(L, method ? method : "wait_event", why);
+	rc = cdp_wait_event(c, session, method, timeout, &ev, &err);
 	if (rc < 0)
 		return raise_cdp(L, method ? method : "wait_event", &err);
 	if (rc == 0) {
@@ -411,6 +452,11 @@ static int l_cdp_wait_event(lua_State *L)
 static int l_cdp_drop_events(lua_State *L)
 {
 	struct cdp *c = need_cdp(L);
+	char why[300];
+
+	if (confine_check_events(c, opt_session(L, 2), luaL_optstring(L, 1, NULL), why,
+				 sizeof(why)))
+		return raise_refused(L, luaL_optstring(L, 1, "drop_events"), why);
 	cdp_drop_events(c, opt_session(L, 2), luaL_optstring(L, 1, NULL));
 	return 0;
 }
@@ -423,12 +469,19 @@ static int l_cdp_autoreply(lua_State *L)
 	const char *on = luaL_checkstring(L, 2);
 	const char *method = luaL_optstring(L, 3, NULL);
 	cJSON *params = NULL;
-	char jerr[200];
+	char jerr[700];
 
 	if (lua_istable(L, 4)) {
 		params = luajson_to_json(L, 4, jerr, sizeof(jerr));
 		if (!params)
 			return luaL_argerror(L, 4, jerr);
+	}
+	/* The reply is sent later, unseen: check it now like any cdp.send. */
+	if (method && params &&
+	    (confine_check_events(c, session, on, jerr, sizeof(jerr)) ||
+	     confine_check(c, method, params, session, jerr, sizeof(jerr)))) {
+		cJSON_Delete(params);
+		return raise_refused(L, method, jerr);
 	}
 	cdp_autoreply(c, session, on, method, params);
 	return 0;
@@ -684,6 +737,15 @@ static int l_host_quiet(lua_State *L)
 	return 0;
 }
 
+/* host.round_trips() → CDP commands sent and awaited so far (0 without a
+ * browser): steps.lua notes each page call's count. */
+static int l_host_round_trips(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	lua_pushinteger(L, h->cdp ? h->cdp->round_trips : 0);
+	return 1;
+}
+
 static int l_host_where(lua_State *L)
 {
 	char buf[256];
@@ -755,6 +817,38 @@ static int l_host_write_artifact(lua_State *L)
 	}
 	free(out);
 	lua_pushstring(L, path);
+	return 1;
+}
+
+/* host.downloads(on) → the folder downloads land in, or nil: for the
+ * page API only (scripts never choose where files go).  On: the job's
+ * browser context saves downloads into <run folder>/downloads; off:
+ * downloads are denied again (the default). */
+static int l_host_downloads(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	struct cdp *c = need_cdp(L);
+	struct cdp_error err;
+	char dir[1100], abs[PATH_MAX];
+
+	if (!c->confine)
+		return luaL_error(L, "downloads: the job's page is not open");
+	if (!lua_toboolean(L, 1)) {
+		if (confine_downloads(c, NULL, &err))
+			return raise_cdp(L, "Browser.setDownloadBehavior", &err);
+		lua_pushnil(L);
+		return 1;
+	}
+	if (!h->artifacts_dir[0])
+		return luaL_error(L, "downloads: no run folder for this job");
+	snprintf(dir, sizeof(dir), "%s/downloads", h->artifacts_dir);
+	if (job_mkdir_p(dir))
+		return luaL_error(L, "cannot create %s: %s", dir, strerror(errno));
+	if (!realpath(dir, abs))	/* Chromium wants an absolute path */
+		return luaL_error(L, "cannot resolve %s: %s", dir, strerror(errno));
+	if (confine_downloads(c, abs, &err))
+		return raise_cdp(L, "Browser.setDownloadBehavior", &err);
+	lua_pushstring(L, abs);
 	return 1;
 }
 
@@ -944,8 +1038,9 @@ static void install_primitives(lua_State *L)
 	};
 	static const luaL_Reg host_fns[] = {
 		{ "emit", l_host_emit }, { "where", l_host_where }, { "quiet", l_host_quiet },
-		{ "embedded", l_host_embedded },
-		{ "write_artifact", l_host_write_artifact }, { NULL, NULL }
+		{ "embedded", l_host_embedded }, { "round_trips", l_host_round_trips },
+		{ "write_artifact", l_host_write_artifact },
+		{ "downloads", l_host_downloads }, { NULL, NULL }
 	};
 	static const struct { const char *name; enum log_level level; } levels[] = {
 		{ "error", LOG_ERROR }, { "warn", LOG_WARN },

@@ -482,6 +482,15 @@ int vault_resolve(struct vault *v, cJSON *obj, char *err, size_t errlen)
 {
 	cJSON *c;
 
+	/* an entry is one string: it can stand for a field, not the whole
+	 * account (it would stay a reference, and the script see no fields) */
+	if (ref_of(obj)) {
+		snprintf(err, errlen, "the whole object refers to vault entry \"%s\": "
+			 "refer to it from a field, e.g. {\"password\": {\"vault\": \"%s\"}}",
+			 ref_of(obj), ref_of(obj));
+		return -1;
+	}
+
 	cJSON_ArrayForEach(c, obj) {
 		const char *name = ref_of(c);
 		char *value = NULL;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,10 @@
 #include "browser.h"
 #include "cdp.h"
 #include "coord.h"
+#include "envscrub.h"
 #include "job.h"
 #include "log.h"
+#include "session.h"
 #include "states.h"
 #include "store.h"
 #include "vault.h"
@@ -61,6 +64,16 @@ struct slot {
 	char dir[1200];
 };
 
+/* A job child forked ahead of its job: connected to the browser, its
+ * browser context and page open, waiting for a job on ctl. */
+struct warm {
+	pid_t pid;
+	int ctl;		/* write end: the job goes here; closing it disposes */
+	int fd;			/* read end of its event pipe: the slot's, once used */
+	int64_t born_ms;
+	int retiring;		/* ctl closed: it disposes its page and exits */
+};
+
 /* A message the store could not take (full disk, read-only file): held in
  * memory, in order, until it can; meanwhile the worker claims nothing. */
 struct held {
@@ -73,6 +86,8 @@ struct held {
 
 struct worker {
 	const struct worker_opts *o;
+	struct warm warm;
+	int64_t warm_retry_ms;
 	struct store *st;
 	struct held *held, **held_tail;
 	int nheld;
@@ -110,6 +125,7 @@ void worker_opts_defaults(struct worker_opts *o)
 	o->retry_base_ms = 2000;
 	o->retry_max_ms = 60000;
 	o->grace_ms = 30000;
+	o->prewarm_max_ms = 30000;
 }
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -554,11 +570,47 @@ static void child_emit(void *arg, cJSON *ev)
 	cJSON_Delete(ev);
 }
 
+/* The vault key, read once at start: the environment it came from is
+ * scrubbed (env_scrub_secrets) so that job processes and Chromium do not
+ * inherit it, and job processes open the vault with this copy. */
+static unsigned char vault_key[VAULT_KEY_LEN];
+static int have_vault_key;
+
+static void keep_secrets_from_children(void)
+{
+	char err[300];
+
+	if (getenv("IDLCM_VAULT_KEY_FILE") || getenv("IDLCM_VAULT_KEY"))
+		have_vault_key = !vault_key_from_env(vault_key, err, sizeof(err));
+	if (!have_vault_key && (getenv("IDLCM_VAULT_KEY_FILE") || getenv("IDLCM_VAULT_KEY")))
+		log_warn("%s", err);
+	env_scrub_secrets();
+}
+
+static struct vault *open_vault(struct worker *w, char *err, size_t n)
+{
+	if (!have_vault_key)
+		return vault_open_env(w->o->vault, err, n);
+	return vault_open(w->o->vault ? w->o->vault : vault_default_path(), vault_key, err, n);
+}
+
+static void child_prologue(int fd)
+{
+	setpgid(0, 0);			/* the terminal's ^C is for the supervisor */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* die with the supervisor */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	child_fd = fd;
+}
+
+/* Run job j in this child; c and page come prewarmed, or NULL (connect
+ * and open the page the usual way). */
 static void __attribute__((noreturn))
-run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
+run_child_job(struct worker *w, struct wjob *j, const char *dir, struct cdp *c,
+	      const struct page_handle *page)
 {
 	struct cdp_transport *tr;
-	struct cdp *c;
 	struct job_spec spec;
 	struct job_outcome out;
 	char err[600], script[1400];
@@ -566,17 +618,11 @@ run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
 	cJSON *res, *cred;
 	struct vault *v = NULL;
 
-	setpgid(0, 0);			/* the terminal's ^C is for the supervisor */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* die with the supervisor */
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGPIPE, SIG_IGN);
-	child_fd = fd;
 	if (account)
 		job_register_secrets(account);
 	/* {"password": {"vault": "acme/admin"}}: resolved here, never in Lua */
 	if (account && vault_refs_present(account)) {
-		v = vault_open_env(w->o->vault, err, sizeof(err));
+		v = open_vault(w, err, sizeof(err));
 		if (!v || vault_resolve(v, account, err, sizeof(err))) {
 			char m[700];
 			res = cJSON_CreateObject();
@@ -591,8 +637,8 @@ run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
 	}
 	snprintf(script, sizeof(script), "%s/%s.lua", w->o->scripts_dir, jstr(j->body, "app"));
 
-	tr = cdp_ws_connect(w->b.ws_url, 5000, err, sizeof(err));
-	if (!tr) {
+	tr = c ? NULL : cdp_ws_connect(w->b.ws_url, 5000, err, sizeof(err));
+	if (!c && !tr) {
 		res = cJSON_CreateObject();
 		cJSON_AddStringToObject(res, "kind", "result");
 		cJSON_AddNumberToObject(res, "exit", 1);
@@ -605,8 +651,18 @@ run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
 		child_emit(NULL, res);
 		_exit(1);
 	}
-	c = cdp_new(tr);
+	if (!c)
+		c = cdp_new(tr);
 	memset(&spec, 0, sizeof(spec));
+	spec.prewarmed = page;
+	/* the sign-in state of the job's account, in the vault (agent/session.c) */
+	if (account && have_vault_key && !session_turned_off()) {
+		if (!v)
+			v = open_vault(w, err, sizeof(err));
+		if (!v)
+			log_warn("job %s: the sign-in state is not kept: %s", j->id, err);
+		spec.session_vault = v;
+	}
 	spec.script = script;
 	spec.action = j->action;
 	spec.user = cJSON_GetObjectItemCaseSensitive(j->body, "user");
@@ -616,7 +672,9 @@ run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
 	spec.artifacts_dir = dir;
 	spec.emit = child_emit;
 	spec.retry_transient = j->tries < w->o->max_tries;
-	spec.capture = job_capture_from_env();	/* no vault: a captured password fails the job */
+	/* no vault: a captured password fails the job (the key was read at
+	 * start, and the environment scrubbed of it) */
+	spec.capture = have_vault_key ? JOB_CAPTURE_VAULT : JOB_CAPTURE_NONE;
 	spec.expected = cJSON_GetObjectItemCaseSensitive(j->body, "expected");
 	spec.exempt = cJSON_GetObjectItemCaseSensitive(j->body, "exempt");
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j->body, "max_delete_ratio")))
@@ -628,7 +686,7 @@ run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
 	cred = out.result ? cJSON_GetObjectItem(out.result, "credentials") : NULL;
 	if (cJSON_IsString(cJSON_GetObjectItem(cred, "password"))) {
 		if (!v)
-			v = vault_open_env(w->o->vault, err, sizeof(err));
+			v = open_vault(w, err, sizeof(err));
 		if (!v)
 			log_warn("%s", err);
 		if (vault_capture_credentials(v, jstr(j->body, "app"), spec.user, out.result,
@@ -654,6 +712,223 @@ run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
 	_exit(out.exit ? 1 : 0);
 }
 
+static void __attribute__((noreturn))
+run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
+{
+	child_prologue(fd);
+	run_child_job(w, j, dir, NULL, NULL);
+}
+
+/* ------------------------------------------------------------ prewarm
+ *
+ * While jobs run, one child waits ahead: it has connected to the browser
+ * and opened a fresh browser context and page (a context and a page cost
+ * Chromium ~100-250 ms), so the next claimed job starts on a ready page.
+ * The context belongs to that child's connection (disposeOnDetach): if the
+ * child dies, Chromium disposes it.  A warm child that waits longer than
+ * --prewarm-max-ms gets its ctl pipe closed, disposes its page and exits.
+ */
+
+static void __attribute__((noreturn))
+warm_child(struct worker *w, int ctl, int fd)
+{
+	struct cdp_transport *tr;
+	struct cdp *c;
+	struct page_handle page;
+	struct cdp_error ce;
+	struct wjob j;
+	char err[600], dir[1200];
+	char *buf = NULL;
+	size_t len = 0;
+	int64_t give_up;
+	cJSON *msg;
+
+	child_prologue(fd);
+	tr = cdp_ws_connect(w->b.ws_url, 5000, err, sizeof(err));
+	if (!tr)
+		_exit(3);
+	c = cdp_new(tr);
+	if (browser_open_page(c, &page, &ce)) {
+		log_debug("prewarm: %s", ce.message);
+		cdp_free(c);
+		_exit(3);
+	}
+	/* the supervisor retires us first; this is for a supervisor that hangs */
+	give_up = cdp_wall_ms() + 2LL * w->o->prewarm_max_ms + 5000;
+	for (;;) {
+		struct pollfd pf = { .fd = ctl, .events = POLLIN };
+		char tmp[65536];
+		ssize_t k;
+
+		if (cdp_pump(c, 0, &ce) < 0 || c->closed || cdp_wall_ms() > give_up)
+			break;
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		k = read(ctl, tmp, sizeof(tmp));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		buf = realloc(buf, len + (size_t)k + 1);
+		memcpy(buf + len, tmp, (size_t)k);
+		len += (size_t)k;
+		buf[len] = '\0';
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	msg = buf && memchr(buf, '\n', len) ? cJSON_Parse(buf) : NULL;
+	free(buf);
+	if (!msg) {
+		/* retired unused (or the browser went): nothing leaks */
+		browser_close_page(c, &page);
+		cdp_free(c);
+		_exit(0);
+	}
+	memset(&j, 0, sizeof(j));
+	snprintf(j.id, sizeof(j.id), "%s", jstr(msg, "id"));
+	snprintf(dir, sizeof(dir), "%s", jstr(msg, "dir"));
+	j.attempt = cJSON_GetObjectItem(msg, "attempt")->valueint;
+	j.tries = cJSON_GetObjectItem(msg, "tries")->valueint;
+	j.timeout_ms = cJSON_GetObjectItem(msg, "timeout_ms")->valueint;
+	j.body = cJSON_DetachItemFromObject(msg, "job");
+	j.action = jstr(j.body, "action");
+	cJSON_Delete(msg);
+	run_child_job(w, &j, dir, c, &page);
+}
+
+static void warm_close(struct warm *wm)
+{
+	if (wm->ctl >= 0)
+		close(wm->ctl);
+	if (wm->fd >= 0)
+		close(wm->fd);
+	memset(wm, 0, sizeof(*wm));
+	wm->ctl = wm->fd = -1;
+}
+
+/* Fork a warm child when jobs are about and none waits yet. */
+static void prewarm(struct worker *w)
+{
+	int ev[2], ctl[2];
+	pid_t pid;
+
+	if (w->o->prewarm_max_ms <= 0 || w->warm.pid || !w->b.ws_url || !w->njobs ||
+	    stop_requested || cdp_wall_ms() < w->warm_retry_ms)
+		return;
+	if (pipe2(ev, O_CLOEXEC))
+		return;
+	if (pipe2(ctl, O_CLOEXEC)) {
+		close(ev[0]);
+		close(ev[1]);
+		return;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		close(ev[0]); close(ev[1]); close(ctl[0]); close(ctl[1]);
+		w->warm_retry_ms = cdp_wall_ms() + 1000;
+		return;
+	}
+	if (pid == 0) {
+		close(ev[0]);
+		close(ctl[1]);
+		for (int i = 0; i < w->o->slots; i++)
+			if (w->slots[i].pid && w->slots[i].fd >= 0)
+				close(w->slots[i].fd);
+		warm_child(w, ctl[0], ev[1]);
+	}
+	close(ev[1]);
+	close(ctl[0]);
+	/* a whole job fits in the pipe: handing it over never blocks */
+	fcntl(ctl[1], F_SETPIPE_SZ, (int)JOB_MAX_BYTES);
+	fcntl(ctl[1], F_SETFL, O_NONBLOCK);
+	fcntl(ev[0], F_SETFL, O_NONBLOCK);
+	w->warm.pid = pid;
+	w->warm.ctl = ctl[1];
+	w->warm.fd = ev[0];
+	w->warm.born_ms = cdp_wall_ms();
+	w->warm.retiring = 0;
+	log_debug("prewarm: pid %d opens the next job's page", (int)pid);
+}
+
+/* A warm child past --prewarm-max-ms: close its ctl; it disposes its
+ * context and exits (reaped like any child). */
+static void prewarm_expire(struct worker *w, int force)
+{
+	int64_t age = cdp_wall_ms() - w->warm.born_ms;
+
+	if (!w->warm.pid || w->warm.retiring || (!force && age <= w->o->prewarm_max_ms))
+		return;
+	close(w->warm.ctl);
+	w->warm.ctl = -1;
+	w->warm.retiring = 1;
+	log_info("prewarm: page unused for %lld ms; disposed", (long long)age);
+}
+
+/* Hand job j to the warm child: 1 when it took the job (the child's pid
+ * and event pipe are then the slot's), 0 to start it cold. */
+static int prewarm_take(struct worker *w, struct wjob *j, struct slot *s, pid_t *pid, int *fd)
+{
+	cJSON *m;
+	char *text;
+	size_t n;
+	ssize_t k;
+
+	if (!w->warm.pid || w->warm.retiring)
+		return 0;
+	m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "id", j->id);
+	cJSON_AddNumberToObject(m, "attempt", j->attempt);
+	cJSON_AddNumberToObject(m, "tries", j->tries);
+	cJSON_AddNumberToObject(m, "timeout_ms", j->timeout_ms);
+	cJSON_AddStringToObject(m, "dir", s->dir);
+	cJSON_AddItemReferenceToObject(m, "job", j->body);
+	text = cJSON_PrintUnformatted(m);
+	cJSON_Delete(m);
+	if (!text)
+		return 0;
+	n = strlen(text);
+	text[n] = '\n';	/* over the terminator: written with n + 1 bytes */
+	k = write(w->warm.ctl, text, n + 1);
+	cJSON_free(text);
+	if (k != (ssize_t)(n + 1)) {
+		/* a short write leaves it half a job: it must not run it */
+		kill(w->warm.pid, SIGKILL);
+		prewarm_expire(w, 1);
+		return 0;
+	}
+	*pid = w->warm.pid;
+	*fd = w->warm.fd;
+	close(w->warm.ctl);
+	w->warm.fd = -1;
+	w->warm.ctl = -1;
+	memset(&w->warm, 0, sizeof(w->warm));
+	w->warm.ctl = w->warm.fd = -1;
+	return 1;
+}
+
+/* A reaped pid: was it the warm child? */
+static int prewarm_reaped(struct worker *w, pid_t pid)
+{
+	if (!w->warm.pid || pid != w->warm.pid)
+		return 0;
+	if (!w->warm.retiring)
+		w->warm_retry_ms = cdp_wall_ms() + 1000;	/* it failed: not in a loop */
+	warm_close(&w->warm);
+	return 1;
+}
+
+/* At exit: the warm child goes (Chromium drops its context with it). */
+static void prewarm_stop(struct worker *w)
+{
+	if (!w->warm.pid)
+		return;
+	kill(w->warm.pid, SIGKILL);
+	waitpid(w->warm.pid, NULL, 0);
+	warm_close(&w->warm);
+}
+
 static struct slot *free_slot(struct worker *w)
 {
 	for (int i = 0; i < w->o->slots; i++)
@@ -664,12 +939,16 @@ static struct slot *free_slot(struct worker *w)
 
 static void start_job(struct worker *w, struct wjob *j, struct slot *s)
 {
-	int fds[2];
+	int fds[2], warm = 0;
 	pid_t pid;
 
 	j->tries++;
 	snprintf(s->dir, sizeof(s->dir), "%s/%s/a%d-t%d", w->o->runs_dir, j->id, j->attempt,
 		 j->tries);
+	if (prewarm_take(w, j, s, &pid, &fds[0])) {
+		warm = 1;
+		goto started;
+	}
 	if (pipe2(fds, O_CLOEXEC)) {
 		log_error("job %s: cannot make a pipe: %s", j->id, strerror(errno));
 		j->next_try_ms = cdp_wall_ms() + 1000;
@@ -692,10 +971,16 @@ static void start_job(struct worker *w, struct wjob *j, struct slot *s)
 		for (int i = 0; i < w->o->slots; i++)
 			if (w->slots[i].pid && w->slots[i].fd >= 0)
 				close(w->slots[i].fd);
+		/* the warm child must see EOF when we close its ctl */
+		if (w->warm.ctl >= 0)
+			close(w->warm.ctl);
+		if (w->warm.fd >= 0)
+			close(w->warm.fd);
 		run_child(w, j, fds[1], s->dir);
 	}
 	close(fds[1]);
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+started:
 	memset(s, 0, offsetof(struct slot, dir));
 	s->pid = pid;
 	s->fd = fds[0];
@@ -704,7 +989,8 @@ static void start_job(struct worker *w, struct wjob *j, struct slot *s)
 	s->run_id = store_run_begin(w->st, j->id, j->attempt, j->tries, (int)pid);
 	j->running = 1;
 	store_job_set_state(w->st, j->id, STORE_JOB_RUNNING, j->tries, 0);
-	log_info("job %s: run %d started (pid %d)", j->id, j->tries, (int)pid);
+	log_info("job %s: run %d started (pid %d%s)", j->id, j->tries, (int)pid,
+		 warm ? ", prewarmed page" : "");
 }
 
 static void handle_line(struct worker *w, struct slot *s, char *line, size_t n)
@@ -799,13 +1085,22 @@ static void finish_slot(struct worker *w, struct slot *s)
 		final_emitted = 0;
 		exit_code = -1;
 	} else if (!res) {
-		if (WIFSIGNALED(s->status))
+		int sig = WIFSIGNALED(s->status) ? WTERMSIG(s->status) : 0;
+		cls = "transient";
+		if (sig == SIGABRT || sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+		    sig == SIGILL) {
+			/* a crash repeats with the same script: running it again
+			 * would only crash again */
+			snprintf(why, sizeof(why), "the job process crashed (signal %d, %s) before "
+				 "it reported; not retried", sig, strsignal(sig));
+			cls = "script";
+		} else if (sig) {
 			snprintf(why, sizeof(why), "the job process died (signal %d) before it reported",
-				 WTERMSIG(s->status));
-		else
+				 sig);
+		} else {
 			snprintf(why, sizeof(why), "the job process exited with status %d before it "
 				 "reported", WEXITSTATUS(s->status));
-		cls = "transient";
+		}
 		msg = why;
 	}
 	if (arts && s->run_id > 0) {
@@ -891,6 +1186,8 @@ static void reap(struct worker *w)
 		pid = waitpid(-1, &status, WNOHANG);
 		if (pid <= 0)
 			break;
+		if (prewarm_reaped(w, pid))
+			continue;
 		if (w->own_browser && pid == w->b.pid) {
 			log_warn("chromium (pid %d) died; relaunching", (int)pid);
 			kill(-pid, SIGKILL);	/* what is left of its group */
@@ -1162,6 +1459,9 @@ static void loop(struct worker *w)
 				start_job(w, j, s);
 			}
 		}
+		prewarm_expire(w, stopping);
+		if (!stopping)
+			prewarm(w);
 		heartbeats(w);
 		drain_held(w, 0);
 		flush(w, 2000);
@@ -1192,6 +1492,7 @@ int worker_run(const struct worker_opts *o)
 
 	memset(&w, 0, sizeof(w));
 	w.o = o;
+	w.warm.ctl = w.warm.fd = -1;
 	w.own_browser = !o->browser;
 	if (o->worker_id) {
 		snprintf(id, sizeof(id), "%s", o->worker_id);
@@ -1201,6 +1502,7 @@ int worker_run(const struct worker_opts *o)
 		host[sizeof(host) - 1] = '\0';
 		snprintf(id, sizeof(id), "%s-%d", host, (int)getpid());
 	}
+	keep_secrets_from_children();
 	if (job_mkdir_p(o->runs_dir)) {
 		fprintf(stderr, "idlcm-agent: cannot create runs dir %s: %s\n", o->runs_dir,
 			strerror(errno));
@@ -1264,6 +1566,7 @@ out:
 	}
 	while (w.jobs)
 		job_unlink(&w, w.jobs);
+	prewarm_stop(&w);
 	free(w.slots);
 	coord_client_release(&w.cc);
 	browser_release(&w.b);

@@ -4,12 +4,15 @@
  * admin calls (enqueue, users table, job history, integration status) and
  * the lease bookkeeping that puts an expired job back in the queue.
  */
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "coordinator.h"
 #include "httpd.h"
+#include "log.h"
 #include "scim.h"
 #include "states.h"
 
@@ -59,6 +62,17 @@ static const char *user_key(const cJSON *user)
 	return k;
 }
 
+/* Equal tokens, in time that tells nothing about where they differ:
+ * both are hashed first, so not even the length shows. */
+static int token_equal(const char *given, const char *want)
+{
+	unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+
+	SHA256((const unsigned char *)given, strlen(given), a);
+	SHA256((const unsigned char *)want, strlen(want), b);
+	return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
+}
+
 static int authorized(struct coord *c, struct httpd_req *req)
 {
 	const char *h;
@@ -66,7 +80,7 @@ static int authorized(struct coord *c, struct httpd_req *req)
 	if (!c->token)
 		return 1;
 	h = httpd_req_header(req, "authorization");
-	if (h && !strncmp(h, "Bearer ", 7) && !strcmp(h + 7, c->token))
+	if (h && !strncmp(h, "Bearer ", 7) && token_equal(h + 7, c->token))
 		return 1;
 	httpd_add_header(req, "www-authenticate", "Bearer");
 	httpd_reply_error(req, 401, "missing or wrong bearer token");
@@ -127,18 +141,26 @@ static int set_user(struct coord *c, const char *integration, const char *key,
 	if (app_user) {
 		const cJSON *roles = cJSON_GetObjectItemCaseSensitive(app_user, "roles");
 		const cJSON *active = cJSON_GetObjectItemCaseSensitive(app_user, "active");
+		const cJSON *ents = cJSON_GetObjectItemCaseSensitive(app_user, "entitlements");
 		char *r = roles ? cJSON_PrintUnformatted(roles) : NULL;
+		char *en = cJSON_IsArray(ents) || cJSON_IsNumber(ents) ?
+			cJSON_PrintUnformatted(ents) : NULL;
 		bad |= cdb_exec(c->db, "UPDATE users SET"
 			 " email = coalesce(?, email), username = coalesce(?, username),"
 			 " login_method = coalesce(?, login_method),"
 			 " sso_label = coalesce(?, sso_label), roles = coalesce(?, roles),"
-			 " active = coalesce(?, active), last_used = coalesce(?, last_used)"
-			 " WHERE integration = ? AND user_key = ?", "ttttttttt",
+			 " active = coalesce(?, active), last_used = coalesce(?, last_used),"
+			 " upstream_id = coalesce(?, upstream_id),"
+			 " display_name = coalesce(?, display_name),"
+			 " entitlements = coalesce(?, entitlements)"
+			 " WHERE integration = ? AND user_key = ?", "tttttttttttt",
 			 str(app_user, "email"), str(app_user, "username"),
 			 str(app_user, "login_method"), str(app_user, "sso_label"), r,
 			 cJSON_IsBool(active) ? (cJSON_IsTrue(active) ? "1" : "0") : NULL,
-			 str(app_user, "last_used"), integration, key);
+			 str(app_user, "last_used"), str(app_user, "upstream_id"),
+			 str(app_user, "display_name"), en, integration, key);
 		cJSON_free(r);
+		cJSON_free(en);
 	}
 	return bad ? -1 : 0;
 }
@@ -194,6 +216,16 @@ static int app_wanted(const cJSON *apps, const char *app)
 	return 0;
 }
 
+/* A job for a user who has another job running waits for it: an IdP that
+ * creates a user and changes them a second later must not have the update
+ * race the invite on a second slot. */
+static int user_busy(struct coord *c, const char *job_id)
+{
+	return cdb_int(c->db, 0, "SELECT count(*) FROM jobs j JOIN jobs r ON"
+		       " r.integration = j.integration AND r.user_key = j.user_key"
+		       " WHERE j.id = ? AND r.status = 'running' AND r.id <> j.id", "t", job_id) > 0;
+}
+
 /* Lease up to capacity queued jobs to worker: {jobs:[…]} or NULL. */
 static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			const cJSON *apps)
@@ -239,7 +271,7 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 		app = (const char *)sqlite3_column_text(st, 2);
 		lease_s = sqlite3_column_int(st, 3);
 		attempt = sqlite3_column_int(st, 4) + 1;
-		if (!app_wanted(apps, app))
+		if (!app_wanted(apps, app) || user_busy(c, id))
 			continue;
 		job = json_col(st, 1);
 		if (!job)
@@ -250,6 +282,10 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			cJSON_AddNumberToObject(job, "attempt", attempt);
 			cJSON_AddNumberToObject(job, "lease_s", lease_s);
 			acct = json_col(st, 5);
+			if (acct && coord_account_open(str(job, "integration") ?
+						       str(job, "integration") : "", acct))
+				fprintf(stderr, "idlcm-coordinator: job %s: a sealed secret of its "
+					"account does not open with this key\n", id);
 			if (acct && !cJSON_GetObjectItem(job, "account"))
 				cJSON_AddItemToObject(job, "account", acct);
 			else
@@ -459,7 +495,7 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 	const char *ikey = str(j, "idempotency_key"), *have_app;
 	const cJSON *user = cJSON_GetObjectItemCaseSensitive(j, "user");
 	const cJSON *account = cJSON_GetObjectItemCaseSensitive(j, "account");
-	int lease_s, timeout_s, max_attempts, known = 0, status = 201;
+	int lease_s, timeout_s, max_attempts, known = 0, status = 201, bad = 0;
 	char idbuf[80];
 	int64_t now = cdb_now_ms(), nextn;
 	cJSON *job;
@@ -491,6 +527,9 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 		const cJSON *xm = cJSON_GetObjectItemCaseSensitive(j, "exempt");
 		const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "max_delete_ratio");
 		int k = 0;
+		const cJSON *cd = cJSON_GetObjectItemCaseSensitive(j, "correct_drift");
+		if (cd && (!cJSON_IsBool(cd) || strcmp(action, "sync")))
+			return snprintf(err, n, "\"correct_drift\" is true or false, on sync jobs"), 400;
 		if ((ex || xm || r) && strcmp(action, "sync"))
 			return snprintf(err, n, "\"expected\", \"exempt\" and \"max_delete_ratio\" "
 					"are for sync jobs"), 400;
@@ -571,15 +610,25 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 	cJSON_AddStringToObject(job, "idempotency_key", ikey ? ikey : id);
 	text = cJSON_PrintUnformatted(job);
 
-	cdb_exec(c->db, "BEGIN IMMEDIATE", NULL);
-	cdb_exec(c->db, "INSERT OR IGNORE INTO integrations (id, app, updated_ms) VALUES (?, ?, ?)",
-		 "tti", integration, app, now);
+	if (cdb_exec(c->db, "BEGIN IMMEDIATE", NULL)) {
+		cJSON_free(text);
+		cJSON_Delete(job);
+		return snprintf(err, n, "cannot store job \"%s\": %s", id,
+				sqlite3_errmsg(c->db)), 503;
+	}
+	bad |= cdb_exec(c->db, "INSERT OR IGNORE INTO integrations (id, app, updated_ms)"
+			" VALUES (?, ?, ?)", "tti", integration, app, now);
 	if (account) {
-		char *a = cJSON_PrintUnformatted(account);
-		cdb_exec(c->db, "UPDATE integrations SET account = ? WHERE id = ?", "tt", a, integration);
+		char *a = coord_account_seal(integration, account);
+		bad |= !a || cdb_exec(c->db, "UPDATE integrations SET account = ? WHERE id = ?",
+				      "tt", a, integration);
 		cJSON_free(a);
 	}
-	if (cdb_exec(c->db, "INSERT INTO jobs (id, n, integration, app, action, user_key, body,"
+	if (cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(j, "correct_drift")))
+		bad |= cdb_exec(c->db, "UPDATE integrations SET correct_drift = ? WHERE id = ?",
+				"nt", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j,
+				"correct_drift")) ? 1 : 0, integration);
+	if (bad || cdb_exec(c->db, "INSERT INTO jobs (id, n, integration, app, action, user_key, body,"
 		     " idempotency_key, max_attempts, lease_s, created_ms, updated_ms)"
 		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "tittttttnnii",
 		     id, nextn, integration, app, action, user ? user_key(user) : NULL, text,
@@ -590,10 +639,15 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 		return snprintf(err, n, "cannot store job \"%s\"", id), 500;
 	}
 	if (queued_state(action))
-		set_user(c, integration, user_key(user), queued_state(action), NULL, id, user);
-	set_status(c, integration, !strcmp(action, "validate") ? "validating" : "in_progress", NULL);
-	cdb_exec(c->db, "COMMIT", NULL);
+		bad |= set_user(c, integration, user_key(user), queued_state(action), NULL, id, user);
+	bad |= set_status(c, integration, !strcmp(action, "validate") ? "validating" :
+			  "in_progress", NULL);
 	cJSON_free(text);
+	if (finish_tx(c, bad)) {
+		cJSON_Delete(job);
+		return snprintf(err, n, "cannot store job \"%s\": %s", id,
+				sqlite3_errmsg(c->db)), 503;
+	}
 	*out = job;
 	return status;
 }
@@ -652,6 +706,14 @@ static int enqueue(struct coord *c, struct httpd_req *req)
 	return 0;
 }
 
+int coord_enqueue(struct coord *c, const cJSON *job, cJSON **out, char *err, size_t n)
+{
+	int status = enqueue_one(c, job, out, err, n, 0);
+	if (status < 400)
+		wake_waiters(c);
+	return status;
+}
+
 /* ------------------------------------------------------ per-job calls */
 
 static int heartbeat(struct coord *c, struct httpd_req *req, const char *id)
@@ -687,8 +749,9 @@ static int heartbeat(struct coord *c, struct httpd_req *req, const char *id)
 	    (!strcmp(status, "running") || !strcmp(status, "queued"))) {
 		sqlite3_finalize(st);
 		until = cdb_now_ms() + (int64_t)lease_s * 1000;
-		cdb_exec(c->db, "UPDATE jobs SET status = 'running', lease_until_ms = ?,"
-			 " updated_ms = ? WHERE id = ?", "iit", until, cdb_now_ms(), id);
+		if (cdb_exec(c->db, "UPDATE jobs SET status = 'running', lease_until_ms = ?,"
+			     " updated_ms = ? WHERE id = ?", "iit", until, cdb_now_ms(), id))
+			return reply_db_error(req, c, "heartbeat");
 		out = cJSON_CreateObject();
 		cJSON_AddNumberToObject(out, "lease_until", (double)until);
 		cJSON_AddNumberToObject(out, "lease_s", lease_s);
@@ -826,6 +889,59 @@ static int events(struct coord *c, struct httpd_req *req, const char *id)
 	return 0;
 }
 
+/* Role drift from a sync's users: keep each user's expected roles and
+ * drift flag, and when the integration corrects drift, queue an update to
+ * the expected roles (one per user and sync job: idempotent).  Runs after
+ * the job's own transaction: enqueue_one opens its own. */
+static void apply_drift(struct coord *c, const char *integration, const char *job_id,
+			const cJSON *users)
+{
+	const cJSON *u;
+	int correct = cdb_int(c->db, 0, "SELECT correct_drift FROM integrations WHERE id = ?",
+			      "t", integration);
+
+	cJSON_ArrayForEach(u, users) {
+		const char *k = user_key(u);
+		const cJSON *want = cJSON_GetObjectItemCaseSensitive(u, "expected_roles");
+		const cJSON *drift = cJSON_GetObjectItemCaseSensitive(u, "drift");
+		char *wt;
+
+		if (!k || !cJSON_IsArray(want) || !cJSON_IsBool(drift))
+			continue;
+		wt = cJSON_PrintUnformatted(want);
+		cdb_exec(c->db, "UPDATE users SET expected_roles = ?, drift = ?"
+			 " WHERE integration = ? AND user_key = ?", "tntt", wt,
+			 cJSON_IsTrue(drift) ? 1 : 0, integration, k);
+		cJSON_free(wt);
+		if (correct && cJSON_IsTrue(drift) &&
+		    (!str(u, "state") || strcmp(str(u, "state"), "exempted"))) {
+			cJSON *j = cJSON_CreateObject(), *user, *out = NULL;
+			char ikey[400], err[300], app[80] = "";
+			sqlite3_stmt *st = cdb_query(c->db, "SELECT app FROM integrations WHERE id = ?",
+						     "t", integration);
+			if (st && sqlite3_step(st) == SQLITE_ROW)
+				snprintf(app, sizeof(app), "%s", (const char *)sqlite3_column_text(st, 0));
+			sqlite3_finalize(st);
+			cJSON_AddStringToObject(j, "integration", integration);
+			cJSON_AddStringToObject(j, "app", app);
+			cJSON_AddStringToObject(j, "action", "update");
+			user = cJSON_AddObjectToObject(j, "user");
+			if (str(u, "email"))
+				cJSON_AddStringToObject(user, "email", str(u, "email"));
+			if (str(u, "username"))
+				cJSON_AddStringToObject(user, "username", str(u, "username"));
+			cJSON_AddItemToObject(user, "roles", cJSON_Duplicate(want, 1));
+			snprintf(ikey, sizeof(ikey), "drift:%s:%s", job_id, k);
+			cJSON_AddStringToObject(j, "idempotency_key", ikey);
+			if (enqueue_one(c, j, &out, err, sizeof(err), 0) >= 300)
+				log_warn("sync %s: cannot queue the drift correction of %s: %s",
+					 job_id, k, err);
+			cJSON_Delete(out);
+			cJSON_Delete(j);
+		}
+	}
+}
+
 static int complete(struct coord *c, struct httpd_req *req, const char *id)
 {
 	const char *jerr, *outcome, *status, *action;
@@ -877,9 +993,10 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 					 attempt, att->valueint);
 	if (!strcmp(outcome, "released")) {
 		/* the attempt number stays used: its events are kept under it */
-		cdb_exec(c->db, "UPDATE jobs SET status = 'queued', worker = NULL,"
-			 " max_attempts = max_attempts + 1, updated_ms = ? WHERE id = ?", "it",
-			 cdb_now_ms(), id);
+		if (cdb_exec(c->db, "UPDATE jobs SET status = 'queued', worker = NULL,"
+			     " max_attempts = max_attempts + 1, updated_ms = ? WHERE id = ?", "it",
+			     cdb_now_ms(), id))
+			return reply_db_error(req, c, "complete");
 		wake_waiters(c);
 		out = cJSON_CreateObject();
 		cJSON_AddBoolToObject(out, "released", 1);
@@ -928,6 +1045,8 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 		bad |= set_status(c, integration, "up_to_date", NULL);
 	if (finish_tx(c, bad))
 		return reply_db_error(req, c, "complete");
+	if (ok && users)
+		apply_drift(c, integration, id, users);
 	out = cJSON_CreateObject();
 	cJSON_AddBoolToObject(out, "already", 0);
 	httpd_reply_json(req, 200, out);
@@ -1095,7 +1214,8 @@ static int h_integrations(struct httpd_req *req, void *arg)
 	} else if (!strcmp(slash, "/users")) {
 		cJSON *arr = cJSON_AddArrayToObject(out, "users");
 		st = cdb_query(c->db, "SELECT user_key, email, username, roles, state, login_method,"
-			       " sso_label, active, last_used, detail, job_id, changed_ms"
+			       " sso_label, active, last_used, detail, job_id, changed_ms,"
+			       " expected_roles, drift"
 			       " FROM users WHERE integration = ? ORDER BY user_key", "t", id);
 		while (st && sqlite3_step(st) == SQLITE_ROW) {
 			cJSON *u = cJSON_CreateObject(), *r;
@@ -1115,6 +1235,11 @@ static int h_integrations(struct httpd_req *req, void *arg)
 			add_text(u, "detail", st, 9);
 			add_text(u, "job", st, 10);
 			add_time(u, "last_change", sqlite3_column_int64(st, 11));
+			r = json_col(st, 12);	/* the IdP's roles, when a sync saw them */
+			if (r)
+				cJSON_AddItemToObject(u, "expected_roles", r);
+			if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+				cJSON_AddBoolToObject(u, "drift", sqlite3_column_int(st, 13));
 			cJSON_AddItemToArray(arr, u);
 		}
 		sqlite3_finalize(st);

@@ -20,6 +20,7 @@ struct coord {
 	int default_lease_s;
 	int max_wait_s;
 	struct waiter *waiters;	/* long-polling claims */
+	struct pages *pages;	/* the admin pages (pages.c); NULL = off */
 };
 
 /* db.c: open + migrate; tiny statement helpers ("t" text, "i" int64,
@@ -31,9 +32,22 @@ sqlite3_stmt *cdb_query(sqlite3 *, const char *sql, const char *fmt, ...);
 int64_t cdb_now_ms(void);
 void cdb_iso(int64_t ms, char *buf, size_t n);
 
+/* sealed.c: service-account secrets encrypted at rest.  The key comes
+ * from key_file, or <dbpath>.key (made at first start, mode 0600). */
+int coord_sealing_init(const char *key_file, const char *dbpath, char *err, size_t n);
+/* The account as stored: secret fields sealed (cJSON_free the text). */
+char *coord_account_seal(const char *integration, const cJSON *account);
+/* Unseal an account read back, in place; -1 when a field cannot be
+ * opened (another key: it stays sealed). */
+int coord_account_open(const char *integration, cJSON *account);
+
 /* api.c */
 struct httpd_req;
 int coord_routes(struct coord *);
+/* Validates and stores one job as POST /v1/jobs does and wakes the
+ * workers: 201 or 200 (same idempotency key) with *out {id, …}, else a
+ * 4xx/5xx status with err. */
+int coord_enqueue(struct coord *, const cJSON *job, cJSON **out, char *err, size_t n);
 int coord_authorized(struct coord *, struct httpd_req *);
 void coord_jobs_added(struct coord *);
 void coord_release(struct coord *);

@@ -91,6 +91,28 @@ static const char *const migrations[] = {
 	"CREATE INDEX users_upstream ON users (integration, upstream_id);"
 	"CREATE INDEX jobs_user ON jobs (integration, user_key, status);"
 	"CREATE INDEX jobs_n ON jobs (n);",
+	/* Step 3 (trust-job): role drift seen by sync (issue 8): per user the IdP's roles and
+	 * whether the app's differ; per integration whether to correct it */
+	"ALTER TABLE users ADD COLUMN expected_roles TEXT;"
+	"ALTER TABLE users ADD COLUMN drift INTEGER;"
+	"ALTER TABLE integrations ADD COLUMN correct_drift INTEGER NOT NULL DEFAULT 0;",
+
+	/* Step 4 (pages): the admin pages: who asked for a job (origin: API, web app, daily
+	 * sync, SCIM) and its parent group; exempt users; the activity log
+	 * that is not a job; the daily sync's next run */
+	"ALTER TABLE jobs ADD COLUMN origin TEXT;"
+	"ALTER TABLE jobs ADD COLUMN parent TEXT;"
+	"CREATE INDEX jobs_parent ON jobs (parent);"
+	"ALTER TABLE users ADD COLUMN exempt INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN entitlements TEXT;"
+	"ALTER TABLE integrations ADD COLUMN next_sync_ms INTEGER;"
+	"CREATE TABLE job_groups ("
+	"  id TEXT PRIMARY KEY, integration TEXT NOT NULL, title TEXT NOT NULL,"
+	"  origin TEXT, created_ms INTEGER NOT NULL);"
+	"CREATE TABLE activity ("
+	"  integration TEXT NOT NULL, at_ms INTEGER NOT NULL, actor TEXT,"
+	"  event TEXT NOT NULL, target TEXT, job_id TEXT);"
+	"CREATE INDEX activity_integration ON activity (integration, at_ms);",
 	NULL
 };
 

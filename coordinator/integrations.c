@@ -125,7 +125,8 @@ static int check_mapping(const cJSON *m, char *err, size_t n)
 static int check_body(const cJSON *b, int creating, char *err, size_t n)
 {
 	static const char *const known[] = { "id", "app", "account", "role_mapping",
-					     "deactivate_mode", "default_roles", NULL };
+					     "deactivate_mode", "default_roles", "correct_drift",
+					     NULL };
 	const cJSON *f, *v;
 	const char *dm;
 
@@ -137,7 +138,8 @@ static int check_body(const cJSON *b, int creating, char *err, size_t n)
 			ok |= !strcmp(f->string, known[i]);
 		if (!ok)
 			return snprintf(err, n, "unknown field \"%s\" (known: id, app, account, "
-					"role_mapping, deactivate_mode, default_roles)", f->string), -1;
+					"role_mapping, deactivate_mode, default_roles, correct_drift)",
+					f->string), -1;
 	}
 	if (creating && !valid_id(jstr(b, "id")))
 		return snprintf(err, n, "\"id\" must be 1-64 letters, digits, '.', '-' or '_'"), -1;
@@ -154,6 +156,10 @@ static int check_body(const cJSON *b, int creating, char *err, size_t n)
 	v = cJSON_GetObjectItemCaseSensitive(b, "default_roles");
 	if (v && check_roles(v, "default_roles", err, n))
 		return -1;
+	v = cJSON_GetObjectItemCaseSensitive(b, "correct_drift");
+	if (v && !cJSON_IsBool(v))
+		return snprintf(err, n, "\"correct_drift\" must be true (a sync that finds a "
+				"user's roles differ from the IdP's queues an update) or false"), -1;
 	v = cJSON_GetObjectItemCaseSensitive(b, "deactivate_mode");
 	dm = jstr(b, "deactivate_mode");
 	if (v && (!dm || (strcmp(dm, "remove") && strcmp(dm, "deactivate"))))
@@ -189,7 +195,7 @@ static void store_fields(struct coord *c, const char *id, const cJSON *b)
 	if (jstr(b, "app"))
 		cdb_exec(c->db, "UPDATE integrations SET app = ? WHERE id = ?", "tt", jstr(b, "app"), id);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "account"))) {
-		char *a = cJSON_PrintUnformatted(v);
+		char *a = coord_account_seal(id, v);
 		cdb_exec(c->db, "UPDATE integrations SET account = ? WHERE id = ?", "tt", a, id);
 		cJSON_free(a);
 	}
@@ -203,6 +209,9 @@ static void store_fields(struct coord *c, const char *id, const cJSON *b)
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "role_mapping")))
 		store_mapping(c, id, v);
+	if (cJSON_IsBool(v = cJSON_GetObjectItemCaseSensitive(b, "correct_drift")))
+		cdb_exec(c->db, "UPDATE integrations SET correct_drift = ? WHERE id = ?", "nt",
+			 cJSON_IsTrue(v) ? 1 : 0, id);
 }
 
 static void scim_url(const char *base, const char *id, char *out, size_t n)
@@ -339,8 +348,8 @@ static cJSON *account_public(const char *text)
 void integ_describe_into(struct coord *c, const char *id, cJSON *out)
 {
 	sqlite3_stmt *st = cdb_query(c->db, "SELECT deactivate_mode, default_roles, created_ms,"
-				     " scim_seen_ms, scim_token_hash IS NOT NULL, account"
-				     " FROM integrations WHERE id = ?", "t", id);
+				     " scim_seen_ms, scim_token_hash IS NOT NULL, account,"
+				     " correct_drift FROM integrations WHERE id = ?", "t", id);
 	cJSON *m, *v;
 	char url[200], iso[40];
 
@@ -352,6 +361,7 @@ void integ_describe_into(struct coord *c, const char *id, cJSON *out)
 	cJSON_AddStringToObject(out, "scim_path", url);
 	cJSON_AddBoolToObject(out, "scim_token_set", sqlite3_column_int(st, 4));
 	cJSON_AddStringToObject(out, "deactivate_mode", (const char *)sqlite3_column_text(st, 0));
+	cJSON_AddBoolToObject(out, "correct_drift", sqlite3_column_int(st, 6));
 	v = sqlite3_column_text(st, 1) ? cJSON_Parse((const char *)sqlite3_column_text(st, 1)) : NULL;
 	cJSON_AddItemToObject(out, "default_roles", v ? v : cJSON_CreateArray());
 	if (sqlite3_column_int64(st, 2)) {
@@ -632,6 +642,12 @@ int integ_cli(int argc, char **argv)
 		cJSON_Delete(body);
 		return verb ? 0 : 2;
 	}
+	if (strcmp(verb, "add") && strcmp(verb, "list") && strcmp(verb, "show") &&
+	    strcmp(verb, "set") && strcmp(verb, "rotate-token") && strcmp(verb, "delete")) {
+		fprintf(stderr, "idlcm-coordinator: unknown integration command \"%s\"\n\n", verb);
+		cli_usage(stderr);
+		goto out;
+	}
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		static const struct { const char *opt, *field; int json; } opts[] = {
@@ -688,7 +704,7 @@ int integ_cli(int argc, char **argv)
 		goto out;
 	}
 	c.db = cdb_open(dbpath, err, sizeof(err));
-	if (!c.db) {
+	if (!c.db || coord_sealing_init(NULL, dbpath, err, sizeof(err))) {
 		fprintf(stderr, "idlcm-coordinator: %s\n", err);
 		rc = 1;
 		goto out;

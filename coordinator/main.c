@@ -8,11 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
 #include "coordinator.h"
 #include "httpd.h"
+#include "pages.h"
 #include "privfile.h"
 #include "scim.h"
 
@@ -27,9 +30,15 @@ static void usage(FILE *f)
 	      "  --listen ADDR:PORT  where to serve (port 0 picks a free one)\n"
 	      "  --db FILE           the SQLite database (created when missing)\n"
 	      "  --token-file F      bearer token every call must carry (mode 0600)\n"
+	      "  --insecure-no-auth  serve an address other than loopback without a token\n"
+	      "  --key-file F        key sealing service-account secrets in the database\n"
+	      "                      (64 hex digits, mode 0600; default: FILE.key, made once)\n"
 	      "  --lease-s N         default lease of a claimed job (default 60)\n"
 	      "  --claim-wait-s N    longest claim long poll (default 25)\n"
-	      "  --test-hooks        enable POST /v1/test/raw-job (tests only)\n", f);
+	      "  --test-hooks        enable POST /v1/test/raw-job (tests only)\n"
+	      "  --admin-password-file F  serve the admin pages at /admin/ (mode 0600)\n"
+	      "  --artifacts-dir D   serve job artifacts found under D to the admin\n"
+	      "  --sync-every-s N    the daily sync's period (default 86400)\n", f);
 }
 
 static char *read_token(const char *path, char *err, size_t n)
@@ -39,6 +48,39 @@ static char *read_token(const char *path, char *err, size_t n)
 
 	privfile_free(tok);
 	return copy;
+}
+
+/* Loopback only: anyone else who could reach an unauthenticated
+ * coordinator could claim jobs and with them service accounts. */
+static int is_loopback(const char *iface)
+{
+	return !strncmp(iface, "127.", 4) || !strcmp(iface, "localhost") ||
+	       !strcmp(iface, "::1") || !strcmp(iface, "[::1]");
+}
+
+/* The database holds every integration's service account: 0600, and a
+ * looser file is tightened (SQLite gives its -wal/-shm the same mode). */
+static int db_file_private(const char *path, char *err, size_t n)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		snprintf(err, n, "cannot open the database \"%s\": %s", path, strerror(errno));
+		return -1;
+	}
+	if (!fstat(fd, &st) && (st.st_mode & 077)) {
+		fprintf(stderr, "idlcm-coordinator: %s was mode %03o; now 0600\n", path,
+			(unsigned)(st.st_mode & 0777));
+		if (fchmod(fd, 0600)) {
+			snprintf(err, n, "cannot make \"%s\" private (mode 0600): %s", path,
+				 strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	return 0;
 }
 
 static int num(const char *opt, const char *v, int lo, int hi)
@@ -60,9 +102,9 @@ int main(int argc, char **argv)
 {
 	struct coord c = { .default_lease_s = 60, .max_wait_s = 25 };
 	struct httpd_config cfg = { .max_body = MAX_BODY, .server_name = "idlcm-coordinator" };
-	const char *listen = NULL, *dbpath = NULL, *token_file = NULL;
+	const char *listen = NULL, *dbpath = NULL, *token_file = NULL, *key_file = NULL;
 	char iface[64] = "127.0.0.1", err[600], *herr = NULL;
-	int rc = 1;
+	int rc = 1, insecure = 0, pr;
 
 	if (argc > 1 && !strcmp(argv[1], "integration"))
 		return integ_cli(argc - 1, argv + 1);
@@ -83,8 +125,19 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--claim-wait-s")) {
 			c.max_wait_s = num(a, v, 0, 300);
 			i++;
+		} else if (!strcmp(a, "--key-file") && v) {
+			key_file = v;
+			i++;
+		} else if (!strcmp(a, "--insecure-no-auth")) {
+			insecure = 1;
 		} else if (!strcmp(a, "--test-hooks")) {
 			c.test_hooks = 1;
+		} else if ((pr = pages_option(&c, a, v, err, sizeof(err)))) {
+			if (pr < 0) {
+				fprintf(stderr, "idlcm-coordinator: %s\n", err);
+				return 2;
+			}
+			i++;
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
@@ -112,6 +165,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "idlcm-coordinator: %s\n", err);
 		return 2;
 	}
+	if (!token_file && !is_loopback(iface) && !insecure) {
+		fprintf(stderr, "idlcm-coordinator: refusing to serve %s without authentication: "
+			"pass --token-file F (mode 0600), or --insecure-no-auth to let anyone who "
+			"can reach it claim jobs and their service accounts\n", iface);
+		return 2;
+	}
+	if (!token_file && !is_loopback(iface))
+		fprintf(stderr, "idlcm-coordinator: warning: serving %s with no authentication "
+			"(--insecure-no-auth)\n", iface);
+	if (db_file_private(dbpath, err, sizeof(err)) ||
+	    coord_sealing_init(key_file, dbpath, err, sizeof(err))) {
+		fprintf(stderr, "idlcm-coordinator: %s\n", err);
+		return 2;
+	}
 	c.db = cdb_open(dbpath, err, sizeof(err));
 	if (!c.db) {
 		fprintf(stderr, "idlcm-coordinator: %s\n", err);
@@ -119,7 +186,7 @@ int main(int argc, char **argv)
 	}
 	lws_set_log_level(LLL_ERR, NULL);
 	c.h = httpd_new(&cfg, &herr);
-	if (!c.h || coord_routes(&c) || integ_routes(&c) || scim_routes(&c)) {
+	if (!c.h || coord_routes(&c) || integ_routes(&c) || scim_routes(&c) || pages_routes(&c)) {
 		fprintf(stderr, "idlcm-coordinator: %s\n", herr ? herr : "cannot add routes");
 		goto out;
 	}
@@ -127,6 +194,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	rc = httpd_run_until_signal(c.h) ? 1 : 0;
 out:
+	pages_release(&c);
 	coord_release(&c);
 	httpd_free(c.h);
 	sqlite3_close(c.db);

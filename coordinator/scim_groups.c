@@ -425,6 +425,9 @@ static int patch_op(struct scim_ctx *x, const char *gid, int i, const cJSON *op,
 		return 0;
 	}
 	if (!strcasecmp(p.attr, "externalId") && !p.has_filter && !p.sub[0]) {
+		if (o != SCIM_OP_REMOVE && !cJSON_IsString(value))
+			return scim_fail(e, 400, "invalidValue", "Operations[%d]: externalId must be a "
+					 "string", i);
 		cdb_exec(x->c->db, "UPDATE scim_groups SET external_id = ? WHERE integration = ? AND"
 			 " id = ?", "ttt", o == SCIM_OP_REMOVE ? NULL : cJSON_GetStringValue(value),
 			 x->integ, gid);

@@ -96,6 +96,11 @@ static int norm_multi_item(const char *where, const cJSON *v, cJSON **out, struc
 				name = multi_subs[i];
 		if (cJSON_IsNull(f))
 			continue;
+		if ((!strcmp(name, "value") || !strcmp(name, "display") || !strcmp(name, "type")) &&
+		    !cJSON_IsString(f)) {
+			cJSON_Delete(o);
+			return scim_fail(e, 400, "invalidValue", "\"%s.%s\" must be a string", where, name);
+		}
 		if (!strcmp(name, "primary")) {
 			int b;
 			if (boolean(f, &b)) {
@@ -138,7 +143,8 @@ static int norm_value(const struct kind *k, const char *where, const cJSON *v, c
 			cJSON_AddStringToObject(*out, "value", v->valuestring);
 			return 0;
 		}
-		if (!cJSON_IsObject(v))
+		if (!cJSON_IsObject(v) || (cJSON_GetObjectItem(v, "value") &&
+					   !cJSON_IsString(cJSON_GetObjectItem(v, "value"))))
 			return scim_fail(e, 400, "invalidValue", "\"%s\" must be {\"value\": id}", where);
 		*out = cJSON_Duplicate(v, 1);
 		return 0;
@@ -584,12 +590,20 @@ static int list(struct scim_ctx *x)
 		if (count > 0 && start <= total) {
 			/* a filter's few rows come in its index's order: ORDER BY
 			 * would steer SQLite to the primary key and a scan */
-			snprintf(sql, sizeof(sql), "SELECT " USER_COLS USER_FROM "%s%s"
-				 " LIMIT %d OFFSET %d", where, f.n ? "" : " ORDER BY s.id", count,
-				 start - 1);
+			if (f.n)
+				snprintf(sql, sizeof(sql), "SELECT " USER_COLS USER_FROM "%s"
+					 " LIMIT %d OFFSET %d", where, count, start - 1);
+			else	/* the offset walks the primary key alone, not the join */
+				snprintf(sql, sizeof(sql), "SELECT " USER_COLS " FROM (SELECT id FROM"
+					 " scim_users WHERE integration = ? ORDER BY id LIMIT %d OFFSET %d)"
+					 " p JOIN scim_users s ON s.integration = ? AND s.id = p.id"
+					 " LEFT JOIN users u ON u.integration = s.integration AND"
+					 " u.user_key = s.user_key ORDER BY s.id", count, start - 1);
 			st = cdb_query(x->c->db, sql, NULL);
 			for (int i = 0; st && i < nargs; i++)
 				sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+			if (st && !f.n)
+				sqlite3_bind_text(st, 2, x->integ, -1, SQLITE_STATIC);
 			sqlite3_stmt *gs = groups_stmt(x);
 			while (st && sqlite3_step(st) == SQLITE_ROW)
 				cJSON_AddItemToArray(res, user_json(x, st, gs));

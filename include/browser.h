@@ -21,6 +21,8 @@ int browser_launch(struct browser *, const char *exe, int timeout_ms,
 /* Use a running browser: ws://… as is, http://host:port via /json/version. */
 int browser_attach(struct browser *, const char *spec, int timeout_ms,
 		   char *err, size_t errlen);
+/* The port of the browser's DevTools endpoint (0 before launch/attach). */
+int browser_devtools_port(void);
 /* DevToolsActivePort's text ("9222\n/devtools/browser/<id>\n") as the
  * browser's ws:// URL; 0 while it is incomplete or not that. */
 int browser_parse_active_port(const char *text, char *url, size_t urllen);

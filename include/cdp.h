@@ -51,6 +51,12 @@ struct cdp_msgbuf {
 	char *data;
 	size_t len, cap, limit;
 	int overflow;		/* the message outgrew limit (2: memory); dropped */
+	char head[64];		/* its first bytes: enough to read a reply's id */
+	size_t head_len, seen;	/* ... and how many bytes came in all */
+	/* After cdp_msgbuf_frame said -1: an error reply for the dropped
+	 * message's command when it was a reply (the caller takes it and
+	 * sets this to NULL), so the command fails at once. */
+	char *dropped_reply;
 };
 void cdp_msgbuf_init(struct cdp_msgbuf *, size_t limit);
 /* Append a fragment; -1 once the message is over the limit. */
@@ -65,6 +71,9 @@ char *cdp_msgbuf_take(struct cdp_msgbuf *, size_t *len);
 int cdp_msgbuf_frame(struct cdp_msgbuf *, const void *data, size_t len,
 		     int final, char **msg, size_t *msglen);
 void cdp_msgbuf_release(struct cdp_msgbuf *);
+/* Before take: for a message that overflowed and is a reply, an error
+ * reply with its id saying so (caller frees); NULL otherwise. */
+char *cdp_msgbuf_oversize_reply(const struct cdp_msgbuf *);
 
 /* ---- the connection */
 enum cdp_err_kind {
@@ -88,6 +97,7 @@ const char *cdp_err_kind_name(enum cdp_err_kind);
 struct cdp_event;
 struct cdp_session;
 struct cdp_autoreply;
+struct confine;
 
 struct cdp {
 	struct cdp_transport *tr;
@@ -97,9 +107,20 @@ struct cdp {
 	int closed;
 	char close_reason[256];
 	int64_t deadline_ms;		/* transport clock; 0 = none */
+	/* A command that got no reply while nothing else came either: the
+	 * browser stopped answering.  Later commands get a short probe
+	 * instead of their whole timeout until anything arrives again. */
+	int unresponsive;
+	int64_t last_rx_ms;		/* wall clock of the last message in */
 	size_t max_events;		/* per session; oldest dropped past it */
 	char *ring[CDP_FRAME_RING];	/* "> {...}" sent / "< {...}" received */
 	int ring_next;
+	struct confine *confine;	/* the job's confinement (confine.h); owned */
+	/* Sees every event first (set by confine_open); 1 = consumed. */
+	int (*on_event)(struct cdp *, const char *session, const char *method,
+			cJSON *params);
+
+	long round_trips;		/* cdp_call()s sent: each waits a reply */
 };
 
 struct cdp *cdp_new(struct cdp_transport *tr);	/* takes tr */

@@ -7,7 +7,9 @@
  * what happened into an exit code, a result and artifacts.
  */
 #include <cjson/cJSON.h>
+#include "browser.h"
 #include "cdp.h"
+#include "vault.h"
 
 enum job_exit { JOB_OK = 0, JOB_FAILED = 1, JOB_USAGE = 2 };
 
@@ -30,6 +32,13 @@ struct job_spec {
 	enum job_capture capture;	/* where a password an invite captured goes */
 	void (*emit)(void *arg, cJSON *ev);	/* takes ev */
 	void *emit_arg;
+	/* Saved sign-in state (agent/session.c): the vault it lives in (NULL:
+	 * none kept) and whether to ignore it and log in (--fresh-login). */
+	struct vault *session_vault;
+	int fresh_login;
+	/* A page opened ahead of the job (the worker's prewarm): used instead
+	 * of opening one; the job closes it like its own. */
+	const struct page_handle *prewarmed;
 };
 
 struct job_outcome {
@@ -38,6 +47,7 @@ struct job_outcome {
 	char error[1400];		/* one line for people when exit != 0 */
 	char error_class[32];
 	int artifacts;			/* evidence was written to artifacts_dir */
+	long round_trips;		/* CDP commands the job sent and awaited */
 };
 
 /* Is this an action the agent knows (lib/states.c)? */

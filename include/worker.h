@@ -22,6 +22,7 @@ struct worker_opts {
 	int max_tries;			/* runs of one claimed job (transient errors) */
 	int retry_base_ms, retry_max_ms;
 	int grace_ms;			/* on SIGTERM: how long running jobs may finish */
+	int prewarm_max_ms;		/* a page opened ahead waits this long; 0: none */
 };
 
 void worker_opts_defaults(struct worker_opts *);

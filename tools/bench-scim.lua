@@ -75,4 +75,5 @@ function done(summary, latency, requests)
     summary.errors.status + summary.errors.connect + summary.errors.read +
     summary.errors.write + summary.errors.timeout))
   io.write(string.format("P99 %.3f\n", latency:percentile(99) / 1000))
+  io.write(string.format("REQS %d\n", summary.requests))
 end

@@ -3,7 +3,9 @@
 # reference coordinator, `idlcm-agent worker` with its own Chromium.  Enqueues
 # invite, update, remove and list_users for several users on acme, prints the
 # coordinator's Users table each time a state changes, then stops everything
-# (SIGTERM, nothing left running).  Usage: sh tools/demo-worker.sh
+# (SIGTERM, nothing left running) and ends with the admin pages' URL.
+# Usage: sh tools/demo-worker.sh   (DEMO_KEEP=1: keep serving the admin
+# pages until Ctrl-C before stopping)
 set -u
 BIN=${IDLCM_BIN:-bin}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,9 +37,11 @@ url_of() { # FILE → the URL its "listening on URL" line names
 
 "$BIN/idlcm-fixtures" --port 0 --root tests/fixtures/apps >"$D/fx.out" 2>"$D/fx.err" &
 FX=$!
-( umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/token" )
+( umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/token"
+  head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/admin.pw" )
 "$BIN/idlcm-coordinator" --listen 127.0.0.1:0 --db "$D/coordinator.db" \
-	--token-file "$D/token" >"$D/co.out" 2>"$D/co.err" &
+	--token-file "$D/token" --admin-password-file "$D/admin.pw" --artifacts-dir "$D" \
+	>"$D/co.out" 2>"$D/co.err" &
 CO=$!
 FX_URL=$(url_of "$D/fx.out") || { echo "demo: fixture server did not start"; cat "$D/fx.err"; exit 1; }
 CO_URL=$(url_of "$D/co.out") || { echo "demo: coordinator did not start"; cat "$D/co.err"; exit 1; }
@@ -101,6 +105,17 @@ echo
 echo "== job history"
 api GET "/v1/jobs?integration=acme-prod" | jq -r '.jobs[] | "\(.id)  \(.action)\t\(.user // "-")\t\(.status)  events=\(.events)" + (if .error then "  error(" + .error.class + "): " + .error.message else "" end)'
 
+DASH="$CO_URL/admin/integrations/acme-prod/users   (admin password: $(cat "$D/admin.pw"))"
+if [ "${DEMO_KEEP:-0}" = 1 ]; then
+	echo
+	echo "== admin pages: $DASH"
+	echo "   serving until Ctrl-C"
+	keep=1
+	trap 'keep=0' INT
+	while [ "$keep" = 1 ] && kill -0 "$CO" 2>/dev/null; do sleep 1; done
+	trap 'exit 130' INT
+fi
+
 echo
 echo "== stopping (SIGTERM to the worker, then the coordinator and fixtures)"
 stop
@@ -109,3 +124,5 @@ left=$(ps -eo pid,args | grep -F "$D" | grep -v grep || true)
 if [ -n "$left" ]; then echo "demo: left running:"; echo "$left"; exit 1; fi
 echo "all stopped; worker log tail:"
 tail -3 "$D/wk.log" | sed 's/^/  /'
+echo
+echo "dashboard (served while the demo ran; DEMO_KEEP=1 keeps it up): $DASH"

@@ -1,7 +1,8 @@
 /*
  * embed: turn text files into a C table so the agent carries its Lua prelude
- * and injected JavaScript inside the binary.  Usage: embed OUT.c FILE...
- * Each file becomes { "basename", bytes, length }, NUL-terminated.
+ * and injected JavaScript inside the binary.  Usage: embed [-n NAME] OUT.c FILE...
+ * Each file becomes { "basename", bytes, length }, NUL-terminated, in the
+ * table NAME (default embedded_files; the coordinator's is admin_assets).
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,10 +10,16 @@
 int main(int argc, char **argv)
 {
 	FILE *out;
+	const char *name = "embedded_files";
 	int i;
 
+	if (argc > 2 && !strcmp(argv[1], "-n")) {
+		name = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: embed OUT.c FILE...\n");
+		fprintf(stderr, "usage: embed [-n NAME] OUT.c FILE...\n");
 		return 2;
 	}
 	out = fopen(argv[1], "w");
@@ -39,7 +46,8 @@ int main(int argc, char **argv)
 		fprintf(out, "0};\n");
 		fclose(in);
 	}
-	fprintf(out, "\nconst struct embedded_file embedded_files[] = {\n");
+	fprintf(out, "\nextern const struct embedded_file %s[];\n"
+		     "const struct embedded_file %s[] = {\n", name, name);
 	for (i = 2; i < argc; i++) {
 		const char *base = strrchr(argv[i], '/');
 		fprintf(out, "\t{ \"%s\", file%d, sizeof(file%d) - 1 },\n",

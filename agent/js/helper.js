@@ -630,16 +630,25 @@
   // Same top-level rect on two consecutive animation frames (this also
   // catches script-driven movement).  The frame wait is bounded since rAF
   // may be throttled; then the timer-spaced comparison is all we have.
+  // An element whose rect an earlier check (a frame or more ago) saw at
+  // the same place has not moved: no frame to wait for again (a retried
+  // click behind a toast, a second click on the same button).
+  const lastSeen = new WeakMap();
+  const sameRect = (a, b) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
   async function isStable(el, maxMs) {
     if (animatesGeometry(el)) {
       await nextFrame(maxMs);
       return false;
     }
     const a = topRect(el);
+    const seen = lastSeen.get(el);
+    lastSeen.set(el, { rect: a, at: now() });
+    if (seen && now() - seen.at >= 16 && sameRect(seen.rect, a)) return true;
     await nextFrame(maxMs);
     if (!el.isConnected) return false;
     const b = topRect(el);
-    return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+    lastSeen.set(el, { rect: b, at: now() });
+    return sameRect(a, b);
   }
 
   const intersect = (a, b) => [Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.min(a[2], b[2]), Math.min(a[3], b[3])];

@@ -71,7 +71,7 @@ end
 -- ------------------------------------------------------------ analysis
 
 local CONTRACT = { login = true, list_users = true, find_user = true, invite = true,
-  update = true, remove = true, validate = true }
+  update = true, remove = true, validate = true, is_signed_in = true }
 
 -- What a call returns, when it is a page or a locator: builders return a
 -- Locator; actions return their receiver.

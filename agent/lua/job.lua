@@ -321,6 +321,17 @@ end
 function run_action.remove(app, page, job, res)
   local user = job.user
   local existing = check_first(app, page, user)
+  if not existing and app.find_user then
+    -- The script's own find_user said "absent": a false "deleted" leaves a
+    -- person with access, so the reader must confirm it (and read someone).
+    note_step("check", "confirming that " .. who(user) .. " is not in the app")
+    for _, u in ipairs(list(app, page)) do
+      if same_user(u, user) then
+        P.raise("script", "find_user did not find " .. who(user) .. ", but list_users shows "
+          .. "them: the script's find_user misses users")
+      end
+    end
+  end
   if not existing then
     res.state, res.detail = "deleted", "not in the app"
     return
@@ -441,6 +452,11 @@ function run_action.sync(app, page, job, res)
   local ratio = tonumber(job.max_delete_ratio) or 0.2
   res.summary = sum
   if sum.managed > 0 and sum.deleted / sum.managed > ratio then
+    -- name who would have gone, so an admin can judge before approving
+    sum.would_delete = json.array({})
+    for _, u in ipairs(out) do
+      if u.state == "deleted" then sum.would_delete[#sum.would_delete + 1] = u.matched end
+    end
     P.raise("sync_failed", string.format(
       "sync safeguard: %d of %d expected users (%.0f%%) are missing from the app, above "
       .. "the limit of %.0f%% (--max-delete-ratio %g); nothing was applied",
@@ -528,6 +544,45 @@ local function capture_failure(page)
   return shot
 end
 
+-- ------------------------------------------------------------- sign-in
+
+-- Without app.is_signed_in: open account.base_url and look for a sign-in
+-- form; signed in unless a password field shows within a second.
+local function default_is_signed_in(page, account)
+  if type(account.base_url) ~= "string" then return false end
+  page:navigate(account.base_url)
+  local r = page:_helper("waitFor", { "input[type=password]", "visible", 1000 }, 11000)
+  return not (type(r) == "table" and r.ok)
+end
+
+-- Sign in once per job: restore the saved sign-in state (agent/session.c)
+-- and ask the script whether it still holds; only when it does not (or
+-- there is none, or --fresh-login) does app.login run, and a successful
+-- login is saved for the next job.  A rejected state never fails the job.
+function M.sign_in(app, page, job)
+  local account = job.account or {}
+  if host.session_restore() then
+    note_step("login", "checking the saved sign-in state")
+    page:_begin("is_signed_in")
+    local ok, yes = pcall(app.is_signed_in or default_is_signed_in, page, account)
+    host.session_settled()
+    if ok and yes then
+      note_step("login", "signed in with the saved state")
+      return "reused"
+    end
+    if not ok and type(yes) == "table" and P.must_propagate(yes) then error(yes, 0) end
+    note_step("login", ok and "the saved sign-in state was rejected; logging in"
+      or ("checking the saved sign-in state failed (" .. tostring(type(yes) == "table"
+        and yes.message or yes) .. "); logging in"))
+    host.session_forget()
+  end
+  note_step("login", "logging in")
+  page:_begin("login")
+  app.login(page, account)
+  host.session_save()
+  return "login"
+end
+
 -- job = {action, user, account, action_timeout, artifacts}
 function M.run(app, job)
   local spec = M.ACTIONS[job.action]
@@ -546,9 +601,7 @@ function M.run(app, job)
     check_roles(app, job)
     guard_reader(app)
     page = pagemod.new(host.open_page(), { timeout = job.action_timeout, action = "login" })
-    note_step("login", "logging in")
-    page:_begin("login")
-    app.login(page, job.account or {})
+    res.sign_in = M.sign_in(app, page, job)
     run_action[job.action](app, page, job, res)
   end, annotate)
 

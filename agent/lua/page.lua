@@ -32,6 +32,12 @@ function M.new(session, opts)
   }, Page)
   local tree = self:send("Page.getFrameTree")
   self.frame_id = tree.frameTree.frame.id
+  -- The helper goes into its world as each document starts: no round
+  -- trips to set it up again after every navigation (see Page:_world).
+  HELPER_JS = HELPER_JS or host.embedded("helper.js")
+  local ok = pcall(self.send, self, "Page.addScriptToEvaluateOnNewDocument",
+    { source = HELPER_JS, worldName = WORLD, runImmediately = true })
+  self._auto_world = ok
   -- A dialog nobody expected would block the page (and every command
   -- after it) until timeouts: dismiss it unless the script says otherwise.
   self:on_dialog("dismiss")
@@ -79,8 +85,25 @@ end
 
 -- The helper lives in an isolated world: the page's own scripts can't see
 -- or replace it.  Worlds die with each navigation; recreate lazily.
+-- The newest context Chromium announced for our world in the main frame
+-- (the init script above runs in it), from the queued events; nil if none.
+function Page:_announced_world()
+  local found
+  while true do
+    local ev = cdp.wait_event("Runtime.executionContextCreated", 0, self.session)
+    if not ev then return found end
+    local ctx = ev.context or {}
+    local aux = ctx.auxData or {}
+    if ctx.name == WORLD and aux.frameId == self.frame_id then found = ctx.id end
+  end
+end
+
 function Page:_world()
   if self._ctx then return self._ctx end
+  if self._auto_world then
+    self._ctx = self:_announced_world()
+    if self._ctx then return self._ctx end
+  end
   HELPER_JS = HELPER_JS or host.embedded("helper.js")
   local w = self:send("Page.createIsolatedWorld",
     { frameId = self.frame_id, worldName = WORLD, grantUniveralAccess = true })
@@ -520,19 +543,25 @@ local function pointer_act(self, action, opts, send)
   end
 end
 
-local function mouse(page, kind, x, y, extra)
+-- nowait: pipelined (see cdp.send); the last event of a click waits, and
+-- its reply comes after the earlier ones were dispatched.
+local function mouse(page, kind, x, y, extra, nowait)
   local p = { type = kind, x = x, y = y }
   for k, v in pairs(extra or {}) do p[k] = v end
-  page:send("Input.dispatchMouseEvent", p)
+  if nowait then
+    cdp.send("Input.dispatchMouseEvent", p, { session = page.session, nowait = true })
+  else
+    page:send("Input.dispatchMouseEvent", p)
+  end
 end
 
 local function click_at(page, x, y, opts)
   local button = opts.button or "left"
   local count = opts.click_count or 1
-  mouse(page, "mouseMoved", x, y)
+  mouse(page, "mouseMoved", x, y, nil, true)
   for i = 1, count do
-    mouse(page, "mousePressed", x, y, { button = button, buttons = 1, clickCount = i })
-    mouse(page, "mouseReleased", x, y, { button = button, buttons = 0, clickCount = i })
+    mouse(page, "mousePressed", x, y, { button = button, buttons = 1, clickCount = i }, true)
+    mouse(page, "mouseReleased", x, y, { button = button, buttons = 0, clickCount = i }, i < count)
   end
 end
 

@@ -32,11 +32,14 @@ local function wrap(class, name, fn)
       target = is_loc and self.sel or (type(first) == "string" and first or nil),
       phase = is_loc and self.page and self.page.action or self.action,
     }
-    local start = clock.now()
+    local start, trips = clock.now(), host.round_trips()
     depth = depth + 1
     local res = table.pack(xpcall(fn, note_where, self, ...))
     depth = depth - 1
     step.start, step.duration, step.ok = start - t0, clock.now() - start, res[1]
+    step.round_trips = host.round_trips() - trips
+    log.debug(string.format("%s %s: %d CDP round trips, %d ms", name,
+      tostring(step.target or ""), step.round_trips, step.duration))
     if not res[1] then
       local e = res[2]
       step.error = type(e) == "table" and tostring(e.message or e.kind) or tostring(e)

@@ -68,6 +68,13 @@ function app.login(page, account)
   end
 end
 
+-- With a saved sign-in state: signed in when the users table loads, not
+-- when Acme sends us to its sign-in form.
+function app.is_signed_in(page, account)
+  page:navigate(account.base_url .. "/")
+  return page:wait_for_any({ yes = TABLE, no = "#password" }) == "yes"
+end
+
 function app.list_users(page)
   page:wait_for(LOADED, { timeout = 10000 })
   local users = {}

@@ -22,7 +22,8 @@ t_invite_existing_user_checks_first() {
 	fx acme reset >/dev/null
 	acme invite --user '{"email":"alice@acme.test","roles":["member"]}'
 	expect_rc 0
-	expect_out "alice@acme.test  inviting → onboarded (already in the app)"
+	# alice is admin: the difference is reported, not a plain onboarded
+	expect_out "alice@acme.test  inviting → onboarded (already in the app with roles [admin], the job asked for [member] (extra admin; missing member))"
 	expect_eq "$(counter invites)" 0 "no invite sent"
 	acme invite --user '{"email":"carol@acme.test","roles":["viewer"]}'
 	expect_rc 0

@@ -53,6 +53,23 @@ t_trust_empty_read_is_not_absence() {
 	expect_eq "$(fx trustco state | jq .counters.removes)" 0 "nothing removed"
 }
 
+# A script's own find_user that misses a user: the removal's check-first
+# confirms "absent" with the reader before reporting deleted.
+t_trust_remove_confirms_absence() {
+	fx trustco reset >/dev/null
+	sed 's/^return app$//' "$TC_SCRIPT" >"$WORK/blind.lua"
+	printf '%s\n' 'function app.find_user(page, user) return nil end' 'return app' >>"$WORK/blind.lua"
+	agent run "$WORK/blind.lua" remove --user '{"email":"nina@trustco.test"}' \
+		--account "$(trustco_account)" --browser "$CHROME_HTTP" --runs-dir "$WORK/runs"
+	expect_rc 1
+	expect_err "find_user did not find nina@trustco.test, but list_users shows them"
+	expect_eq "$(in_app nina@trustco.test)" 1 "nina is still in the app"
+	agent run "$WORK/blind.lua" remove --user '{"email":"gone@trustco.test"}' \
+		--account "$(trustco_account)" --browser "$CHROME_HTTP" --runs-dir "$WORK/runs"
+	expect_rc 0
+	expect_out "removing → deleted (not in the app)"
+}
+
 t_trust_validate_needs_the_service_account() {
 	fx trustco reset >/dev/null
 	trustco validate
@@ -219,6 +236,7 @@ tj_globex_account() {
 t_trust_captured_password_needs_a_vault() {
 	fx globex reset >/dev/null
 	unset IDLCM_VAULT_KEY IDLCM_VAULT_KEY_FILE IDLCM_VAULT
+	case $BIN in /*) ;; *) BIN="$ROOT/$BIN" ;; esac	# the test changes directory
 	mkdir -p "$WORK/novault" && cd "$WORK/novault" || fail "no scratch dir"
 	agent run "$ROOT/scripts/apps/globex.lua" invite --account "$(tj_globex_account)" \
 		--user '{"email":"pia@example.com","roles":["viewer"],"login":"password"}' \
@@ -245,4 +263,37 @@ t_trust_captured_password_needs_a_vault() {
 	expect_out "inviting → invite_failed"
 	expect_err "error (needs_human): the invite created pia@example.com with a password"
 	if printf '%s' "$OUT" | grep -q "captured\|stored"; then fail "it claims a capture"; fi
+}
+
+# Sync through the coordinator: per user expected roles and drift in the
+# Users table; with correct_drift the coordinator queues the update that
+# sets the expected roles, and the worker applies it.  (Uses the worker
+# harness of test_worker.sh: wk_setup, wk_start, enq, wait_done.)
+t_trust_coordinator_corrects_drift() {
+	fx acme reset >/dev/null
+	wk_setup
+	wk_start
+	exp='[{"email":"alice@acme.test","roles":["admin"]},{"email":"bob@acme.test","roles":["admin"]},{"email":"carol@acme.test","roles":["viewer"]},{"email":"dave@acme.test","roles":["member"]}]'
+	# first without correcting: drift is shown, nothing queued
+	x=$(enq dr1 sync "" "\"expected\":$exp")
+	wait_done "$x"
+	expect_eq "$(jobf "$x" .status)" completed "sync"
+	u=$(curl -fsS "$CO_URL/v1/integrations/dr1/users")
+	expect_eq "$(printf '%s' "$u" | jq -c '[.users[] | [.user, .drift, .roles, .expected_roles]]')" \
+		'[["alice@acme.test",false,["admin"],["admin"]],["bob@acme.test",true,["member"],["admin"]],["carol@acme.test",false,["viewer"],["viewer"]],["dave@acme.test",false,["member"],["member"]]]' "users table"
+	expect_eq "$(curl -fsS "$CO_URL/v1/jobs?integration=dr1" | jq '[.jobs[] | select(.action == "update")] | length')" 0 "no update without correct_drift"
+	# now the integration is set to correct drift
+	curl -fsS -X POST -H 'content-type: application/json' \
+		-d '{"id":"dr2","app":"acme","correct_drift":true}' "$CO_URL/v1/integrations" >/dev/null ||
+		fail "cannot create the integration"
+	expect_eq "$(curl -fsS "$CO_URL/v1/integrations/dr2" | jq .correct_drift)" true "the setting"
+	y=$(enq dr2 sync "" "\"expected\":$exp")
+	wait_done "$y"
+	upd=$(curl -fsS "$CO_URL/v1/jobs?integration=dr2" | jq -r '[.jobs[] | select(.action == "update")] | map(.id) | join(" ")')
+	[ -n "$upd" ] && [ "$(echo "$upd" | wc -w)" = 1 ] || fail "expected one update job, got \"$upd\""
+	wait_done "$upd"
+	expect_eq "$(jobf "$upd" .status)" completed "the correction"
+	expect_eq "$(fx acme state | jq -c '.users[] | select(.email == "bob@acme.test") | .roles')" '["admin"]' "bob's roles in the app"
+	expect_eq "$(curl -s -X POST -d '{"integration":"dr3","app":"acme","action":"list_users","correct_drift":true}' "$CO_URL/v1/jobs" | jq -r .error)" \
+		'enqueue: "correct_drift" is true or false, on sync jobs'
 }

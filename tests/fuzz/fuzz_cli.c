@@ -99,8 +99,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		inline_j = cli_json_arg("--user", arg, err, sizeof(err));
 		if (!inline_j && strncmp(err, "--user: ", 8))
 			abort();
-		if (!!inline_j != !!file_j || (inline_j && !cJSON_Compare(inline_j, file_j, 1)))
+		if (!!inline_j != !!file_j)
 			abort();
+		if (inline_j) {	/* as text: cJSON_Compare trips on a key given twice */
+			char *a = cJSON_PrintUnformatted(inline_j), *b = cJSON_PrintUnformatted(file_j);
+			if (!a || !b || strcmp(a, b))
+				abort();
+			cJSON_free(a);
+			cJSON_free(b);
+		}
 		free(arg);
 	}
 	check_user(action, inline_j ? inline_j : file_j);

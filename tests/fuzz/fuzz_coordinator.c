@@ -94,6 +94,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bk = sqlite3_backup_init(c.db, "main", seed, "main");
 	if (!bk || sqlite3_backup_step(bk, -1) != SQLITE_DONE || sqlite3_backup_finish(bk))
 		abort();
+	/* j1's lease runs from now, however long the fuzzer has been running */
+	if (cdb_exec(c.db, "UPDATE jobs SET lease_until_ms = ? WHERE status = 'running'", "i",
+		     cdb_now_ms() + 60000))
+		abort();
 
 	for (int n = 0; p < end && n < 16; n++) {
 		uint8_t sel = *p++;
@@ -122,6 +126,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		st = request(&c, m, target, auth, m == HTTPD_GET ? "" : body,
 			     m == HTTPD_GET ? 0 : len, &reply);
+		if (getenv("FUZZ_DEBUG")) {	/* what a finding did, step by step */
+			char *r = cJSON_PrintUnformatted(reply);
+			fprintf(stderr, "%s %s [%.*s] -> %d %s (changes %d)\n",
+				m == HTTPD_GET ? "GET" : "POST", target, (int)len, body, st,
+				r ? r : "", sqlite3_total_changes(c.db) - before);
+			cJSON_free(r);
+		}
 		if (auth != 1 && st != 401)
 			abort();
 		/* refused requests change nothing (heartbeat's and reads'

@@ -38,6 +38,27 @@ static void test_vault_resolve_duplicate_key_ends(void)
 	unlink(path);
 }
 
+/* {"vault": name} as the whole account stayed a reference, silently. */
+static void test_vault_whole_object_reference_refused(void)
+{
+	static const unsigned char key[VAULT_KEY_LEN] = { 9 };
+	char path[64], err[300];
+	struct vault *v;
+	cJSON *doc = cJSON_Parse("{\"vault\":\"acme/svc\"}");
+
+	snprintf(path, sizeof(path), "/tmp/idlcm-test-fuzzfind2-%d.db", (int)getpid());
+	unlink(path);
+	v = vault_open(path, key, err, sizeof(err));
+	ASSERT(v);
+	ASSERT_INT_EQ(vault_set(v, "acme/svc", "hunter2", 7, err, sizeof(err)), 0);
+	ASSERT_INT_EQ(vault_resolve(v, doc, err, sizeof(err)), -1);
+	ASSERT_STR_CONTAINS(err, "the whole object refers to vault entry \"acme/svc\"");
+	cJSON_Delete(doc);
+	vault_close(v);
+	secret_clear_all();
+	unlink(path);
+}
+
 /* Text after a --user object was dropped without a word. */
 static void test_cli_json_trailing_text_refused(void)
 {
@@ -129,6 +150,7 @@ static void test_ws_frame_over_cap_then_next(void)
 int main(void)
 {
 	TEST_RUN(test_vault_resolve_duplicate_key_ends);
+	TEST_RUN(test_vault_whole_object_reference_refused);
 	TEST_RUN(test_cli_json_trailing_text_refused);
 	TEST_RUN(test_cli_user_keys_are_case_sensitive);
 	TEST_RUN(test_httpd_content_length_strict);

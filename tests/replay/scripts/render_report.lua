@@ -2,7 +2,7 @@
 -- Chromium and checks what a person would look at: the screenshot has
 -- rendered (naturalWidth > 0, or exactly account.width) and the error text
 -- (account.expect) is on the page.  Run it with the `validate` action.
-local app = { name = "report viewer" }
+local app = { name = "report viewer", can_be_empty = true, lists_service_account = false }
 
 function app.login(page, account)
   page:navigate(account.base_url)

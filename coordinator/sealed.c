@@ -1,0 +1,238 @@
+/*
+ * sealed: service-account secrets at rest in the coordinator's database.
+ * Each secret-looking field of an integration's account (pass, secret,
+ * token, key, otp) is stored as {"sealed": hex(nonce|tag|ciphertext)},
+ * AES-256-GCM with "<integration>/<field>" as associated data, under a key
+ * kept outside the database (--key-file, or <db>.key made at first start,
+ * mode 0600): a copy of the database alone reveals no password.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "coordinator.h"
+#include "privfile.h"
+
+#define KEY_LEN 32
+#define NONCE_LEN 12
+#define TAG_LEN 16
+
+static unsigned char key[KEY_LEN];
+static int have_key;
+
+static int is_secret_field(const char *name)
+{
+	static const char *hints[] = { "pass", "secret", "token", "key", "otp", NULL };
+	for (int i = 0; name && hints[i]; i++)
+		if (strcasestr(name, hints[i]))
+			return 1;
+	return 0;
+}
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+static int unhex(const char *s, unsigned char *out, size_t cap, size_t *n)
+{
+	size_t len = strlen(s);
+
+	if (len % 2 || len / 2 > cap)
+		return -1;
+	for (size_t i = 0; i < len / 2; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*n = len / 2;
+	return 0;
+}
+
+int coord_sealing_init(const char *key_file, const char *dbpath, char *err, size_t n)
+{
+	char path[4200], *text;
+	size_t got = 0;
+	int rc;
+
+	if (!key_file && getenv("IDLCM_COORDINATOR_KEY_FILE") && *getenv("IDLCM_COORDINATOR_KEY_FILE"))
+		key_file = getenv("IDLCM_COORDINATOR_KEY_FILE");
+	if (key_file) {
+		snprintf(path, sizeof(path), "%s", key_file);
+	} else {
+		int fd;
+		snprintf(path, sizeof(path), "%s.key", dbpath);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {	/* first start: a fresh key beside the database */
+			unsigned char k[KEY_LEN];
+			char hex[2 * KEY_LEN + 2];
+			if (RAND_bytes(k, sizeof(k)) != 1) {
+				close(fd);
+				unlink(path);
+				snprintf(err, n, "cannot make a key: no randomness");
+				return -1;
+			}
+			for (int i = 0; i < KEY_LEN; i++)
+				snprintf(hex + 2 * i, 3, "%02x", k[i]);
+			hex[2 * KEY_LEN] = '\n';
+			hex[2 * KEY_LEN + 1] = '\0';
+			OPENSSL_cleanse(k, sizeof(k));
+			rc = write(fd, hex, strlen(hex)) == (ssize_t)strlen(hex) ? 0 : -1;
+			OPENSSL_cleanse(hex, sizeof(hex));
+			if (close(fd) || rc) {
+				unlink(path);
+				snprintf(err, n, "cannot write %s: %s", path, strerror(errno));
+				return -1;
+			}
+		} else if (errno != EEXIST) {
+			snprintf(err, n, "cannot create %s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	text = privfile_read(path, "key file", err, n);
+	if (!text)
+		return -1;
+	rc = unhex(text, key, sizeof(key), &got);
+	privfile_free(text);
+	if (rc || got != KEY_LEN) {
+		snprintf(err, n, "%s must hold 32 bytes as 64 hex digits (try: openssl rand -hex 32)",
+			 path);
+		return -1;
+	}
+	have_key = 1;
+	return 0;
+}
+
+static int gcm(int enc, const char *aad, const unsigned char *nonce, unsigned char *tag,
+	       const unsigned char *in, int len, unsigned char *out)
+{
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	int ok, m = 0, f = 0;
+
+	if (!x)
+		return -1;
+	ok = EVP_CipherInit_ex(x, EVP_aes_256_gcm(), NULL, key, nonce, enc) == 1 &&
+	     EVP_CipherUpdate(x, NULL, &m, (const unsigned char *)aad, (int)strlen(aad)) == 1 &&
+	     EVP_CipherUpdate(x, out, &m, in, len) == 1 &&
+	     (enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1) &&
+	     EVP_CipherFinal_ex(x, out + m, &f) == 1 &&
+	     (!enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) == 1);
+	EVP_CIPHER_CTX_free(x);
+	return ok ? m + f : -1;
+}
+
+/* Put s where f is, under f's name (f is freed); 1 when done. */
+static int replace(cJSON *obj, cJSON *f, cJSON *s)
+{
+	char *name = strdup(f->string);
+	int ok = name && cJSON_ReplaceItemInObjectCaseSensitive(obj, name, s);
+
+	if (!ok)
+		cJSON_Delete(s);
+	free(name);
+	return ok;
+}
+
+static cJSON *seal_one(const char *aad, const char *value)
+{
+	int len = (int)strlen(value);
+	unsigned char *buf = malloc((size_t)len + NONCE_LEN + TAG_LEN);
+	char *hex;
+	cJSON *o = NULL;
+
+	if (!buf || RAND_bytes(buf, NONCE_LEN) != 1 ||
+	    gcm(1, aad, buf, buf + NONCE_LEN, (const unsigned char *)value, len,
+		buf + NONCE_LEN + TAG_LEN) != len) {
+		free(buf);
+		return NULL;
+	}
+	hex = malloc(2 * ((size_t)len + NONCE_LEN + TAG_LEN) + 1);
+	if (hex) {
+		for (size_t i = 0; i < (size_t)len + NONCE_LEN + TAG_LEN; i++)
+			snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "sealed", hex);
+		free(hex);
+	}
+	OPENSSL_cleanse(buf, (size_t)len + NONCE_LEN + TAG_LEN);
+	free(buf);
+	return o;
+}
+
+char *coord_account_seal(const char *integration, const cJSON *account)
+{
+	cJSON *copy = cJSON_Duplicate(account, 1), *f;
+	char *text;
+
+	if (!copy)
+		return NULL;
+	for (f = have_key ? copy->child : NULL; f; f = f->next) {
+		char aad[400];
+		cJSON *s;
+		if (!cJSON_IsString(f) || !is_secret_field(f->string))
+			continue;
+		snprintf(aad, sizeof(aad), "%s/%s", integration, f->string);
+		s = seal_one(aad, f->valuestring);
+		if (s && replace(copy, f, s))
+			f = s;
+	}
+	text = cJSON_PrintUnformatted(copy);
+	cJSON_Delete(copy);
+	return text;
+}
+
+int coord_account_open(const char *integration, cJSON *account)
+{
+	cJSON *f;
+	int rc = 0;
+
+	cJSON_ArrayForEach(f, account) {
+		const char *hex = cJSON_GetStringValue(cJSON_GetObjectItem(f, "sealed"));
+		unsigned char *buf;
+		size_t n = 0, cap;
+		char aad[400];
+		int len;
+
+		if (!cJSON_IsObject(f) || !hex)
+			continue;
+		cap = strlen(hex) / 2 + 1;
+		buf = malloc(cap * 2);
+		if (!buf || !have_key || unhex(hex, buf, cap, &n) || n < NONCE_LEN + TAG_LEN) {
+			free(buf);
+			rc = -1;
+			continue;
+		}
+		snprintf(aad, sizeof(aad), "%s/%s", integration, f->string);
+		len = gcm(0, aad, buf, buf + NONCE_LEN, buf + NONCE_LEN + TAG_LEN,
+			  (int)(n - NONCE_LEN - TAG_LEN), buf + cap);
+		if (len < 0) {
+			rc = -1;
+		} else {
+			char *plain = strndup((char *)buf + cap, (size_t)len);
+			cJSON *s = plain ? cJSON_CreateString(plain) : NULL;
+			if (s && replace(account, f, s))
+				f = s;
+			if (plain)
+				OPENSSL_cleanse(plain, strlen(plain));
+			free(plain);
+		}
+		OPENSSL_cleanse(buf, cap * 2);
+		free(buf);
+	}
+	return rc;
+}

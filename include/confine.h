@@ -1,0 +1,59 @@
+#ifndef IDLCM_CONFINE_H
+#define IDLCM_CONFINE_H
+/*
+ * confine: what a job's script may reach through raw CDP — its own browser
+ * context's targets and sessions, methods that act inside a page, web URLs
+ * only — and the guard that holds the same line inside the browser (local
+ * schemes and the DevTools port refused by Fetch interception, every page
+ * of the context watched, a breach stops the job).
+ */
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "cdp.h"
+
+#define CONFINE_MAX_IDS 64
+
+struct confine {
+	char context_id[128];		/* the job's browser context */
+	char page_target[128];		/* the page the job opened */
+	char guard_session[128];	/* ours: a second session on that page */
+	char sessions[CONFINE_MAX_IDS][128];	/* the script may address these */
+	int nsessions;
+	int devtools_port;		/* refused as a URL port; 0 = unknown */
+	char run_dir[1024];		/* files a script may upload; downloads */
+	char breach[600];		/* set once a page left the web: job stops */
+};
+
+/* Set up the job's confinement on c for the page just opened: remember
+ * the context, attach the guard session, turn on Fetch interception of
+ * local schemes and the DevTools port, discover the context's targets and
+ * deny downloads.  0, or -1 with err. */
+int confine_open(struct cdp *c, const char *context_id, const char *target_id,
+		 const char *session_id, struct cdp_error *err);
+
+/* Is a raw cdp.send(method, params) on session allowed?  May rewrite
+ * params (e.g. give Target.createTarget the job's context) and ask the
+ * browser who owns a targetId.  0, or -1 with why ("cdp.send \"X\" is not
+ * allowed: …"). */
+int confine_check(struct cdp *c, const char *method, cJSON *params,
+		  const char *session, char *why, size_t n);
+/* After an allowed call: learn sessions it created, filter what it lists. */
+void confine_after(struct cdp *c, const char *method, cJSON *result);
+/* May the script wait for events on session?  0, or -1 with why. */
+int confine_check_events(struct cdp *c, const char *session, const char *method,
+			 char *why, size_t n);
+
+/* Is url one a job's page may open?  web_only: http(s), about:blank, data:
+ * (what a script may ask for); otherwise also what pages make themselves
+ * (about:srcdoc, blob: of a web origin).  0, or -1 with why. */
+int confine_url_ok(const char *url, int devtools_port, int from_script,
+		   char *why, size_t n);
+
+/* From the receive loop: the guard acts on an event.  1: the event is
+ * consumed (not queued for anyone). */
+int confine_event(struct cdp *c, const char *session, const char *method,
+		  cJSON *params);
+
+/* Downloads of the job's context: into dir (created), or denied (NULL). */
+int confine_downloads(struct cdp *c, const char *dir, struct cdp_error *err);
+#endif
