@@ -1,5 +1,5 @@
 -- acme, but invite clicks a button that never appears.
-local app = { can_be_empty = true }  -- its reader reads nothing on purpose
+local app = { can_be_empty = true }  -- a stub reader
 function app.login(page, account)
   page:navigate(account.base_url .. "/#/login")
   page:fill("#username", account.username)
