@@ -229,14 +229,7 @@ static int capture_credentials(const struct run_opts *o, struct vault **v,
 		log_warn("%s", err);
 	if (!vault_capture_credentials(*v, app, o->user, out->result, err, sizeof(err)))
 		return 0;
-	/* The only copy of the password is gone: not a success. */
-	out->exit = JOB_FAILED;
-	cJSON_ReplaceItemInObject(out->result, "ok", cJSON_CreateFalse());
-	if (cJSON_GetObjectItem(out->result, "state"))
-		cJSON_ReplaceItemInObject(out->result, "state", cJSON_CreateString("invite_failed"));
-	snprintf(out->error_class, sizeof(out->error_class), "needs_human");
-	snprintf(out->error, sizeof(out->error), "%s; fix the vault, then reset the user's "
-		 "password in the app", err);
+	job_outcome_secret_lost(out, err);
 	return -1;
 }
 

@@ -55,6 +55,21 @@ enum job_capture job_capture_from_env(void)
 	return rc ? JOB_CAPTURE_NONE : JOB_CAPTURE_VAULT;
 }
 
+void job_outcome_secret_lost(struct job_outcome *out, const char *why)
+{
+	/* The only copy of the password is gone: not a success. */
+	out->exit = JOB_FAILED;
+	if (out->result) {
+		cJSON_ReplaceItemInObject(out->result, "ok", cJSON_CreateFalse());
+		if (cJSON_GetObjectItem(out->result, "state"))
+			cJSON_ReplaceItemInObject(out->result, "state",
+						  cJSON_CreateString("invite_failed"));
+	}
+	snprintf(out->error_class, sizeof(out->error_class), "needs_human");
+	snprintf(out->error, sizeof(out->error), "%s; fix the vault, then reset the user's "
+		 "password in the app", why);
+}
+
 void job_outcome_release(struct job_outcome *o)
 {
 	cJSON_Delete(o->result);

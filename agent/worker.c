@@ -690,8 +690,10 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, struct cdp *c,
 		if (!v)
 			log_warn("%s", err);
 		if (vault_capture_credentials(v, jstr(j->body, "app"), spec.user, out.result,
-					      err, sizeof(err)))
+					      err, sizeof(err))) {
 			log_warn("job %s: %s", j->id, err);
+			job_outcome_secret_lost(&out, err);
+		}
 	}
 	vault_close(v);
 

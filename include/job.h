@@ -55,6 +55,9 @@ int job_action_known(const char *action);
 
 /* Run spec against the browser behind cdp (NULL: check only). */
 void job_run(const struct job_spec *, struct cdp *, struct job_outcome *);
+/* A captured password could not be stored (no vault, a failed write): the
+ * job fails, class needs_human, state invite_failed, with why. */
+void job_outcome_secret_lost(struct job_outcome *out, const char *why);
 void job_outcome_release(struct job_outcome *);
 /* mkdir -p with mode 0700. */
 int job_mkdir_p(const char *dir);

@@ -297,3 +297,26 @@ t_trust_coordinator_corrects_drift() {
 	expect_eq "$(curl -s -X POST -d '{"integration":"dr3","app":"acme","action":"list_users","correct_drift":true}' "$CO_URL/v1/jobs" | jq -r .error)" \
 		'enqueue: "correct_drift" is true or false, on sync jobs'
 }
+
+# A worker with a vault key whose vault cannot be written: the captured
+# password would be lost, so the invite fails (needs_human), not completed.
+t_trust_worker_vault_write_fails() {
+	fx globex reset >/dev/null
+	wk_setup
+	IDLCM_VAULT="$WD/no-such-dir/vault.db"
+	IDLCM_VAULT_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	export IDLCM_VAULT IDLCM_VAULT_KEY
+	wk_start
+	acct="{\"base_url\":\"$FX_URL/globex\",\"username\":\"ops@globex.test\",\"password\":\"Globex-Ops-7731\",\"totp_secret\":\"GLOBEXK7N3QZW2TOTPSEEDX4V6MRT5YB\"}"
+	x=$(curl -fsS -X POST -d "{\"integration\":\"gv\",\"app\":\"globex\",\"action\":\"invite\",\"account\":$acct,\"user\":{\"email\":\"lost@globex.test\",\"roles\":[\"viewer\"],\"attributes\":{\"login\":\"password\"}}}" \
+		"$CO_URL/v1/jobs" | jq -r .id)
+	wait_done "$x" 90
+	unset IDLCM_VAULT IDLCM_VAULT_KEY
+	expect_eq "$(jobf "$x" '.status + " " + .error.class')" "failed needs_human" "invite whose password cannot be kept"
+	jobf "$x" .error.message | grep -q "reset the user's password" || fail "message: $(jobf "$x" .error.message)"
+	pw=$(fx globex state | jq -r '.users[] | select(.email == "lost@globex.test") | .initial_password')
+	[ -n "$pw" ] && [ "$pw" != null ] || fail "no generated password"
+	grep -rq -e "$pw" "$WD"/*.err "$WD/runs" 2>/dev/null && fail "the password in a log or artifact"
+	sqlite3 "$WD/co.db" .dump | grep -q -e "$pw" && fail "the password in the coordinator"
+	expect_eq "$(runs_of "$x")" 1 "not retried"
+}
