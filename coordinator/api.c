@@ -1035,9 +1035,19 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 		if (k)
 			bad |= set_user(c, integration, k, str(u, "state"), NULL, id, u);
 	}
-	if (!ok)
+	if (!ok) {
+		/* a script-class failure (a selector that never matched: the app or
+		 * the script changed) or needs_human is not retried: say who acts */
+		const char *cls = err ? str(err, "class") : NULL, *msg = err ? str(err, "message") : NULL;
+		char detail[1200];
+		if (cls && (!strcmp(cls, "script") || !strcmp(cls, "needs_human")))
+			snprintf(detail, sizeof(detail), "a person is needed (%s): %s", cls,
+				 msg ? msg : "no message");
+		else
+			snprintf(detail, sizeof(detail), "%s", msg ? msg : "");
 		bad |= set_status(c, integration, !strcmp(act, "validate") ?
-				  "validation_failed" : "failed", err ? str(err, "message") : NULL);
+				  "validation_failed" : "failed", detail[0] ? detail : NULL);
+	}
 	else if (!strcmp(act, "validate"))
 		bad |= set_status(c, integration, "validated", NULL);
 	else if (!cdb_int(c->db, 0, "SELECT count(*) FROM jobs WHERE integration = ? AND"

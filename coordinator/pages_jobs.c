@@ -75,7 +75,7 @@ static void job_facts(sqlite3 *db, const char *id, struct jrow *r)
 		const char *cls = cJSON_GetStringValue(cJSON_GetObjectItem(e, "class"));
 		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(e, "message"));
 		snprintf(r->cls, sizeof(r->cls), "%s", cls ? cls : "");
-		if (cls && !strcmp(cls, "needs_human"))
+		if (cls && (!strcmp(cls, "needs_human") || !strcmp(cls, "script")))
 			snprintf(r->human, sizeof(r->human), "%s", msg ? msg : "yes");
 		cJSON_Delete(e);
 	}

@@ -148,4 +148,6 @@ t_worker_does_not_retry_an_absent_selector() {
 	expect_eq "$(runs_of "$x")" 1 "runs of the job (no retry)"
 	jobf "$x" '[.event_log[] | select(.kind == "status") | .status] | join(" ")' | grep -q retrying &&
 		fail "the integration was set to retrying" || true
+	st=$(curl -fsS "$CO_URL/v1/integrations/changed" | jq -r '.status + ": " + (.detail // "")')
+	case $st in "failed: a person is needed (script): "*) ;; *) fail "integration status: $st" ;; esac
 }
