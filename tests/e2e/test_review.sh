@@ -1,0 +1,24 @@
+# Review as an attacker: holes found by trying hostile scripts against the
+# confinement (issue 9), each kept closed by a test here.
+RS="$ROOT/tests/e2e/scripts"
+
+review_secret() {
+	SECRET="review-secret-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
+	printf '%s\n' "$SECRET" >"$WORK/review-secret.txt"
+}
+
+# review_run SCRIPT JSON-FIELDS: a hostile script's list_users on acme
+review_run() {
+	agent run "$RS/$1" list_users --browser "$CHROME_HTTP" --runs-dir "$WORK/runs" \
+		--timeout 20000 --account "{\"base_url\":\"$FX_URL/acme\"$2}"
+}
+
+t_review_drop_of_local_file_refused() {
+	# Input.dispatchDragEvent's data.files drops any local file into the
+	# page, whose JavaScript reads it: the same rule as setFileInputFiles.
+	review_secret
+	review_run review_drag.lua ",\"path\":\"$WORK/review-secret.txt\""
+	printf '%s%s' "$OUT" "$ERR" | grep -qF -- "$SECRET" && fail "the drop read the file"
+	expect_rc 1
+	expect_err "cdp.send \"Input.dispatchDragEvent\" is not allowed"
+}
