@@ -582,6 +582,10 @@ static const char *const guard_patterns[] = {
 	"file:*",
 	"http://127.*/json*", "http://localhost*/json*", "http://[::1]*/json*",
 	"http://0.0.0.0*/json*",
+	/* other names of the loopback address the DevTools server accepts
+	 * (its Host check lets IP literals and *.localhost through): the
+	 * IPv4-mapped IPv6 form and any name under localhost */
+	"http://[::ffff:*/json*", "http://*.localhost*/json*",
 	NULL
 };
 

@@ -22,3 +22,15 @@ t_review_drop_of_local_file_refused() {
 	expect_rc 1
 	expect_err "cdp.send \"Input.dispatchDragEvent\" is not allowed"
 }
+
+t_review_devtools_endpoint_under_other_loopback_names() {
+	# The DevTools server answers the IPv4-mapped IPv6 address and any
+	# *.localhost name too; a page's fetch there never makes a target, so
+	# only the guard's Fetch patterns stand in the way.
+	dport=$(printf '%s' "$CHROME_HTTP" | sed 's/.*://')
+	for host in '[::ffff:127.0.0.1]' 'jobs.localhost'; do
+		review_run review_devtools_fetch.lua ",\"host\":\"$host\",\"devtools_port\":$dport"
+		printf '%s%s' "$OUT" "$ERR" | grep -qF webSocketDebuggerUrl && fail "read /json/list at $host"
+		expect_err "confine: a page of the job tried to load http://"
+	done
+}
