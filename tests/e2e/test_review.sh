@@ -36,3 +36,11 @@ t_review_devtools_endpoint_under_other_loopback_names() {
 		expect_out "status: failed — the job is stopped: a page of the job tried to load http://"
 	done
 }
+
+t_review_shared_table_error_object_bounded() {
+	review_run review_error_dag.lua ""
+	expect_rc 1
+	expect_err "json: more than 2000000 values (a table shared many times?)"
+	printf '%s' "$ERR" | grep -qF "hard deadline" && fail "stopped by the backstop"
+	true
+}
