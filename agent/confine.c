@@ -268,21 +268,28 @@ static int check_url_param(struct confine *k, const char *method, cJSON *params,
 	return 0;
 }
 
-/* DOM.setFileInputFiles: a script may upload what it made in the run
- * folder, never the worker's own files. */
-static int check_files(struct confine *k, const char *method, cJSON *params,
+/* DOM.setFileInputFiles and the files of Input.dispatchDragEvent (a drop
+ * hands the page the files' content): a script may give the page what it
+ * made in the run folder, never the worker's own files. */
+static int check_files(struct confine *k, const char *method, cJSON *files,
 		       char *why, size_t n)
 {
 	char dir[PATH_MAX], real[PATH_MAX];
 	cJSON *f;
 	size_t dl;
 
+	if (!files || (cJSON_IsArray(files) && !cJSON_GetArraySize(files)))
+		return 0;	/* no files */
 	if (!k->run_dir[0] || !realpath(k->run_dir, dir)) {
 		say(why, n, method, "this job has no run folder to upload from");
 		return -1;
 	}
 	dl = strlen(dir);
-	cJSON_ArrayForEach(f, cJSON_GetObjectItem(params, "files")) {
+	if (!cJSON_IsArray(files)) {
+		say(why, n, method, "params files must be an array of paths in the job's run folder");
+		return -1;
+	}
+	cJSON_ArrayForEach(f, files) {
 		if (!cJSON_IsString(f) || !realpath(f->valuestring, real) ||
 		    strncmp(real, dir, dl) || real[dl] != '/') {
 			say(why, n, method, "%.200s is not a file in the job's run folder",
@@ -410,7 +417,10 @@ int confine_check(struct cdp *c, const char *method, cJSON *params,
 	if (!strcmp(method, "Fetch.continueRequest"))
 		return check_url_param(k, method, params, "url", 0, why, n);
 	if (!strcmp(method, "DOM.setFileInputFiles"))
-		return check_files(k, method, params, why, n);
+		return check_files(k, method, cJSON_GetObjectItem(params, "files"), why, n);
+	if (!strcmp(method, "Input.dispatchDragEvent"))
+		return check_files(k, method, cJSON_GetObjectItem(cJSON_GetObjectItem(params, "data"),
+								  "files"), why, n);
 	return 0;
 }
 
@@ -572,6 +582,10 @@ static const char *const guard_patterns[] = {
 	"file:*",
 	"http://127.*/json*", "http://localhost*/json*", "http://[::1]*/json*",
 	"http://0.0.0.0*/json*",
+	/* other names of the loopback address the DevTools server accepts
+	 * (its Host check lets IP literals and *.localhost through): the
+	 * IPv4-mapped IPv6 form and any name under localhost */
+	"http://[::ffff:*/json*", "http://*.localhost*/json*",
 	NULL
 };
 

@@ -117,12 +117,20 @@ static int table_is_array(lua_State *L, int idx, lua_Integer *len)
 	return count > 0 && count == max;
 }
 
-static cJSON *to_json(lua_State *L, int idx, int depth, char *err, size_t errlen)
+static cJSON *to_json(lua_State *L, int idx, int depth, long *budget, char *err,
+		      size_t errlen)
 {
 	cJSON *out = NULL;
 	lua_Integer len;
 
 	idx = lua_absindex(L, idx);
+	/* A table referenced twice is encoded twice: 100 levels of {a=t, b=t}
+	 * would be 2^100 values, in C, where no deadline reaches. */
+	if (--*budget < 0) {
+		snprintf(err, errlen, "json: more than %d values (a table shared many times?)",
+			 LUAJSON_MAX_VALUES);
+		return NULL;
+	}
 	if (depth > LUAJSON_MAX_DEPTH) {
 		snprintf(err, errlen, "json: nesting deeper than %d (a cycle?)",
 			 LUAJSON_MAX_DEPTH);
@@ -162,7 +170,7 @@ static cJSON *to_json(lua_State *L, int idx, int depth, char *err, size_t errlen
 			for (lua_Integer i = 1; out && i <= len; i++) {
 				cJSON *item;
 				lua_rawgeti(L, idx, i);
-				item = to_json(L, -1, depth + 1, err, errlen);
+				item = to_json(L, -1, depth + 1, budget, err, errlen);
 				lua_pop(L, 1);
 				if (!item) {
 					cJSON_Delete(out);
@@ -191,7 +199,7 @@ static cJSON *to_json(lua_State *L, int idx, int depth, char *err, size_t errlen
 				cJSON_Delete(out);
 				return NULL;
 			}
-			item = to_json(L, -1, depth + 1, err, errlen);
+			item = to_json(L, -1, depth + 1, budget, err, errlen);
 			if (!item) {
 				lua_pop(L, 2);
 				cJSON_Delete(out);
@@ -210,7 +218,8 @@ static cJSON *to_json(lua_State *L, int idx, int depth, char *err, size_t errlen
 
 cJSON *luajson_to_json(lua_State *L, int idx, char *err, size_t errlen)
 {
-	return to_json(L, idx, 0, err, errlen);
+	long budget = LUAJSON_MAX_VALUES;
+	return to_json(L, idx, 0, &budget, err, errlen);
 }
 
 static int l_encode(lua_State *L)

@@ -1419,5 +1419,24 @@ int script_host_call(struct script_host *h, const char *mod, const char *fn,
 int script_host_run_job(struct script_host *h, cJSON *job, cJSON **result,
 			struct script_error *e)
 {
-	return script_host_call(h, "job", "run", job, result, e);
+	int rc = script_host_call(h, "job", "run", job, result, e);
+	const char *breach = h->cdp && h->cdp->confine ? h->cdp->confine->breach : "";
+	char first[sizeof(e->message)];
+
+	/* A page that left the web stops the job, even when the script caught
+	 * every refusal (pcall) or failed on something else afterwards: its
+	 * outcome is not to be trusted, and the failure names the breach. */
+	if (!breach[0] || strstr(e->message, "the job is stopped"))
+		return rc;
+	if (rc == 0) {
+		cJSON_Delete(*result);
+		*result = NULL;
+		snprintf(e->kind, sizeof(e->kind), "script");
+		snprintf(e->message, sizeof(e->message), "the job is stopped: %s", breach);
+		return -1;
+	}
+	snprintf(first, sizeof(first), "%s", e->message);
+	snprintf(e->message, sizeof(e->message), "the job is stopped: %s (then: %.300s)",
+		 breach, first);
+	return rc;
 }

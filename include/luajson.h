@@ -10,11 +10,12 @@
 #include <cjson/cJSON.h>
 
 #define LUAJSON_MAX_DEPTH 200
+#define LUAJSON_MAX_VALUES 2000000	/* per conversion */
 
 /* Push j onto the stack. */
 void luajson_push(lua_State *L, const cJSON *j);
 /* Convert the value at idx; NULL with err on a cycle, a function, a
- * non-finite number or a non-string key. */
+ * non-finite number, a non-string key or more than LUAJSON_MAX_VALUES values. */
 cJSON *luajson_to_json(lua_State *L, int idx, char *err, size_t errlen);
 /* The json.null sentinel and the array marker's metatable, installed as
  * the global table `json` with encode, decode, null, array. */

@@ -1,0 +1,46 @@
+# Review as an attacker: holes found by trying hostile scripts against the
+# confinement (issue 9), each kept closed by a test here.
+RS="$ROOT/tests/e2e/scripts"
+
+review_secret() {
+	SECRET="review-secret-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
+	printf '%s\n' "$SECRET" >"$WORK/review-secret.txt"
+}
+
+# review_run SCRIPT JSON-FIELDS: a hostile script's list_users on acme
+review_run() {
+	agent run "$RS/$1" list_users --browser "$CHROME_HTTP" --runs-dir "$WORK/runs" \
+		--timeout 20000 --account "{\"base_url\":\"$FX_URL/acme\"$2}"
+}
+
+t_review_drop_of_local_file_refused() {
+	# Input.dispatchDragEvent's data.files drops any local file into the
+	# page, whose JavaScript reads it: the same rule as setFileInputFiles.
+	review_secret
+	review_run review_drag.lua ",\"path\":\"$WORK/review-secret.txt\""
+	printf '%s%s' "$OUT" "$ERR" | grep -qF -- "$SECRET" && fail "the drop read the file"
+	expect_rc 1
+	expect_err "cdp.send \"Input.dispatchDragEvent\" is not allowed"
+}
+
+t_review_devtools_endpoint_under_other_loopback_names() {
+	# The DevTools server answers the IPv4-mapped IPv6 address and any
+	# *.localhost name too; a page's fetch there never makes a target, so
+	# only the guard's Fetch patterns stand in the way.
+	dport=$(printf '%s' "$CHROME_HTTP" | sed 's/.*://')
+	for host in '[::ffff:127.0.0.1]' 'jobs.localhost'; do
+		review_run review_devtools_fetch.lua ",\"host\":\"$host\",\"devtools_port\":$dport"
+		printf '%s%s' "$OUT" "$ERR" | grep -qF webSocketDebuggerUrl && fail "read /json/list at $host"
+		# the script swallows every refusal and returns: the job still fails
+		expect_rc 1
+		expect_out "status: failed — the job is stopped: a page of the job tried to load http://"
+	done
+}
+
+t_review_shared_table_error_object_bounded() {
+	review_run review_error_dag.lua ""
+	expect_rc 1
+	expect_err "json: more than 2000000 values (a table shared many times?)"
+	printf '%s' "$ERR" | grep -qF "hard deadline" && fail "stopped by the backstop"
+	true
+}
