@@ -863,6 +863,12 @@
     armed = g;
   }
 
+  // The frame element that holds the focus of doc's window, if any.
+  function focusedFrame(doc) {
+    const a = doc && doc.activeElement;
+    return a && (a.tagName === 'IFRAME' || a.tagName === 'FRAME') ? a : null;
+  }
+
   // After the mouse events: {verdict:'landed'|'missed'|'unseen'|'none', hit?, encloses?}.
   // 'unseen': no event reached an armed window (a cross-origin frame, or a
   // page listener that stopped it first); 'none': nothing was armed (e.g.
@@ -876,6 +882,12 @@
       // point, it got them.
       const h = g.target.isConnected ? hitCheck(g.target, g.pt.x, g.pt.y) : null;
       if (h && h.crossFrame) return { ok: true, verdict: 'missed', hit: h.cover, encloses: false };
+      // The frame may have moved away again by now (a widget shown for a
+      // moment), but a press inside a frame leaves that frame focused.
+      const fr = focusedFrame(g.target.ownerDocument);
+      if (fr && !within(g.target, fr) && !within(fr, g.target)) {
+        return { ok: true, verdict: 'missed', hit: shortName(fr), encloses: false };
+      }
       return { ok: true, verdict: 'unseen' };
     }
     if (g.verdict === 'landed') return { ok: true, verdict: 'landed' };
