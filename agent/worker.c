@@ -1195,6 +1195,9 @@ static void reap(struct worker *w)
 			kill(-pid, SIGKILL);	/* what is left of its group */
 			w->b.pid = 0;
 			browser_release(&w->b);
+			/* the warm page was in the dead browser: a job handed to
+			 * it would fail and be retried once more for nothing */
+			prewarm_stop(w);
 			continue;
 		}
 		for (int i = 0; i < w->o->slots; i++)

@@ -179,8 +179,12 @@ t_speed_drain() {
 	rss2=$(rss_kb "$WK_PID"); fd2=$(fds "$WK_PID")
 	secs=$(( $(date +%s) - t0 ))
 	echo "# $n jobs in $secs s; worker RSS at job $tenth: $rss1 kB, at job $n: $rss2 kB; fds at rest $fd0 -> $fd2"
+	# ASan keeps freed memory in quarantine and never gives it back: RSS
+	# says nothing there, only in the release tier
+	case "$BIN" in *asan*) ;; *)
 	awk -v a="$rss1" -v b="$rss2" 'BEGIN {d = (b - a) / a; if (d < 0) d = -d; exit !(d <= 0.10)}' ||
-		fail "worker RSS moved more than 10%: $rss1 kB at job $tenth, $rss2 kB at job $n"
+		fail "worker RSS moved more than 10%: $rss1 kB at job $tenth, $rss2 kB at job $n" ;;
+	esac
 	# a leak per job would show as hundreds; libcurl may keep one more
 	# connection to the coordinator open after the first events (seen: 11 -> 13)
 	[ "$fd2" -le $((fd0 + 4)) ] || fail "worker file descriptors at rest: $fd0 before, $fd2 after the drain"
