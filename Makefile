@@ -24,6 +24,9 @@ LDFLAGS  += -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The version every binary prints (include/version.h has the fallback).
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null)
+VERSION_DEF := $(if $(VERSION),-DIDLCM_VERSION='"$(VERSION)"')
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Itests -I$(B) \
              $(PKG_CFLAGS) -MMD -MP
 
@@ -89,6 +92,15 @@ $(B)/tools/embed: tools/embed.c
 $(EMBED_C): $(B)/tools/embed $(EMBED_IN)
 	@mkdir -p $(dir $@)
 	$(B)/tools/embed $@ $(EMBED_IN)
+
+# Only the mains print the version; they rebuild when `git describe` changes.
+VERSION_MAINS := $(B)/agent/main.o $(B)/coordinator/main.o $(B)/fixtures/main.o
+$(VERSION_MAINS): ALL_CFLAGS += $(VERSION_DEF)
+$(VERSION_MAINS): $(B)/version.txt
+$(B)/version.txt: version-stamp
+	@mkdir -p $(@D); echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+.PHONY: version-stamp
+version-stamp:
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

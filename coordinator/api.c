@@ -846,6 +846,7 @@ static int events(struct coord *c, struct httpd_req *req, const char *id)
 	 * stored already is still answered as one. */
 	if (attempt != current || !strcmp(status, "completed") || !strcmp(status, "failed")) {
 		if (all_stored(c, id, attempt, list)) {
+			c->metrics.events_duplicated += (uint64_t)cJSON_GetArraySize(list);
 			out = cJSON_CreateObject();
 			cJSON_AddNumberToObject(out, "applied", 0);
 			cJSON_AddNumberToObject(out, "duplicates", cJSON_GetArraySize(list));
@@ -881,6 +882,8 @@ static int events(struct coord *c, struct httpd_req *req, const char *id)
 	}
 	if (finish_tx(c, bad))
 		return reply_db_error(req, c, "events");
+	c->metrics.events_applied += (uint64_t)fresh;
+	c->metrics.events_duplicated += (uint64_t)dup;
 	out = cJSON_CreateObject();
 	cJSON_AddNumberToObject(out, "applied", fresh);
 	cJSON_AddNumberToObject(out, "duplicates", dup);

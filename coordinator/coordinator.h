@@ -12,6 +12,17 @@
 struct httpd;
 struct waiter;
 
+/* What GET /metrics reports beyond the database: counters since start.
+ * SCIM latency buckets hold per-bucket (not cumulative) counts; the
+ * exposition sums them. */
+#define COORD_SCIM_BUCKETS 10
+struct coord_metrics {
+	uint64_t events_applied, events_duplicated;
+	uint64_t scim_bucket[COORD_SCIM_BUCKETS + 1];	/* last: above every bound */
+	uint64_t scim_count;
+	double scim_sum;
+};
+
 struct coord {
 	sqlite3 *db;
 	struct httpd *h;
@@ -21,6 +32,7 @@ struct coord {
 	int max_wait_s;
 	struct waiter *waiters;	/* long-polling claims */
 	struct pages *pages;	/* the admin pages (pages.c); NULL = off */
+	struct coord_metrics metrics;	/* counters behind GET /metrics (metrics.c) */
 };
 
 /* db.c: open + migrate; tiny statement helpers ("t" text, "i" int64,
@@ -51,4 +63,9 @@ int coord_enqueue(struct coord *, const cJSON *job, cJSON **out, char *err, size
 int coord_authorized(struct coord *, struct httpd_req *);
 void coord_jobs_added(struct coord *);
 void coord_release(struct coord *);
+
+/* metrics.c: GET /metrics (Prometheus text format 0.0.4) and the SCIM
+ * request timer. */
+int metrics_routes(struct coord *);
+void metrics_scim_observe(struct coord *, double seconds);
 #endif

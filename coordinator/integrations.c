@@ -657,6 +657,11 @@ int integ_cli(int argc, char **argv)
 		};
 		int used = 0;
 
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			cli_usage(stdout);
+			cJSON_Delete(body);
+			return 0;
+		}
 		if (!strcmp(a, "--db") && v) {
 			dbpath = v;
 			i++;

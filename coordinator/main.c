@@ -18,6 +18,7 @@
 #include "pages.h"
 #include "privfile.h"
 #include "scim.h"
+#include "version.h"
 
 #define MAX_BODY (8u << 20)
 
@@ -38,7 +39,11 @@ static void usage(FILE *f)
 	      "  --test-hooks        enable POST /v1/test/raw-job (tests only)\n"
 	      "  --admin-password-file F  serve the admin pages at /admin/ (mode 0600)\n"
 	      "  --artifacts-dir D   serve job artifacts found under D to the admin\n"
-	      "  --sync-every-s N    the daily sync's period (default 86400)\n", f);
+	      "  --sync-every-s N    the daily sync's period (default 86400)\n"
+	      "  --version           print the version\n"
+	      "  --help              this text\n"
+	      "\n"
+	      "GET /metrics serves Prometheus metrics (with the bearer token when set).\n", f);
 }
 
 static char *read_token(const char *path, char *err, size_t n)
@@ -141,6 +146,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(a, "--version")) {
+			printf("idlcm-coordinator %s\n", IDLCM_VERSION);
+			return 0;
 		} else {
 			fprintf(stderr, "idlcm-coordinator: unknown or incomplete option \"%s\"\n\n", a);
 			usage(stderr);
@@ -186,7 +194,8 @@ int main(int argc, char **argv)
 	}
 	lws_set_log_level(LLL_ERR, NULL);
 	c.h = httpd_new(&cfg, &herr);
-	if (!c.h || coord_routes(&c) || integ_routes(&c) || scim_routes(&c) || pages_routes(&c)) {
+	if (!c.h || coord_routes(&c) || integ_routes(&c) || scim_routes(&c) || pages_routes(&c) ||
+	    metrics_routes(&c)) {
 		fprintf(stderr, "idlcm-coordinator: %s\n", herr ? herr : "cannot add routes");
 		goto out;
 	}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include <openssl/rand.h>
@@ -453,7 +454,7 @@ static int load_ctx(struct scim_ctx *x)
 	return 0;
 }
 
-static int h_scim(struct httpd_req *req, void *arg)
+static int scim_dispatch(struct httpd_req *req, void *arg)
 {
 	struct coord *c = arg;
 	const char *path = httpd_req_path(req), *rest, *slash;
@@ -495,6 +496,20 @@ static int h_scim(struct httpd_req *req, void *arg)
 				  "(ServiceProviderConfig says so)");
 	return reply_fail(req, 404, NULL, "no SCIM endpoint \"%s\" (there are Users, Groups, "
 			  "ServiceProviderConfig, ResourceTypes, Schemas)", what);
+}
+
+/* Every SCIM request timed, refusals included: idlcm_scim_request_seconds. */
+static int h_scim(struct httpd_req *req, void *arg)
+{
+	struct timespec t0, t1;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = scim_dispatch(req, arg);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_scim_observe(arg, (double)(t1.tv_sec - t0.tv_sec) +
+			     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return rc;
 }
 
 int scim_routes(struct coord *c)

@@ -1,0 +1,198 @@
+/*
+ * GET /metrics: the coordinator's state in the Prometheus text exposition
+ * format 0.0.4.  Queue figures come from the database at scrape time (one
+ * truth, no counters to drift); events and SCIM latency are counted in
+ * struct coord since the process started, as Prometheus counters expect.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coordinator.h"
+#include "httpd.h"
+
+/* Upper bounds of idlcm_scim_request_seconds, ascending. */
+static const double scim_bounds[COORD_SCIM_BUCKETS] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5,
+};
+
+struct mbuf {
+	char *s;
+	size_t n, cap;
+	int oom;
+};
+
+static void mb_printf(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void mb_printf(struct mbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	if (b->oom)
+		return;
+	va_start(ap, fmt);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (len < 0 || b->n + (size_t)len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *s;
+		while (len >= 0 && b->n + (size_t)len + 1 > cap)
+			cap *= 2;
+		if (len < 0 || !(s = realloc(b->s, cap))) {
+			b->oom = 1;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+	va_end(ap);
+	b->n += (size_t)len;
+}
+
+/* A label value as the format wants it: backslash, double quote and
+ * newline escaped (app names come from whoever queued the job). */
+static void mb_label(struct mbuf *b, const char *v)
+{
+	for (; v && *v; v++) {
+		if (*v == '\\')
+			mb_printf(b, "\\\\");
+		else if (*v == '"')
+			mb_printf(b, "\\\"");
+		else if (*v == '\n')
+			mb_printf(b, "\\n");
+		else
+			mb_printf(b, "%c", *v);
+	}
+}
+
+static void mb_head(struct mbuf *b, const char *name, const char *type, const char *help)
+{
+	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	return s ? s : "";
+}
+
+static int jobs(struct coord *c, struct mbuf *b)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	mb_head(b, "idlcm_jobs", "gauge", "Jobs by status and outcome (outcome empty until done).");
+	st = cdb_query(c->db, "SELECT status, COALESCE(outcome, ''), COUNT(*) FROM jobs"
+		       " GROUP BY status, COALESCE(outcome, '') ORDER BY 1, 2", NULL);
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		mb_printf(b, "idlcm_jobs{status=\"");
+		mb_label(b, col(st, 0));
+		mb_printf(b, "\",outcome=\"");
+		mb_label(b, col(st, 1));
+		mb_printf(b, "\"} %lld\n", (long long)sqlite3_column_int64(st, 2));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+
+	/* Depth and the oldest waiting job's age per app: a claim wait
+	 * that grows shows as an age that grows. */
+	mb_head(b, "idlcm_queue_depth", "gauge", "Queued jobs per app.");
+	st = cdb_query(c->db, "SELECT app, COUNT(*), MIN(created_ms) FROM jobs"
+		       " WHERE status = 'queued' GROUP BY app ORDER BY app", NULL);
+	if (!st)
+		return -1;
+	{
+		struct mbuf age = { 0 };
+		int64_t now = cdb_now_ms();
+
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t oldest = sqlite3_column_int64(st, 2);
+			mb_printf(b, "idlcm_queue_depth{app=\"");
+			mb_label(b, col(st, 0));
+			mb_printf(b, "\"} %lld\n", (long long)sqlite3_column_int64(st, 1));
+			mb_printf(&age, "idlcm_queue_oldest_age_seconds{app=\"");
+			mb_label(&age, col(st, 0));
+			mb_printf(&age, "\"} %.3f\n", (double)(now > oldest ? now - oldest : 0) / 1000.0);
+		}
+		sqlite3_finalize(st);
+		mb_head(b, "idlcm_queue_oldest_age_seconds", "gauge",
+			"Age of the oldest queued job per app.");
+		if (age.oom)
+			b->oom = 1;
+		else if (age.n)
+			mb_printf(b, "%s", age.s);
+		free(age.s);
+	}
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void counters(struct coord *c, struct mbuf *b)
+{
+	const struct coord_metrics *m = &c->metrics;
+	uint64_t cum = 0;
+	int i;
+
+	mb_head(b, "idlcm_events_applied_total", "counter",
+		"Worker events stored and applied since start.");
+	mb_printf(b, "idlcm_events_applied_total %llu\n", (unsigned long long)m->events_applied);
+	mb_head(b, "idlcm_events_duplicated_total", "counter",
+		"Worker events received again (already stored) since start.");
+	mb_printf(b, "idlcm_events_duplicated_total %llu\n",
+		  (unsigned long long)m->events_duplicated);
+	mb_head(b, "idlcm_scim_request_seconds", "histogram",
+		"Time to answer a SCIM request, authentication included.");
+	for (i = 0; i < COORD_SCIM_BUCKETS; i++) {
+		cum += m->scim_bucket[i];
+		mb_printf(b, "idlcm_scim_request_seconds_bucket{le=\"%g\"} %llu\n", scim_bounds[i],
+			  (unsigned long long)cum);
+	}
+	mb_printf(b, "idlcm_scim_request_seconds_bucket{le=\"+Inf\"} %llu\n",
+		  (unsigned long long)m->scim_count);
+	mb_printf(b, "idlcm_scim_request_seconds_sum %.6f\n", m->scim_sum);
+	mb_printf(b, "idlcm_scim_request_seconds_count %llu\n", (unsigned long long)m->scim_count);
+}
+
+void metrics_scim_observe(struct coord *c, double seconds)
+{
+	struct coord_metrics *m = &c->metrics;
+	int i = 0;
+
+	while (i < COORD_SCIM_BUCKETS && seconds > scim_bounds[i])
+		i++;
+	m->scim_bucket[i]++;
+	m->scim_count++;
+	m->scim_sum += seconds;
+}
+
+static int h_metrics(struct httpd_req *req, void *arg)
+{
+	struct coord *c = arg;
+	struct mbuf b = { 0 };
+
+	if (!coord_authorized(c, req))
+		return 0;
+	if (jobs(c, &b)) {
+		free(b.s);
+		return httpd_reply_error(req, 500, "metrics: cannot read the jobs: %s",
+					 sqlite3_errmsg(c->db));
+	}
+	counters(c, &b);
+	if (b.oom) {
+		free(b.s);
+		return httpd_reply_error(req, 500, "metrics: out of memory");
+	}
+	httpd_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.s, b.n);
+	free(b.s);
+	return 0;
+}
+
+int metrics_routes(struct coord *c)
+{
+	return httpd_route(c->h, HTTPD_GET, "/metrics", h_metrics, c);
+}
