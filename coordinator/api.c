@@ -234,6 +234,7 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 	cJSON *out = NULL, *arr = NULL;
 	int64_t now = cdb_now_ms(), after = -1;
 	int got = 0, rows = 0, bad = 0;
+	struct coord_hist waits = { 0 };
 
 	if (cdb_exec(c->db, "BEGIN IMMEDIATE", NULL))
 		return NULL;
@@ -248,7 +249,7 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			if (got >= capacity)
 				break;
 			st = cdb_query(c->db, "SELECT j.id, j.body, j.app, j.lease_s, j.attempt,"
-				       " i.account, j.n"
+				       " i.account, j.n, j.updated_ms"
 				       " FROM jobs j LEFT JOIN integrations i ON i.id = j.integration"
 				       " WHERE j.status = 'queued' AND j.n > ? ORDER BY j.n LIMIT 200",
 				       "i", after);
@@ -294,6 +295,7 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 		bad |= cdb_exec(c->db, "UPDATE jobs SET status = 'running', attempt = ?, worker = ?,"
 				" lease_until_ms = ?, updated_ms = ? WHERE id = ?", "ntiit",
 				attempt, worker, now + (int64_t)lease_s * 1000, now, id);
+		metrics_claim_wait_observe(&waits, (double)(now - sqlite3_column_int64(st, 7)) / 1000.0);
 		if (!arr) {
 			out = cJSON_CreateObject();
 			arr = cJSON_AddArrayToObject(out, "jobs");
@@ -307,6 +309,7 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 		cJSON_Delete(out);
 		return NULL;
 	}
+	metrics_hist_add(&c->metrics.claim_wait, &waits);
 	return out;
 }
 

@@ -13,14 +13,18 @@ struct httpd;
 struct waiter;
 
 /* What GET /metrics reports beyond the database: counters since start.
- * SCIM latency buckets hold per-bucket (not cumulative) counts; the
- * exposition sums them. */
-#define COORD_SCIM_BUCKETS 10
+ * Histogram buckets hold per-bucket (not cumulative) counts; the
+ * exposition sums them.  Bounds are in metrics.c. */
+#define COORD_HIST_BUCKETS 10
+struct coord_hist {
+	uint64_t bucket[COORD_HIST_BUCKETS + 1];	/* last: above every bound */
+	uint64_t count;
+	double sum;
+};
 struct coord_metrics {
 	uint64_t events_applied, events_duplicated;
-	uint64_t scim_bucket[COORD_SCIM_BUCKETS + 1];	/* last: above every bound */
-	uint64_t scim_count;
-	double scim_sum;
+	struct coord_hist scim;		/* SCIM request seconds */
+	struct coord_hist claim_wait;	/* seconds a claimed job had been queued */
 };
 
 struct coord {
@@ -68,4 +72,8 @@ void coord_release(struct coord *);
  * request timer. */
 int metrics_routes(struct coord *);
 void metrics_scim_observe(struct coord *, double seconds);
+/* A claimed job's wait into h (a claim's own, added to the coordinator's
+ * with metrics_hist_add once its transaction commits). */
+void metrics_claim_wait_observe(struct coord_hist *h, double seconds);
+void metrics_hist_add(struct coord_hist *into, const struct coord_hist *from);
 #endif

@@ -13,8 +13,13 @@
 #include "httpd.h"
 
 /* Upper bounds of idlcm_scim_request_seconds, ascending. */
-static const double scim_bounds[COORD_SCIM_BUCKETS] = {
+static const double scim_bounds[COORD_HIST_BUCKETS] = {
 	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5,
+};
+/* Of idlcm_claim_wait_seconds: a claim within the long poll up to hours
+ * behind a stuck queue. */
+static const double wait_bounds[COORD_HIST_BUCKETS] = {
+	0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 14400,
 };
 
 struct mbuf {
@@ -132,11 +137,25 @@ static int jobs(struct coord *c, struct mbuf *b)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static void hist(struct mbuf *b, const char *name, const char *help, const double *bounds,
+		 const struct coord_hist *h)
+{
+	uint64_t cum = 0;
+	int i;
+
+	mb_head(b, name, "histogram", help);
+	for (i = 0; i < COORD_HIST_BUCKETS; i++) {
+		cum += h->bucket[i];
+		mb_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], (unsigned long long)cum);
+	}
+	mb_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)h->count);
+	mb_printf(b, "%s_sum %.6f\n", name, h->sum);
+	mb_printf(b, "%s_count %llu\n", name, (unsigned long long)h->count);
+}
+
 static void counters(struct coord *c, struct mbuf *b)
 {
 	const struct coord_metrics *m = &c->metrics;
-	uint64_t cum = 0;
-	int i;
 
 	mb_head(b, "idlcm_events_applied_total", "counter",
 		"Worker events stored and applied since start.");
@@ -145,29 +164,42 @@ static void counters(struct coord *c, struct mbuf *b)
 		"Worker events received again (already stored) since start.");
 	mb_printf(b, "idlcm_events_duplicated_total %llu\n",
 		  (unsigned long long)m->events_duplicated);
-	mb_head(b, "idlcm_scim_request_seconds", "histogram",
-		"Time to answer a SCIM request, authentication included.");
-	for (i = 0; i < COORD_SCIM_BUCKETS; i++) {
-		cum += m->scim_bucket[i];
-		mb_printf(b, "idlcm_scim_request_seconds_bucket{le=\"%g\"} %llu\n", scim_bounds[i],
-			  (unsigned long long)cum);
-	}
-	mb_printf(b, "idlcm_scim_request_seconds_bucket{le=\"+Inf\"} %llu\n",
-		  (unsigned long long)m->scim_count);
-	mb_printf(b, "idlcm_scim_request_seconds_sum %.6f\n", m->scim_sum);
-	mb_printf(b, "idlcm_scim_request_seconds_count %llu\n", (unsigned long long)m->scim_count);
+	hist(b, "idlcm_scim_request_seconds",
+	     "Time to answer a SCIM request, authentication included.", scim_bounds, &m->scim);
+	hist(b, "idlcm_claim_wait_seconds",
+	     "How long each claimed job had been queued (since queued or last changed).",
+	     wait_bounds, &m->claim_wait);
+}
+
+static void observe(struct coord_hist *h, const double *bounds, double seconds)
+{
+	int i = 0;
+
+	while (i < COORD_HIST_BUCKETS && seconds > bounds[i])
+		i++;
+	h->bucket[i]++;
+	h->count++;
+	h->sum += seconds;
 }
 
 void metrics_scim_observe(struct coord *c, double seconds)
 {
-	struct coord_metrics *m = &c->metrics;
-	int i = 0;
+	observe(&c->metrics.scim, scim_bounds, seconds);
+}
 
-	while (i < COORD_SCIM_BUCKETS && seconds > scim_bounds[i])
-		i++;
-	m->scim_bucket[i]++;
-	m->scim_count++;
-	m->scim_sum += seconds;
+void metrics_claim_wait_observe(struct coord_hist *h, double seconds)
+{
+	observe(h, wait_bounds, seconds < 0 ? 0 : seconds);
+}
+
+void metrics_hist_add(struct coord_hist *into, const struct coord_hist *from)
+{
+	int i;
+
+	for (i = 0; i <= COORD_HIST_BUCKETS; i++)
+		into->bucket[i] += from->bucket[i];
+	into->count += from->count;
+	into->sum += from->sum;
 }
 
 static int h_metrics(struct httpd_req *req, void *arg)

@@ -97,6 +97,8 @@ t_metrics_scrape_matches_db() {
 	expect_eq "$(mt_sample idlcm_events_duplicated_total '')" 1 "events duplicated"
 	expect_eq "$(mt_sample idlcm_scim_request_seconds_count '')" 3 "SCIM requests timed"
 	expect_eq "$(mt_sample idlcm_scim_request_seconds_bucket '{le="+Inf"}')" 3 "+Inf bucket"
+	expect_eq "$(mt_sample idlcm_claim_wait_seconds_count '')" \
+		"$(sqlite3 "$MT_WD/co.db" "SELECT COUNT(*) FROM jobs WHERE attempt > 0")" "claims timed"
 	echo "# $(grep -c '^[^#]' "$MT_WD/metrics") samples, checker passed"
 }
 
