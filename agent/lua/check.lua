@@ -297,7 +297,7 @@ function M.scan(src, methods)
           and toks[k - 1].v ~= "local" and toks[k - 1].v ~= "function"))
         and nxt and (nxt.v == "." or nxt.v == "(" or nxt.v == ":" or nxt.t == "str") then
       problem(t.line, string.format("%s is not available to scripts (they get string, "
-        .. "table, math, utf8, coroutine, json, clock, log, totp, secret, random, fail and the "
+        .. "table, math, utf8, coroutine, json, clock, log, totp, secret, random, url, text, csv, fail and the "
         .. "page API)", t.v))
     end
   end

@@ -1,6 +1,6 @@
 # Review as an attacker: holes found by trying hostile scripts against the
 # confinement (issue 9), each kept closed by a test here.
-RS="$ROOT/tests/e2e/scripts"
+REVIEW_SCRIPTS="$ROOT/tests/e2e/scripts"	# not RS: test_replay.sh owns that name (all files share one shell)
 
 review_secret() {
 	SECRET="review-secret-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
@@ -9,7 +9,7 @@ review_secret() {
 
 # review_run SCRIPT JSON-FIELDS: a hostile script's list_users on acme
 review_run() {
-	agent run "$RS/$1" list_users --browser "$CHROME_HTTP" --runs-dir "$WORK/runs" \
+	agent run "$REVIEW_SCRIPTS/$1" list_users --browser "$CHROME_HTTP" --runs-dir "$WORK/runs" \
 		--timeout 20000 --account "{\"base_url\":\"$FX_URL/acme\"$2}"
 }
 
