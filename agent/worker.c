@@ -170,6 +170,28 @@ static int held_write(struct worker *w, struct held *h)
 	return store_outbox_add_complete(w->st, h->job_id, h->attempt, h->complete);
 }
 
+/* A claimed job this worker cannot keep (its store takes no writes): given
+ * back at once, straight to the coordinator (the outbox is what failed);
+ * if that fails too, the lease runs out and the job is queued again. */
+static void hand_back(struct worker *w, const char *id, int attempt, const char *why)
+{
+	cJSON *c = cJSON_CreateObject();
+	char path[300], err[300];
+	int code;
+
+	cJSON_AddStringToObject(c, "worker", w->cc.worker);
+	cJSON_AddNumberToObject(c, "attempt", attempt);
+	cJSON_AddStringToObject(c, "outcome", "released");
+	snprintf(path, sizeof(path), "/v1/jobs/%s/complete", id);
+	code = coord_post(&w->cc, path, c, NULL, err, sizeof(err));
+	cJSON_Delete(c);
+	if (code >= 200 && code < 300)
+		log_warn("job %s: handed back (%s)", id, why);
+	else
+		log_warn("job %s: not kept (%s) and not handed back (%s): its lease will run "
+			 "out", id, why, code < 0 ? err : "refused");
+}
+
 static void hold(struct worker *w, const char *job_id, int attempt, cJSON *ev,
 		 const char *complete_body)
 {
@@ -490,6 +512,12 @@ static int accept_claim(struct worker *w, const char *body, size_t len)
 				cJSON_free(ct);
 				cJSON_Delete(c);
 			}
+			goto next;
+		}
+		if (w->held) {
+			/* a claim that was in flight when the store stopped taking
+			 * writes: nothing of it could be kept, so hand it back */
+			hand_back(w, id, attempt, "the store cannot be written");
 			goto next;
 		}
 		{
