@@ -33,7 +33,8 @@ static const char *queued_state(const char *action)
 	return st ? st->queued : NULL;
 }
 
-static int valid_name(const char *s)
+/* An id or app name: 1-64 of [A-Za-z0-9._-] (it goes into paths and URLs). */
+int coord_valid_name(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 	if (!n || n > 64)
@@ -506,9 +507,9 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 
 	if (!cJSON_IsObject(j))
 		return snprintf(err, n, "a job must be a JSON object"), 400;
-	if (!valid_name(integration))
+	if (!coord_valid_name(integration))
 		return snprintf(err, n, "\"integration\" must be 1-64 letters, digits, '.', '-' or '_'"), 400;
-	if (!valid_name(app))
+	if (!coord_valid_name(app))
 		return snprintf(err, n, "\"app\" must be 1-64 letters, digits, '.', '-' or '_'"), 400;
 	known = action_lookup(action) != NULL;
 	if (!known)
@@ -517,7 +518,7 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 				action ? action : "none", action ? "\"" : ""), 400;
 	if (queued_state(action) && check_user(user, action, err, n))
 		return 400;
-	if (id && !valid_name(id))
+	if (id && !coord_valid_name(id))
 		return snprintf(err, n, "\"id\" must be 1-64 letters, digits, '.', '-' or '_'"), 400;
 	if (ikey && strlen(ikey) > 200)
 		return snprintf(err, n, "\"idempotency_key\" is longer than 200 bytes"), 400;
@@ -1139,7 +1140,7 @@ static int job_list(struct coord *c, struct httpd_req *req)
 	cJSON *out, *arr;
 
 	sweep(c);
-	if (integ && !valid_name(integ))
+	if (integ && !coord_valid_name(integ))
 		return httpd_reply_error(req, 400, "jobs: bad integration \"%s\"", integ);
 	st = cdb_query(c->db, integ ? "SELECT " JOB_COLS " FROM jobs WHERE integration = ? ORDER BY n"
 			      : "SELECT " JOB_COLS " FROM jobs ORDER BY n", integ ? "t" : NULL, integ);
@@ -1172,7 +1173,7 @@ static int h_jobs(struct httpd_req *req, void *arg)
 	}
 	slash = strchr(rest, '/');
 	snprintf(id, sizeof(id), "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest), rest);
-	if (!valid_name(id))
+	if (!coord_valid_name(id))
 		return httpd_reply_error(req, 404, "no job \"%s\"", id);
 	if (!slash) {
 		if (m != HTTPD_GET)
@@ -1204,7 +1205,7 @@ static int h_integrations(struct httpd_req *req, void *arg)
 	sweep(c);
 	slash = strchr(rest, '/');
 	snprintf(id, sizeof(id), "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest), rest);
-	if (!valid_name(id))
+	if (!coord_valid_name(id))
 		return httpd_reply_error(req, 404, "no integration \"%s\"", id);
 	st = cdb_query(c->db, "SELECT app, status, detail, updated_ms FROM integrations WHERE id = ?",
 		       "t", id);
@@ -1306,7 +1307,7 @@ static int h_test_raw(struct httpd_req *req, void *arg)
 		padn = (size_t)pad->valuedouble;
 	nextn = cdb_int(c->db, 0, "SELECT max(n) FROM jobs", NULL) + 1;
 	id = str(job, "id");
-	if (!valid_name(id)) {
+	if (!coord_valid_name(id)) {
 		snprintf(idbuf, sizeof(idbuf), "j%lld", (long long)nextn);
 		id = idbuf;
 		if (cJSON_IsObject(job)) {
@@ -1314,7 +1315,7 @@ static int h_test_raw(struct httpd_req *req, void *arg)
 			cJSON_AddStringToObject(job, "id", id);
 		}
 	}
-	integ = valid_name(str(job, "integration")) ? str(job, "integration") : "test";
+	integ = coord_valid_name(str(job, "integration")) ? str(job, "integration") : "test";
 	app = str(job, "app") ? str(job, "app") : "?";
 	action = str(job, "action") ? str(job, "action") : "?";
 	if (padn && cJSON_IsObject(job)) {

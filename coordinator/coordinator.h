@@ -58,6 +58,7 @@ char *coord_account_seal(const char *integration, const cJSON *account);
 int coord_account_open(const char *integration, cJSON *account);
 
 /* api.c */
+int coord_valid_name(const char *s);
 struct httpd_req;
 int coord_routes(struct coord *);
 /* Validates and stores one job as POST /v1/jobs does and wakes the

@@ -22,20 +22,6 @@ static const char *jstr(const cJSON *o, const char *k)
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
 }
 
-static int valid_id(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (!n || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
-			return 0;
-	}
-	return 1;
-}
-
 static void hex(const unsigned char *b, size_t n, char *out)
 {
 	static const char d[] = "0123456789abcdef";
@@ -77,7 +63,7 @@ int integ_token_ok(struct coord *c, const char *integ, const char *token)
 	sqlite3_stmt *st;
 	int known = 0;
 
-	if (valid_id(integ)) {
+	if (coord_valid_name(integ)) {
 		st = cdb_query(c->db, "SELECT scim_token_hash FROM integrations WHERE id = ?", "t",
 			       integ);
 		if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 64) {
@@ -141,11 +127,11 @@ static int check_body(const cJSON *b, int creating, char *err, size_t n)
 					"role_mapping, deactivate_mode, default_roles, correct_drift)",
 					f->string), -1;
 	}
-	if (creating && !valid_id(jstr(b, "id")))
+	if (creating && !coord_valid_name(jstr(b, "id")))
 		return snprintf(err, n, "\"id\" must be 1-64 letters, digits, '.', '-' or '_'"), -1;
 	if (!creating && cJSON_GetObjectItemCaseSensitive(b, "id"))
 		return snprintf(err, n, "\"id\" cannot change"), -1;
-	if ((creating || cJSON_GetObjectItemCaseSensitive(b, "app")) && !valid_id(jstr(b, "app")))
+	if ((creating || cJSON_GetObjectItemCaseSensitive(b, "app")) && !coord_valid_name(jstr(b, "app")))
 		return snprintf(err, n, "\"app\" must be 1-64 letters, digits, '.', '-' or '_'"), -1;
 	v = cJSON_GetObjectItemCaseSensitive(b, "account");
 	if (v && !cJSON_IsObject(v))
@@ -545,7 +531,7 @@ static int h_integ(struct httpd_req *req, void *arg)
 	}
 	slash = strchr(rest, '/');
 	snprintf(id, sizeof(id), "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest), rest);
-	if (!valid_id(id))
+	if (!coord_valid_name(id))
 		return httpd_reply_error(req, 404, "no integration \"%s\"", id);
 	if (slash) {
 		if (strcmp(slash, "/rotate-token") || m != HTTPD_POST)
