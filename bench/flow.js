@@ -13,6 +13,18 @@
 const fs = require('fs');
 const puppeteer = require('puppeteer-core');
 
+// The role cell of the row whose email cell is EMAIL, or null.
+async function rowRole(page, email) {
+  return page.$$eval('table.users tr', (trs, e) => {
+    const head = [...trs[0].children].map((c) => c.textContent.trim().toLowerCase());
+    for (const tr of trs.slice(1)) {
+      const cells = [...tr.children].map((c) => c.textContent.trim());
+      if (cells[head.indexOf('email')] === e) return cells[head.indexOf('role')];
+    }
+    return null;
+  }, email);
+}
+
 async function invite(browser, base, email, cookiesFile) {
   const ctx = await browser.createBrowserContext();
   try {
@@ -37,12 +49,17 @@ async function invite(browser, base, email, cookiesFile) {
       await page.waitForSelector('table.users', { visible: true });
       if (cookiesFile) fs.writeFileSync(cookiesFile, JSON.stringify(await page.cookies()));
     }
+    // The same reads as the idlcm job: check first, verify after.
+    await page.waitForSelector('table.users[data-loaded="true"]');
+    if ((await rowRole(page, email)) !== null) throw new Error(`${email} exists already`);
     await page.locator('button.invite-open').click();
     await page.locator('.modal input[name="email"]').fill(email);
     await page.select('.modal select[name="role"]', 'member');
     await page.locator('.modal button.send').click();
     await page.waitForFunction((e) => [...document.querySelectorAll('table.users tbody tr')]
       .some((tr) => tr.textContent.includes(e)), {}, email);
+    const role = await rowRole(page, email);
+    if (role !== 'member') throw new Error(`${email} has role ${role} after the invite`);
   } finally {
     await ctx.close();
   }

@@ -1,8 +1,8 @@
 -- make bench: the invite flow on the acme fixture app, step for step the
 -- one bench/flow.js drives with Puppeteer — sign in, open the invite form,
--- fill, select, click, wait for the new row.  No check-first read and no
--- verify (list_users is empty, there is no find_user), so both sides do
--- the same page work.
+-- fill, select, click, wait for the new row — plus what every real job
+-- does and bench/flow.js mirrors: a check-first read of the users table
+-- before the invite and a verifying read after it (find_user below).
 local app = { name = "acme (bench flow)", roles = { "admin", "member", "viewer" } }
 
 function app.login(page, account)
@@ -18,7 +18,29 @@ function app.is_signed_in(page, account)
   return page:wait_for_any({ yes = "table.users", no = "#password" }) == "yes"
 end
 
-function app.list_users(page) return {} end
+app.lists_service_account = false
+
+-- One read of the users table: the row of this email, if any.
+function app.find_user(page, user)
+  page:wait_for('table.users[data-loaded="true"]')
+  for _, row in ipairs(page:locator("table.users"):table()) do
+    if row.email == user.email then
+      return { email = row.email, roles = { row.role },
+               invite = row.status == "Pending invite" and "pending" or nil }
+    end
+  end
+  return nil
+end
+
+function app.list_users(page)
+  page:wait_for('table.users[data-loaded="true"]')
+  local users = {}
+  for _, row in ipairs(page:locator("table.users"):table()) do
+    users[#users + 1] = { email = row.email, roles = { row.role },
+      invite = row.status == "Pending invite" and "pending" or nil }
+  end
+  return users
+end
 
 function app.invite(page, user)
   page:click("button.invite-open")
