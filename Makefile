@@ -23,7 +23,8 @@ CFLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 LDFLAGS  += -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl is loaded on first use (lib/curl_lazy.c), not linked: only its headers.
+PKG_LIBS   = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 # The version every binary prints (include/version.h has the fallback).
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null)
 VERSION_DEF := $(if $(VERSION),-DIDLCM_VERSION='"$(VERSION)"')
@@ -187,7 +188,7 @@ fuzz-claim: $(EMBED_C)
 FUZZ_FLAGS_claim := -close_fd_mask=2	# the worker logs every rejected job
 FUZZ_DEPS_cli := agent/cli.c
 FUZZ_DEPS_vault := agent/vault.c lib/base64.c lib/log.c lib/privfile.c lib/sqldb.c
-FUZZ_DEPS_browser := agent/browser.c agent/cdp.c lib/curlbuf.c lib/log.c
+FUZZ_DEPS_browser := agent/browser.c agent/cdp.c agent/confine.c lib/envscrub.c lib/curlbuf.c lib/curl_lazy.c lib/plainhttp.c lib/log.c
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=fuzz-%)
 fuzz-%: tests/fuzz/fuzz_%.c
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }

@@ -42,6 +42,9 @@ int coord_client_init(struct coord_client *cc, const char *url, const char *toke
 	size_t n;
 
 	memset(cc, 0, sizeof(*cc));
+	/* first: coord_client_release calls into libcurl */
+	if (curl_lazy_load(err, errlen))
+		return -1;
 	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
 		snprintf(err, errlen, "--coordinator wants http:// or https://, not \"%s\"", url);
 		return -1;
@@ -64,6 +67,10 @@ int coord_client_init(struct coord_client *cc, const char *url, const char *toke
 
 void coord_client_release(struct coord_client *cc)
 {
+	if (!curl_lazy.easy_init) {	/* libcurl never loaded: nothing of it to free */
+		memset(cc, 0, sizeof(*cc));
+		return;
+	}
 	coord_claim_cancel(cc);
 	if (cc->multi)
 		curl_multi_cleanup(cc->multi);

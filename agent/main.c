@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
+#include "curl_lazy.h"
 
 #include "cli.h"
 #include "log.h"
@@ -110,7 +110,6 @@ int main(int argc, char **argv)
 	}
 	if (command_help(argc, argv))
 		return 0;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (!strcmp(argv[1], "run") || !strcmp(argv[1], "record") ||
 	    !strcmp(argv[1], "replay")) {
 		rc = cmd_run(argc - 1, argv + 1);
@@ -136,7 +135,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		rc = EXIT_USAGE;
 	}
-	curl_global_cleanup();
+	curl_lazy_unload();
 	secret_clear_all();
 	return rc;
 }

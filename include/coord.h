@@ -7,7 +7,7 @@
  * complete.  The bearer token comes from a file and is never logged.
  */
 #include <stddef.h>
-#include <curl/curl.h>
+#include "curl_lazy.h"
 #include <cjson/cJSON.h>
 #include "curlbuf.h"
 
