@@ -178,5 +178,14 @@ sqlite3_stmt *cdb_query(sqlite3 *db, const char *sql, const char *fmt, ...)
 
 sqlite3 *cdb_open(const char *path, char *err, size_t errlen)
 {
-	return sqldb_open(path, migrations, err, errlen);
+	sqlite3 *db = sqldb_open(path, migrations, err, errlen);
+
+	/* Reads straight from the page cache through a mapping, and a page
+	 * cache of our own big enough for 10,000 users and their jobs: a
+	 * SCIM page of 100 users spent a sixth of its time in pread(2)
+	 * copies with SQLite's 2 MB default.  Best effort: both are hints. */
+	if (db)
+		sqlite3_exec(db, "PRAGMA mmap_size = 268435456; PRAGMA cache_size = -65536",
+			     NULL, NULL, NULL);
+	return db;
 }
