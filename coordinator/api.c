@@ -117,8 +117,12 @@ static void add_time(cJSON *o, const char *k, int64_t ms)
 static int set_status(struct coord *c, const char *integration, const char *status,
 		      const char *detail)
 {
+	const char *keep = validation_status(c, integration, status);
+
+	if (keep != status && detail == NULL)	/* say why it did not move */
+		detail = "waiting for this app's first validation to pass";
 	return cdb_exec(c->db, "UPDATE integrations SET status = ?, detail = ?, updated_ms = ?"
-		 " WHERE id = ?", "ttit", status, detail,
+		 " WHERE id = ?", "ttit", keep, detail,
 		 cdb_now_ms(), integration);
 }
 

@@ -57,6 +57,16 @@ char *coord_account_seal(const char *integration, const cJSON *account);
  * opened (another key: it stays sealed). */
 int coord_account_open(const char *integration, cJSON *account);
 
+/* validation.c: the first integration of an app is validated first.
+ * validation_status: the status to store when `wanted` is asked of an
+ * integration (an integration under validation or review keeps it until
+ * its validation passes); validation_begin: mark it under validation and
+ * queue its validate job, unless the app was validated before. */
+int validation_app_done(struct coord *c, const char *app);
+const char *validation_status(struct coord *c, const char *integration, const char *wanted);
+int validation_begin(struct coord *c, const char *integration, const char *app,
+		     char *err, size_t n);
+
 /* api.c */
 int coord_valid_name(const char *s);
 struct httpd_req;

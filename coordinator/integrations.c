@@ -112,7 +112,7 @@ static int check_body(const cJSON *b, int creating, char *err, size_t n)
 {
 	static const char *const known[] = { "id", "app", "account", "role_mapping",
 					     "deactivate_mode", "default_roles", "correct_drift",
-					     NULL };
+					     "validate", NULL };
 	const cJSON *f, *v;
 	const char *dm;
 
@@ -124,9 +124,14 @@ static int check_body(const cJSON *b, int creating, char *err, size_t n)
 			ok |= !strcmp(f->string, known[i]);
 		if (!ok)
 			return snprintf(err, n, "unknown field \"%s\" (known: id, app, account, "
-					"role_mapping, deactivate_mode, default_roles, correct_drift)",
+					"role_mapping, deactivate_mode, default_roles, correct_drift, validate)",
 					f->string), -1;
 	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "validate")) && !cJSON_IsBool(v))
+		return snprintf(err, n, "\"validate\" must be true or false"), -1;
+	if (!creating && v)
+		return snprintf(err, n, "\"validate\" is for a new integration (run a health "
+				"check to validate one that exists)"), -1;
 	if (creating && !coord_valid_name(jstr(b, "id")))
 		return snprintf(err, n, "\"id\" must be 1-64 letters, digits, '.', '-' or '_'"), -1;
 	if (!creating && cJSON_GetObjectItemCaseSensitive(b, "id"))
@@ -264,6 +269,12 @@ static int integ_create(struct coord *c, const cJSON *b, const char *base, cJSON
 	}
 	cJSON_AddStringToObject(*out, "app", jstr(b, "app"));
 	cdb_exec(c->db, "COMMIT", NULL);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "validate")) &&
+	    validation_begin(c, id, jstr(b, "app"), err, n)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		return 500;
+	}
 	return 201;
 }
 
@@ -568,6 +579,8 @@ static void cli_usage(FILE *f)
 	fputs("usage: idlcm-coordinator integration add ID --app APP --db FILE [--account JSON|@FILE]\n"
 	      "                    [--role-mapping JSON] [--default-roles JSON]\n"
 	      "                    [--deactivate-mode remove|deactivate] [--base-url URL]\n"
+	      "                    [--validate true]   (the first integration of its app is\n"
+	      "                    validated first: \"under validation\", a validate job)\n"
 	      "       idlcm-coordinator integration list --db FILE\n"
 	      "       idlcm-coordinator integration show ID --db FILE\n"
 	      "       idlcm-coordinator integration set ID --db FILE [the options of add]\n"
@@ -640,6 +653,7 @@ int integ_cli(int argc, char **argv)
 			{ "--app", "app", 0 }, { "--account", "account", 1 },
 			{ "--role-mapping", "role_mapping", 1 }, { "--default-roles", "default_roles", 1 },
 			{ "--deactivate-mode", "deactivate_mode", 0 },
+			{ "--validate", "validate", 1 },
 		};
 		int used = 0;
 
