@@ -60,7 +60,14 @@ int sync_enqueue(struct coord *c, const char *integration, const char *origin,
 	cJSON_AddStringToObject(job, "action", "sync");
 	exp = cJSON_AddArrayToObject(job, "expected");
 	ex = cJSON_AddArrayToObject(job, "exempt");
-	st = cdb_query(c->db, "SELECT user_key, email, username, upstream_id, exempt FROM users"
+	/* Where an IdP drives the integration over SCIM, each of its users is
+	 * expected with the roles the IdP's groups give (as the last job sent
+	 * them), so a sync also sees the roles someone changed in the app.
+	 * (SCIM users are IdP-assigned already: their upstream_id is set.) */
+	st = cdb_query(c->db, "SELECT user_key, email, username, upstream_id, exempt,"
+		       " (SELECT s.sent_view FROM scim_users s WHERE s.integration = users.integration"
+		       "  AND s.user_key = users.user_key AND s.active = 1"
+		       "  ORDER BY s.updated_ms DESC LIMIT 1) FROM users"
 		       " WHERE integration = ? AND (exempt = 1 OR (state IN " EXPECTED_STATES
 		       " AND (upstream_id IS NOT NULL OR EXISTS (SELECT 1 FROM jobs j"
 		       "  WHERE j.integration = users.integration AND j.user_key = users.user_key"
@@ -71,7 +78,7 @@ int sync_enqueue(struct coord *c, const char *integration, const char *origin,
 		if (sqlite3_column_int(st, 4)) {
 			cJSON_AddItemToArray(ex, cJSON_CreateString(key));
 		} else {
-			cJSON *u = cJSON_CreateObject();
+			cJSON *u = cJSON_CreateObject(), *view, *roles;
 			static const char *const k[] = { NULL, "email", "username", "upstream_id" };
 			for (int i = 1; i < 4; i++)
 				if (sqlite3_column_text(st, i))
@@ -79,6 +86,12 @@ int sync_enqueue(struct coord *c, const char *integration, const char *origin,
 								(const char *)sqlite3_column_text(st, i));
 			if (!cJSON_GetObjectItem(u, "email") && !cJSON_GetObjectItem(u, "username"))
 				cJSON_AddStringToObject(u, strchr(key, '@') ? "email" : "username", key);
+			view = sqlite3_column_text(st, 5) ?
+			       cJSON_Parse((const char *)sqlite3_column_text(st, 5)) : NULL;
+			roles = cJSON_GetObjectItemCaseSensitive(view, "roles");
+			if (cJSON_IsArray(roles) && cJSON_GetArraySize(roles) > 0)
+				cJSON_AddItemToObject(u, "roles", cJSON_Duplicate(roles, 1));
+			cJSON_Delete(view);
 			cJSON_AddItemToArray(exp, u);
 		}
 	}
