@@ -164,13 +164,15 @@ static void store_mapping(struct coord *c, const char *id, const cJSON *m)
 	cdb_exec(c->db, "DELETE FROM role_mappings WHERE integration = ?", "t", id);
 	cJSON_ArrayForEach(g, m) {
 		if (cJSON_IsString(g)) {
-			cdb_exec(c->db, "INSERT OR IGNORE INTO role_mappings (integration, group_name, role)"
-				 " VALUES (?, ?, ?)", "ttt", id, g->string, g->valuestring);
+			cdb_exec(c->db, "INSERT INTO role_mappings (integration, group_name, role)"
+				 " VALUES (?, ?, ?) ON CONFLICT DO NOTHING", "ttt", id, g->string,
+				 g->valuestring);
 			continue;
 		}
 		cJSON_ArrayForEach(r, g)
-			cdb_exec(c->db, "INSERT OR IGNORE INTO role_mappings (integration, group_name, role)"
-				 " VALUES (?, ?, ?)", "ttt", id, g->string, r->valuestring);
+			cdb_exec(c->db, "INSERT INTO role_mappings (integration, group_name, role)"
+				 " VALUES (?, ?, ?) ON CONFLICT DO NOTHING", "ttt", id, g->string,
+				 r->valuestring);
 	}
 }
 
@@ -333,9 +335,10 @@ static cJSON *account_public(const char *text)
 
 void integ_describe_into(struct coord *c, const char *id, cJSON *out)
 {
+	/* 0/1, not "IS NOT NULL": PostgreSQL would answer a boolean */
 	sqlite3_stmt *st = cdb_query(c->db, "SELECT deactivate_mode, default_roles, created_ms,"
-				     " scim_seen_ms, scim_token_hash IS NOT NULL, account,"
-				     " correct_drift FROM integrations WHERE id = ?", "t", id);
+				     " scim_seen_ms, CASE WHEN scim_token_hash IS NULL THEN 0 ELSE 1 END,"
+				     " account, correct_drift FROM integrations WHERE id = ?", "t", id);
 	cJSON *m, *v;
 	char url[200], iso[40];
 

@@ -50,11 +50,13 @@ int pg_activity_tab(struct pg_ctx *x, const char *id)
 	"  action, user_key, id FROM jobs WHERE integration = ? AND status IN ('completed', 'failed')" \
 	" UNION ALL" \
 	" SELECT at_ms, actor, 'note', event, target, job_id FROM activity WHERE integration = ?"
+	/* NULLS LAST: where SQLite puts a note without a job; PostgreSQL
+	 * would put it first */
 	total = cdb_int(x->c->db, 0, "SELECT count(*) FROM (" ACTIVITY ") a", "tttt", id, id, id, id);
 	pg_raw(&x->b, "<table class=\"grid activity\"><thead><tr><th>Date</th><th>Actor</th>"
 	       "<th>Event</th><th>Target</th></tr></thead><tbody>");
 	st = cdb_query(x->c->db, "SELECT at_ms, who, kind, what, target, job_id FROM (" ACTIVITY ") a"
-		       " ORDER BY at_ms DESC, job_id DESC, kind DESC LIMIT ? OFFSET ?", "ttttii",
+		       " ORDER BY at_ms DESC, job_id DESC NULLS LAST, kind DESC LIMIT ? OFFSET ?", "ttttii",
 		       id, id, id, id, (int64_t)PER_PAGE, (int64_t)(page - 1) * PER_PAGE);
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		const char *kind = (const char *)sqlite3_column_text(st, 2);

@@ -180,11 +180,14 @@ int pg_users_tab(struct pg_ctx *x, const char *id)
 			snprintf(app, sizeof(app), "%s", (const char *)sqlite3_column_text(a, 0));
 		sqlite3_finalize(a);
 	}
+/* LIKE is case-insensitive (ASCII) on SQLite, case-sensitive on
+ * PostgreSQL: both sides go through the engine's own lower() */
 #define USER_WHERE " FROM users WHERE integration = ?" \
-	" AND (? = '' OR lower(user_key) LIKE ? ESCAPE '\\' OR lower(coalesce(email, '')) LIKE ? ESCAPE '\\'" \
-	"   OR lower(coalesce(username, '')) LIKE ? ESCAPE '\\'" \
-	"   OR lower(coalesce(upstream_id, '')) LIKE ? ESCAPE '\\'" \
-	"   OR lower(coalesce(display_name, '')) LIKE ? ESCAPE '\\')" \
+	" AND (? = '' OR lower(user_key) LIKE lower(?) ESCAPE '\\'" \
+	"   OR lower(coalesce(email, '')) LIKE lower(?) ESCAPE '\\'" \
+	"   OR lower(coalesce(username, '')) LIKE lower(?) ESCAPE '\\'" \
+	"   OR lower(coalesce(upstream_id, '')) LIKE lower(?) ESCAPE '\\'" \
+	"   OR lower(coalesce(display_name, '')) LIKE lower(?) ESCAPE '\\')" \
 	" AND (? = '' OR (exempt = 0 AND ? LIKE '%,' || state || ',%'))" \
 	" AND (? = 0 OR exempt = 1)"
 	total = cdb_int(x->c->db, 0, "SELECT count(*)" USER_WHERE, "tttttttttn", id, like, like,

@@ -410,6 +410,16 @@ static int discovery(struct scim_ctx *x, const char *what, const char *rest)
 	return rc;
 }
 
+void scim_args_fmt(char fmt[SCIM_ARGS_MAX + 1], const char *args[SCIM_ARGS_MAX], int nargs)
+{
+	for (int i = 0; i < SCIM_ARGS_MAX; i++) {
+		fmt[i] = i < nargs ? 't' : '\0';
+		if (i >= nargs)
+			args[i] = NULL;
+	}
+	fmt[SCIM_ARGS_MAX] = '\0';
+}
+
 /* ------------------------------------------------------------ routing */
 
 static const char *bearer(struct httpd_req *req)

@@ -124,8 +124,8 @@ static int list(struct scim_ctx *x)
 	const char *ftext = httpd_req_query(x->req, "filter");
 	struct scim_filter f = { 0 };
 	struct scim_err e;
-	char where[1200] = " WHERE g.integration = ?", err[300], sql[1600];
-	const char *args[1 + SCIM_FILTER_MAX_TERMS];
+	char where[1200] = " WHERE g.integration = ?", err[300], sql[1600], fmt[SCIM_ARGS_MAX + 1];
+	const char *args[SCIM_ARGS_MAX];
 	char lc[SCIM_FILTER_MAX_TERMS][SCIM_VALUE_MAX];
 	int start, count, nargs = 1, total, with_members = members_wanted(x);
 	sqlite3_stmt *st;
@@ -157,19 +157,14 @@ static int list(struct scim_ctx *x)
 		snprintf(where + strlen(where), sizeof(where) - strlen(where), " AND %s", cond);
 		args[nargs++] = lc[i];
 	}
+	scim_args_fmt(fmt, args, nargs);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM scim_groups g%s", where);
-	st = cdb_query(x->c->db, sql, NULL);
-	for (int i = 0; st && i < nargs; i++)
-		sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
-	total = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_finalize(st);
+	total = (int)cdb_int(x->c->db, 0, sql, fmt, SCIM_ARGS(args));
 	res = cJSON_CreateArray();
 	if (count > 0 && start <= total) {
 		snprintf(sql, sizeof(sql), "SELECT " GROUP_COLS " FROM scim_groups g%s%s"
 			 " LIMIT %d OFFSET %d", where, f.n ? "" : " ORDER BY g.id", count, start - 1);
-		st = cdb_query(x->c->db, sql, NULL);
-		for (int i = 0; st && i < nargs; i++)
-			sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+		st = cdb_query(x->c->db, sql, fmt, SCIM_ARGS(args));
 		while (st && sqlite3_step(st) == SQLITE_ROW)
 			cJSON_AddItemToArray(res, group_json(x, st, with_members));
 		sqlite3_finalize(st);
@@ -246,8 +241,9 @@ static int set_members(struct scim_ctx *x, const char *gid, const cJSON *ids, in
 	const cJSON *u;
 	cJSON_ArrayForEach(u, ids) {
 		if (add)
-			cdb_exec(x->c->db, "INSERT OR IGNORE INTO scim_members (integration, group_id,"
-				 " user_id) VALUES (?, ?, ?)", "ttt", x->integ, gid, u->valuestring);
+			cdb_exec(x->c->db, "INSERT INTO scim_members (integration, group_id, user_id)"
+				 " VALUES (?, ?, ?) ON CONFLICT DO NOTHING", "ttt", x->integ, gid,
+				 u->valuestring);
 		else
 			cdb_exec(x->c->db, "DELETE FROM scim_members WHERE integration = ? AND"
 				 " group_id = ? AND user_id = ?", "ttt", x->integ, gid, u->valuestring);

@@ -53,8 +53,8 @@ static void users_row(struct scim_ctx *x, const char *key, const cJSON *v, const
 	char *roles = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(v, "roles"));
 	int64_t now = cdb_now_ms();
 
-	cdb_exec(x->c->db, "INSERT OR IGNORE INTO users (integration, user_key, changed_ms)"
-		 " VALUES (?, ?, ?)", "tti", x->integ, key, now);
+	cdb_exec(x->c->db, "INSERT INTO users (integration, user_key, changed_ms)"
+		 " VALUES (?, ?, ?) ON CONFLICT DO NOTHING", "tti", x->integ, key, now);
 	cdb_exec(x->c->db, "UPDATE users SET upstream_id = ?, email = coalesce(?, email),"
 		 " username = ?, display_name = ?, roles = coalesce(?, roles)"
 		 " WHERE integration = ? AND user_key = ?", "ttttttt",
@@ -102,18 +102,27 @@ static int enqueue(struct scim_ctx *x, const char **action_p, const char *key, c
 		const char *qid = (const char *)sqlite3_column_text(st, 0);
 		const char *qact = (const char *)sqlite3_column_text(st, 1);
 
+		/* each write says again "still unclaimed": another coordinator
+		 * process on the same PostgreSQL may have handed the job to a
+		 * worker since the SELECT (SQLite's write lock rules that out) */
 		if (!strcmp(action, "update") && (!strcmp(qact, "invite") || !strcmp(qact, "update"))) {
+			int folded;
 			body = job_body(qid, x, qact, user);
-			cdb_exec(x->c->db, "UPDATE jobs SET body = ?, updated_ms = ? WHERE id = ?", "tit",
-				 body, now, qid);
+			folded = !cdb_exec(x->c->db, "UPDATE jobs SET body = ?, updated_ms = ? WHERE id = ?"
+					   " AND status = 'queued' AND attempt = 0", "tit", body, now, qid) &&
+				 sqlite3_changes(x->c->db) == 1;
 			cJSON_free(body);
-			snprintf(job_id, idn, "%s", qid);
-			*action_p = action_lookup(qact)->action;	/* the folded job's */
-			sqlite3_finalize(st);
-			return 0;
+			if (folded) {
+				snprintf(job_id, idn, "%s", qid);
+				*action_p = action_lookup(qact)->action;	/* the folded job's */
+				sqlite3_finalize(st);
+				return 0;
+			}
+			continue;	/* claimed meanwhile: the change gets its own job */
 		}
 		cdb_exec(x->c->db, "UPDATE jobs SET status = 'completed', outcome = 'superseded',"
-			 " updated_ms = ? WHERE id = ?", "it", now, qid);
+			 " updated_ms = ? WHERE id = ? AND status = 'queued' AND attempt = 0", "it", now,
+			 qid);
 	}
 	sqlite3_finalize(st);
 	n = cdb_int(x->c->db, 0, "SELECT max(n) FROM jobs", NULL) + 1;

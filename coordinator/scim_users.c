@@ -432,23 +432,19 @@ static void add_col(cJSON *o, const char *k, sqlite3_stmt *st, int col)
 		cJSON_AddStringToObject(o, k, (const char *)sqlite3_column_text(st, col));
 }
 
-/* The groups query of a listing, prepared once for all its rows; NULL
- * when the integration has no groups at all (the common case for Okta
- * without group push), so a page of users costs one query. */
-static sqlite3_stmt *groups_stmt(struct scim_ctx *x)
+/* Whether the integration has groups at all: when not (the common case
+ * for Okta without group push) a page of users costs one query. */
+static int has_groups(struct scim_ctx *x)
 {
-	if (!cdb_int(x->c->db, 0, "SELECT count(*) FROM scim_groups WHERE integration = ?", "t",
-		     x->integ))
-		return NULL;
-	return cdb_query(x->c->db, "SELECT g.id, g.display_name FROM scim_members m JOIN"
-			 " scim_groups g ON g.integration = m.integration AND g.id = m.group_id"
-			 " WHERE m.integration = ? AND m.user_id = ?", NULL);
+	return cdb_int(x->c->db, 0, "SELECT count(*) FROM scim_groups WHERE integration = ?", "t",
+		       x->integ) > 0;
 }
 
-static cJSON *user_json(struct scim_ctx *x, sqlite3_stmt *st, sqlite3_stmt *gs)
+static cJSON *user_json(struct scim_ctx *x, sqlite3_stmt *st, int groups)
 {
 	const char *id = (const char *)sqlite3_column_text(st, 0);
 	cJSON *r = cJSON_Parse((const char *)sqlite3_column_text(st, 1)), *o, *sc, *g, *ext;
+	sqlite3_stmt *gs;
 	char loc[500];
 
 	if (!r)
@@ -466,11 +462,10 @@ static cJSON *user_json(struct scim_ctx *x, sqlite3_stmt *st, sqlite3_stmt *gs)
 	}
 	cJSON_Delete(r);
 	g = cJSON_AddArrayToObject(o, "groups");
-	if (gs) {
-		sqlite3_reset(gs);
-		sqlite3_bind_text(gs, 1, x->integ, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(gs, 2, id, -1, SQLITE_TRANSIENT);
-	}
+	gs = groups ? cdb_query(x->c->db, "SELECT g.id, g.display_name FROM scim_members m JOIN"
+				" scim_groups g ON g.integration = m.integration AND g.id = m.group_id"
+				" WHERE m.integration = ? AND m.user_id = ? ORDER BY m.group_id", "tt",
+				x->integ, id) : NULL;
 	while (gs && sqlite3_step(gs) == SQLITE_ROW) {
 		cJSON *e = cJSON_CreateObject();
 		char ref[500];
@@ -481,6 +476,7 @@ static cJSON *user_json(struct scim_ctx *x, sqlite3_stmt *st, sqlite3_stmt *gs)
 		cJSON_AddStringToObject(e, "type", "direct");
 		cJSON_AddItemToArray(g, e);
 	}
+	sqlite3_finalize(gs);
 	/* the provisioning state, for the IdP admin to read */
 	ext = cJSON_AddObjectToObject(o, SCIM_URN_IDLCM);
 	add_col(ext, "state", st, 5);
@@ -511,11 +507,8 @@ static cJSON *get_user(struct scim_ctx *x, const char *id)
 				     " WHERE s.integration = ? AND s.id = ?", "tt", x->integ, id);
 	cJSON *o = NULL;
 
-	if (st && sqlite3_step(st) == SQLITE_ROW) {
-		sqlite3_stmt *gs = groups_stmt(x);
-		o = user_json(x, st, gs);
-		sqlite3_finalize(gs);
-	}
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		o = user_json(x, st, has_groups(x));
 	sqlite3_finalize(st);
 	return o;
 }
@@ -547,7 +540,7 @@ static int list(struct scim_ctx *x)
 	struct scim_filter f = { 0 };
 	struct scim_err e;
 	char where[1200] = " WHERE s.integration = ?", err[300];
-	const char *args[1 + SCIM_FILTER_MAX_TERMS];
+	const char *args[SCIM_ARGS_MAX];
 	char lc[SCIM_FILTER_MAX_TERMS][SCIM_VALUE_MAX];
 	int start, count, nargs = 1, total;
 	sqlite3_stmt *st;
@@ -578,36 +571,32 @@ static int list(struct scim_ctx *x)
 		args[nargs++] = lc[i];
 	}
 	{
-		/* bind by hand: the number of terms varies */
-		char sql[1600];
+		char sql[1600], fmt[SCIM_ARGS_MAX + 1];
+		int groups;
+
+		scim_args_fmt(fmt, args, nargs);
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM scim_users s%s", where);
-		st = cdb_query(x->c->db, sql, NULL);
-		for (int i = 0; st && i < nargs; i++)
-			sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
-		total = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-		sqlite3_finalize(st);
+		total = (int)cdb_int(x->c->db, 0, sql, fmt, SCIM_ARGS(args));
 		res = cJSON_CreateArray();
 		if (count > 0 && start <= total) {
 			/* a filter's few rows come in its index's order: ORDER BY
 			 * would steer SQLite to the primary key and a scan */
-			if (f.n)
+			if (f.n) {
 				snprintf(sql, sizeof(sql), "SELECT " USER_COLS USER_FROM "%s"
 					 " LIMIT %d OFFSET %d", where, count, start - 1);
-			else	/* the offset walks the primary key alone, not the join */
+			} else {	/* the offset walks the primary key alone, not the join */
 				snprintf(sql, sizeof(sql), "SELECT " USER_COLS " FROM (SELECT id FROM"
 					 " scim_users WHERE integration = ? ORDER BY id LIMIT %d OFFSET %d)"
 					 " p JOIN scim_users s ON s.integration = ? AND s.id = p.id"
 					 " LEFT JOIN users u ON u.integration = s.integration AND"
 					 " u.user_key = s.user_key ORDER BY s.id", count, start - 1);
-			st = cdb_query(x->c->db, sql, NULL);
-			for (int i = 0; st && i < nargs; i++)
-				sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
-			if (st && !f.n)
-				sqlite3_bind_text(st, 2, x->integ, -1, SQLITE_STATIC);
-			sqlite3_stmt *gs = groups_stmt(x);
+				args[1] = x->integ;
+				scim_args_fmt(fmt, args, 2);
+			}
+			st = cdb_query(x->c->db, sql, fmt, SCIM_ARGS(args));
+			groups = has_groups(x);
 			while (st && sqlite3_step(st) == SQLITE_ROW)
-				cJSON_AddItemToArray(res, user_json(x, st, gs));
-			sqlite3_finalize(gs);
+				cJSON_AddItemToArray(res, user_json(x, st, groups));
 			sqlite3_finalize(st);
 		}
 	}

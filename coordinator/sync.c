@@ -100,30 +100,32 @@ out:
 }
 
 /* Every integration whose next sync is due gets one; an integration seen
- * for the first time gets its first one a period from now. */
+ * for the first time gets its first one a period from now.  The UPDATE …
+ * RETURNING claims the due ones: of several coordinator processes on one
+ * PostgreSQL, each due integration goes to one (the row lock makes the
+ * others see the new next_sync_ms). */
 static void sync_due(struct coord *c)
 {
 	int64_t now = cdb_now_ms(), every = (int64_t)pages_sync_every_s(c) * 1000;
 	sqlite3_stmt *st;
-	char ids[64][80];
-	int n = 0;
+	cJSON *ids = cJSON_CreateArray(), *i;
 
 	cdb_exec(c->db, "UPDATE integrations SET next_sync_ms = ? WHERE next_sync_ms IS NULL",
 		 "i", now + every);
-	st = cdb_query(c->db, "SELECT id FROM integrations WHERE next_sync_ms <= ? ORDER BY id",
-		       "i", now);
-	while (st && sqlite3_step(st) == SQLITE_ROW && n < 64)
-		snprintf(ids[n++], sizeof(ids[0]), "%s", (const char *)sqlite3_column_text(st, 0));
+	st = cdb_query(c->db, "UPDATE integrations SET next_sync_ms = ? WHERE next_sync_ms <= ?"
+		       " RETURNING id", "ii", now + every, now);
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		cJSON_AddItemToArray(ids, cJSON_CreateString((const char *)sqlite3_column_text(st, 0)));
 	sqlite3_finalize(st);
-	for (int i = 0; i < n; i++) {
+	cJSON_ArrayForEach(i, ids) {
 		char id[80], err[300];
-		if (sync_enqueue(c, ids[i], "daily sync", 0, id, sizeof(id), err, sizeof(err)))
-			fprintf(stderr, "idlcm-coordinator: daily sync of \"%s\": %s\n", ids[i], err);
+		if (sync_enqueue(c, i->valuestring, "daily sync", 0, id, sizeof(id), err, sizeof(err)))
+			fprintf(stderr, "idlcm-coordinator: daily sync of \"%s\": %s\n", i->valuestring,
+				err);
 		else
-			pg_activity(c, ids[i], "daily sync", "Daily sync started", NULL, id);
-		cdb_exec(c->db, "UPDATE integrations SET next_sync_ms = ? WHERE id = ?", "it",
-			 now + every, ids[i]);
+			pg_activity(c, i->valuestring, "daily sync", "Daily sync started", NULL, id);
 	}
+	cJSON_Delete(ids);
 }
 
 static void on_tick(lws_sorted_usec_list_t *sul)
