@@ -697,8 +697,7 @@ int integ_cli(int argc, char **argv)
 		fprintf(stderr, "idlcm-coordinator: integration %s needs an integration ID\n", verb);
 		goto out;
 	}
-	c.db = cdb_open(dbpath, err, sizeof(err));
-	if (!c.db || coord_sealing_init(NULL, dbpath, err, sizeof(err))) {
+	if (coord_store_open(&c, dbpath, err, sizeof(err)) || coord_sealing_init(NULL, dbpath, err, sizeof(err))) {
 		fprintf(stderr, "idlcm-coordinator: %s\n", err);
 		rc = 1;
 		goto out;
@@ -746,6 +745,6 @@ int integ_cli(int argc, char **argv)
 out:
 	cJSON_Delete(body);
 	cJSON_Delete(out);
-	sqlite3_close(c.db);
+	cstore_close(c.store);
 	return rc;
 }
