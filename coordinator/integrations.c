@@ -577,7 +577,9 @@ static void cli_usage(FILE *f)
 	      "       idlcm-coordinator integration rotate-token ID --db FILE [--base-url URL]\n"
 	      "       idlcm-coordinator integration delete ID --db FILE\n"
 	      "\n"
-	      "add and rotate-token print the SCIM token once; only its hash is kept.\n", f);
+	      "add and rotate-token print the SCIM token once; only its hash is kept.\n"
+	      "--db takes the coordinator's SQLite file or its postgres:// URL; with a URL,\n"
+	      "--key-file F names the key sealing account secrets (as for the server).\n", f);
 }
 
 static cJSON *json_arg(const char *opt, const char *v, char *err, size_t n)
@@ -621,6 +623,7 @@ static void print_json(const cJSON *j)
 int integ_cli(int argc, char **argv)
 {
 	const char *verb = argc > 1 ? argv[1] : NULL, *dbpath = NULL, *id = NULL, *base = NULL;
+	const char *key_file = NULL;
 	struct coord c = { 0 };
 	cJSON *body = cJSON_CreateObject(), *out = NULL;
 	char err[600] = "";
@@ -653,6 +656,11 @@ int integ_cli(int argc, char **argv)
 		}
 		if (!strcmp(a, "--db") && v) {
 			dbpath = v;
+			i++;
+			continue;
+		}
+		if (!strcmp(a, "--key-file") && v) {
+			key_file = v;
 			i++;
 			continue;
 		}
@@ -697,7 +705,16 @@ int integ_cli(int argc, char **argv)
 		fprintf(stderr, "idlcm-coordinator: integration %s needs an integration ID\n", verb);
 		goto out;
 	}
-	if (coord_store_open(&c, dbpath, err, sizeof(err)) || coord_sealing_init(NULL, dbpath, err, sizeof(err))) {
+	if (!key_file && getenv("IDLCM_COORDINATOR_KEY_FILE") && *getenv("IDLCM_COORDINATOR_KEY_FILE"))
+		key_file = getenv("IDLCM_COORDINATOR_KEY_FILE");
+	if (cstore_is_url(dbpath) && !key_file) {
+		/* a URL has no directory to keep "<db>.key" in */
+		fprintf(stderr, "idlcm-coordinator: integration %s: --db URL needs --key-file F (the "
+			"key the server seals account secrets with)\n", verb);
+		goto out;
+	}
+	if (coord_store_open(&c, dbpath, err, sizeof(err)) ||
+	    coord_sealing_init(key_file, dbpath, err, sizeof(err))) {
 		fprintf(stderr, "idlcm-coordinator: %s\n", err);
 		rc = 1;
 		goto out;
