@@ -234,6 +234,27 @@ static int user_busy(struct coord *c, const char *job_id)
 		       " WHERE j.id = ? AND r.status = 'running' AND r.id <> j.id", "t", job_id) > 0;
 }
 
+/* Is job id still queued and now ours to lease?  Its attempts so far,
+ * or -1.  Another coordinator
+ * process on the same PostgreSQL claims at the same time: each locks the
+ * rows it takes (only those) and skips the ones another holds, so no job
+ * is handed out twice and neither waits.  On SQLite the transaction's
+ * write lock already makes the page read current. */
+static int lock_queued(struct coord *c, const char *id, int page_attempt)
+{
+	struct cstore_rows *r;
+	int attempt = -1;
+
+	if (cstore_dialect(c->store) != CSTORE_POSTGRES)
+		return page_attempt;
+	r = cstore_query(c->store, "SELECT attempt FROM jobs WHERE id = ? AND status = 'queued'"
+			 " FOR UPDATE SKIP LOCKED", "t", id);
+	if (cstore_next(r))	/* read under the lock: the page may be stale */
+		attempt = (int)cstore_int64(r, 0);
+	cstore_done(r);
+	return attempt;
+}
+
 /* Lease up to capacity queued jobs to worker: {jobs:[…]} or NULL. */
 static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			const cJSON *apps)
@@ -256,19 +277,7 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 		if (!st) {
 			if (got >= capacity)
 				break;
-			/* Another coordinator process on the same PostgreSQL
-			 * claims at the same time: each locks the rows it
-			 * reads and skips the ones another holds, so no job
-			 * is handed out twice and neither waits.  (SQLite's
-			 * write lock already makes this transaction the only
-			 * one.) */
-			st = cstore_query(c->store, cstore_dialect(c->store) == CSTORE_POSTGRES ?
-				       "SELECT j.id, j.body, j.app, j.lease_s, j.attempt,"
-				       " i.account, j.n, j.updated_ms"
-				       " FROM jobs j LEFT JOIN integrations i ON i.id = j.integration"
-				       " WHERE j.status = 'queued' AND j.n > ? ORDER BY j.n LIMIT 200"
-				       " FOR UPDATE OF j SKIP LOCKED" :
-				       "SELECT j.id, j.body, j.app, j.lease_s, j.attempt,"
+			st = cstore_query(c->store, "SELECT j.id, j.body, j.app, j.lease_s, j.attempt,"
 				       " i.account, j.n, j.updated_ms"
 				       " FROM jobs j LEFT JOIN integrations i ON i.id = j.integration"
 				       " WHERE j.status = 'queued' AND j.n > ? ORDER BY j.n LIMIT 200",
@@ -291,9 +300,10 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 		id = cstore_text(st, 0);
 		app = cstore_text(st, 2);
 		lease_s = (int)cstore_int64(st, 3);
-		attempt = (int)cstore_int64(st, 4) + 1;
-		if (!app_wanted(apps, app) || user_busy(c, id))
+		if (!app_wanted(apps, app) || user_busy(c, id) ||
+		    (attempt = lock_queued(c, id, (int)cstore_int64(st, 4))) < 0)
 			continue;
+		attempt++;
 		job = json_col(st, 1);
 		if (!job)
 			job = cJSON_CreateObject();
