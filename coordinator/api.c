@@ -234,6 +234,27 @@ static int user_busy(struct coord *c, const char *job_id)
 		       " WHERE j.id = ? AND r.status = 'running' AND r.id <> j.id", "t", job_id) > 0;
 }
 
+/* Is job id still queued and now ours to lease?  Its attempts so far,
+ * or -1.  Another coordinator
+ * process on the same PostgreSQL claims at the same time: each locks the
+ * rows it takes (only those) and skips the ones another holds, so no job
+ * is handed out twice and neither waits.  On SQLite the transaction's
+ * write lock already makes the page read current. */
+static int lock_queued(struct coord *c, const char *id, int page_attempt)
+{
+	struct cstore_rows *r;
+	int attempt = -1;
+
+	if (cstore_dialect(c->store) != CSTORE_POSTGRES)
+		return page_attempt;
+	r = cstore_query(c->store, "SELECT attempt FROM jobs WHERE id = ? AND status = 'queued'"
+			 " FOR UPDATE SKIP LOCKED", "t", id);
+	if (cstore_next(r))	/* read under the lock: the page may be stale */
+		attempt = (int)cstore_int64(r, 0);
+	cstore_done(r);
+	return attempt;
+}
+
 /* Lease up to capacity queued jobs to worker: {jobs:[…]} or NULL. */
 static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			const cJSON *apps)
@@ -256,19 +277,7 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 		if (!st) {
 			if (got >= capacity)
 				break;
-			/* Another coordinator process on the same PostgreSQL
-			 * claims at the same time: each locks the rows it
-			 * reads and skips the ones another holds, so no job
-			 * is handed out twice and neither waits.  (SQLite's
-			 * write lock already makes this transaction the only
-			 * one.) */
-			st = cstore_query(c->store, cstore_dialect(c->store) == CSTORE_POSTGRES ?
-				       "SELECT j.id, j.body, j.app, j.lease_s, j.attempt,"
-				       " i.account, j.n, j.updated_ms"
-				       " FROM jobs j LEFT JOIN integrations i ON i.id = j.integration"
-				       " WHERE j.status = 'queued' AND j.n > ? ORDER BY j.n LIMIT 200"
-				       " FOR UPDATE OF j SKIP LOCKED" :
-				       "SELECT j.id, j.body, j.app, j.lease_s, j.attempt,"
+			st = cstore_query(c->store, "SELECT j.id, j.body, j.app, j.lease_s, j.attempt,"
 				       " i.account, j.n, j.updated_ms"
 				       " FROM jobs j LEFT JOIN integrations i ON i.id = j.integration"
 				       " WHERE j.status = 'queued' AND j.n > ? ORDER BY j.n LIMIT 200",
@@ -291,9 +300,10 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 		id = cstore_text(st, 0);
 		app = cstore_text(st, 2);
 		lease_s = (int)cstore_int64(st, 3);
-		attempt = (int)cstore_int64(st, 4) + 1;
-		if (!app_wanted(apps, app) || user_busy(c, id))
+		if (!app_wanted(apps, app) || user_busy(c, id) ||
+		    (attempt = lock_queued(c, id, (int)cstore_int64(st, 4))) < 0)
 			continue;
+		attempt++;
 		job = json_col(st, 1);
 		if (!job)
 			job = cJSON_CreateObject();
@@ -665,9 +675,27 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "tittttttnnii",
 		     id, nextn, integration, app, action, user ? user_key(user) : NULL, text,
 		     ikey ? ikey : id, max_attempts, lease_s, now, now)) {
+		int conflict = !bad && cstore_conflict(c->store);
+
 		cstore_rollback(c->store);
 		cJSON_free(text);
 		cJSON_Delete(job);
+		/* another coordinator process stored the same key meanwhile:
+		 * the answer the check above would have given */
+		if (conflict && ikey) {
+			struct cstore_rows *st = cstore_query(c->store, "SELECT id FROM jobs"
+							      " WHERE idempotency_key = ?", "t", ikey);
+			if (cstore_next(st)) {
+				*out = cJSON_CreateObject();
+				add_text(*out, "id", st, 0);
+				cJSON_AddBoolToObject(*out, "existing", 1);
+				cstore_done(st);
+				return 200;
+			}
+			cstore_done(st);
+		}
+		if (conflict)
+			return snprintf(err, n, "job \"%s\" exists already", id), 409;
 		return snprintf(err, n, "cannot store job \"%s\"", id), 500;
 	}
 	if (queued_state(action))
@@ -781,9 +809,16 @@ static int heartbeat(struct coord *c, struct httpd_req *req, const char *id)
 	    (!strcmp(status, "running") || !strcmp(status, "queued"))) {
 		cstore_done(st);
 		until = cdb_now_ms() + (int64_t)lease_s * 1000;
+		/* only if it is still this holder's attempt: another coordinator
+		 * process may have requeued and leased it since the read */
 		if (cstore_exec(c->store, "UPDATE jobs SET status = 'running', lease_until_ms = ?,"
-			     " updated_ms = ? WHERE id = ?", "iit", until, cdb_now_ms(), id))
+			     " updated_ms = ? WHERE id = ? AND worker = ? AND attempt = ?"
+			     " AND status IN ('running', 'queued')", "iittn", until, cdb_now_ms(), id,
+			     worker, attempt))
 			return reply_db_error(req, c, "heartbeat");
+		if (!cstore_changes(c->store))
+			return httpd_reply_error(req, 409, "lease lost: job \"%s\" changed hands "
+						 "(attempt %d)", id, attempt);
 		out = cJSON_CreateObject();
 		cJSON_AddNumberToObject(out, "lease_until", (double)until);
 		cJSON_AddNumberToObject(out, "lease_s", lease_s);
@@ -895,6 +930,27 @@ static int events(struct coord *c, struct httpd_req *req, const char *id)
 
 	if (cstore_begin(c->store))
 		return reply_db_error(req, c, "events");
+	/* PostgreSQL: another coordinator process may be completing the job
+	 * right now: hold its row, and look again (SQLite's write lock made
+	 * the check above current already). */
+	if (cstore_dialect(c->store) == CSTORE_POSTGRES) {
+		struct cstore_rows *lk = cstore_query(c->store, "SELECT id FROM jobs WHERE id = ?"
+						      " AND attempt = ? AND status NOT IN"
+						      " ('completed', 'failed') FOR UPDATE", "tn",
+						      id, attempt);
+		int current_still = cstore_next(lk);
+
+		cstore_done(lk);
+		if (!lk) {
+			cstore_rollback(c->store);
+			return reply_db_error(req, c, "events");
+		}
+		if (!current_still) {
+			cstore_rollback(c->store);
+			return httpd_reply_error(req, 409, "late: job \"%s\" finished or moved to "
+						 "another attempt meanwhile; events not applied", id);
+		}
+	}
 	cJSON_ArrayForEach(ev, list) {
 		char *text = cJSON_PrintUnformatted(ev);
 		cJSON *at = cJSON_GetObjectItemCaseSensitive(ev, "at");
@@ -1053,12 +1109,24 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 						       "password")))
 			cJSON_DeleteItemFromObject(res, "credentials");
 		rt = cJSON_PrintUnformatted(res);
+		/* The first write locks the job's row: a complete of the same
+		 * attempt through another coordinator process waits for this
+		 * one, then finds it finished and changes nothing. */
 		bad |= cstore_exec(c->store, "UPDATE jobs SET status = ?, outcome = ?, error = ?,"
-				" result = ?, updated_ms = ? WHERE id = ?", "ttttit",
-				ok ? "completed" : "failed", outcome, et, rt, cdb_now_ms(), id);
+				" result = ?, updated_ms = ? WHERE id = ? AND attempt = ?"
+				" AND status NOT IN ('completed', 'failed')", "ttttitn",
+				ok ? "completed" : "failed", outcome, et, rt, cdb_now_ms(), id, attempt);
 		cJSON_free(et);
 		cJSON_free(rt);
 		cJSON_Delete(res);
+		if (!bad && !cstore_changes(c->store)) {
+			cstore_rollback(c->store);
+			out = cJSON_CreateObject();
+			cJSON_AddBoolToObject(out, "already", 1);
+			httpd_reply_json(req, 200, out);
+			cJSON_Delete(out);
+			return 0;
+		}
 	}
 	if (ukey[0]) {
 		const char *state = str(body, "state");

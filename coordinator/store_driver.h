@@ -49,6 +49,9 @@ struct cstore_driver {
 
 extern const struct cstore_driver cstore_sqlite_driver;
 extern const struct cstore_driver cstore_pg_driver;
+/* PostgreSQL's text of sql: each ? outside quotes becomes $1, $2, …
+ * (*nparams of them); malloc'd. */
+char *cstore_pg_placeholders(const char *sql, int *nparams);
 /* Log a statement's failure (not a conflict: that is the caller's answer). */
 void cstore_log_error(struct cstore *, const char *sql);
 #endif

@@ -102,7 +102,7 @@ static int ensure(struct cstore *s)
 }
 
 /* '?' outside quotes becomes $1, $2, …; the literal text is kept. */
-static char *rewrite(const char *sql, int *nparams)
+char *cstore_pg_placeholders(const char *sql, int *nparams)
 {
 	size_t n = strlen(sql);
 	char *out = malloc(n * 4 + 1), *o = out;
@@ -145,7 +145,7 @@ static PGresult *run(struct cstore *s, const char *sql, const char *fmt, va_list
 	s->changes = 0;
 	if (ensure(s))
 		return NULL;
-	psql = rewrite(sql, &np);
+	psql = cstore_pg_placeholders(sql, &np);
 	if (!psql) {
 		set_msg(s, "out of memory");
 		return NULL;
