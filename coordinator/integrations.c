@@ -252,10 +252,17 @@ static int integ_create(struct coord *c, const cJSON *b, const char *base, cJSON
 	if (exists(c, id))
 		return snprintf(err, n, "integration \"%s\" exists already (PATCH it, or "
 				"rotate its token)", id), 409;
-	cstore_begin(c->store);
+	if (cstore_begin(c->store))
+		return snprintf(err, n, "cannot store integration \"%s\" now: %s", id,
+				cstore_errmsg(c->store)), 503;
 	if (cstore_exec(c->store, "INSERT INTO integrations (id, app, updated_ms, created_ms)"
 		     " VALUES (?, ?, ?, ?)", "ttii", id, jstr(b, "app"), now, now)) {
+		/* another coordinator process made it since exists() looked */
+		int conflict = cstore_conflict(c->store);
 		cstore_rollback(c->store);
+		if (conflict)
+			return snprintf(err, n, "integration \"%s\" exists already (PATCH it, or "
+					"rotate its token)", id), 409;
 		return snprintf(err, n, "cannot store integration \"%s\"", id), 500;
 	}
 	store_fields(c, id, b);
@@ -265,7 +272,11 @@ static int integ_create(struct coord *c, const cJSON *b, const char *base, cJSON
 		return 500;
 	}
 	cJSON_AddStringToObject(*out, "app", jstr(b, "app"));
-	cstore_commit(c->store);
+	if (cstore_commit(c->store)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		return snprintf(err, n, "cannot store integration \"%s\"", id), 500;
+	}
 	return 201;
 }
 
@@ -279,7 +290,9 @@ static int integ_patch(struct coord *c, const char *id, const cJSON *b, char *er
 		return 400;
 	remap = cJSON_GetObjectItemCaseSensitive(b, "role_mapping") ||
 		cJSON_GetObjectItemCaseSensitive(b, "default_roles");
-	cstore_begin(c->store);
+	if (cstore_begin(c->store))
+		return snprintf(err, n, "cannot change integration \"%s\" now: %s", id,
+				cstore_errmsg(c->store)), 503;
 	store_fields(c, id, b);
 	cstore_exec(c->store, "UPDATE integrations SET updated_ms = ? WHERE id = ?", "it", cdb_now_ms(), id);
 	/* a new mapping changes users' roles: each changed user gets an update */
@@ -287,7 +300,8 @@ static int integ_patch(struct coord *c, const char *id, const cJSON *b, char *er
 		cstore_rollback(c->store);
 		return snprintf(err, n, "cannot queue the updates the new mapping needs"), 500;
 	}
-	cstore_commit(c->store);
+	if (cstore_commit(c->store))
+		return snprintf(err, n, "cannot change integration \"%s\"", id), 500;
 	if (remap)
 		coord_jobs_added(c);
 	return 200;
@@ -306,7 +320,9 @@ static int integ_delete(struct coord *c, const char *id, char *err, size_t n)
 	if (running)
 		return snprintf(err, n, "integration \"%s\" has %lld running job(s): wait for them "
 				"to finish", id, (long long)running), 409;
-	cstore_begin(c->store);
+	if (cstore_begin(c->store))
+		return snprintf(err, n, "cannot delete integration \"%s\" now: %s", id,
+				cstore_errmsg(c->store)), 503;
 	for (int i = 0; tables[i]; i++) {
 		char sql[120];
 		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE integration = ?", tables[i]);
@@ -315,7 +331,8 @@ static int integ_delete(struct coord *c, const char *id, char *err, size_t n)
 	/* finished jobs stay as history; queued ones have nothing to act for */
 	cstore_exec(c->store, "DELETE FROM jobs WHERE integration = ? AND status = 'queued'", "t", id);
 	cstore_exec(c->store, "DELETE FROM integrations WHERE id = ?", "t", id);
-	cstore_commit(c->store);
+	if (cstore_commit(c->store))
+		return snprintf(err, n, "cannot delete integration \"%s\"", id), 500;
 	return 204;
 }
 

@@ -501,7 +501,11 @@ static int patch(struct scim_ctx *x, const char *gid)
 		cJSON_Delete(touched);
 		return scim_reply_err(x->req, &e);
 	}
-	cstore_begin(x->c->store);
+	if (cstore_begin(x->c->store)) {
+		scim_fail(&e, 503, NULL, "cannot change group \"%s\" now: %s", gid,
+			  cstore_errmsg(x->c->store));
+		goto fail;
+	}
 	cJSON_ArrayForEach(op, scim_patch_ops(b)) {
 		if (patch_op(x, gid, i, op, touched, &e))
 			goto fail;
@@ -513,7 +517,10 @@ static int patch(struct scim_ctx *x, const char *gid)
 	}
 	cstore_exec(x->c->store, "UPDATE scim_groups SET version = version + 1, updated_ms = ? WHERE"
 		 " integration = ? AND id = ?", "itt", cdb_now_ms(), x->integ, gid);
-	cstore_commit(x->c->store);
+	if (cstore_commit(x->c->store)) {
+		scim_fail(&e, 500, NULL, "cannot store group \"%s\"", gid);
+		goto fail;
+	}
 	changed = cJSON_GetArraySize(touched);
 	cJSON_Delete(b);
 	cJSON_Delete(touched);
@@ -521,7 +528,8 @@ static int patch(struct scim_ctx *x, const char *gid)
 		coord_jobs_added(x->c);
 	return reply_group(x, 200, gid);
 fail:
-	cstore_rollback(x->c->store);
+	if (cstore_in_tx(x->c->store))
+		cstore_rollback(x->c->store);
 	cJSON_Delete(b);
 	cJSON_Delete(touched);
 	return scim_reply_err(x->req, &e);
@@ -533,18 +541,20 @@ static int delete(struct scim_ctx *x, const char *gid)
 
 	if (!exists(x, gid))
 		return fail(x, 404, NULL, "no group \"%s\"", gid);
-	cstore_begin(x->c->store);
+	if (cstore_begin(x->c->store))
+		return fail(x, 503, NULL, "cannot delete group \"%s\" now: %s", gid,
+			    cstore_errmsg(x->c->store));
 	touched = current_members(x, gid);
 	cstore_exec(x->c->store, "DELETE FROM scim_members WHERE integration = ? AND group_id = ?", "tt",
 		 x->integ, gid);
 	cstore_exec(x->c->store, "DELETE FROM scim_groups WHERE integration = ? AND id = ?", "tt",
 		 x->integ, gid);
-	if (regroup(x, touched)) {
-		cstore_rollback(x->c->store);
+	if (regroup(x, touched) || cstore_commit(x->c->store)) {
+		if (cstore_in_tx(x->c->store))
+			cstore_rollback(x->c->store);
 		cJSON_Delete(touched);
 		return fail(x, 500, NULL, "cannot queue the jobs for deleting group \"%s\"", gid);
 	}
-	cstore_commit(x->c->store);
 	cJSON_Delete(touched);
 	coord_jobs_added(x->c);
 	return scim_reply(x->req, 204, NULL);

@@ -1060,18 +1060,23 @@ static int delete(struct scim_ctx *x, const char *id)
 	}
 	if (!before)
 		before = scim_user_view(x, id);
-	cstore_begin(x->c->store);
+	if (cstore_begin(x->c->store)) {
+		cJSON_Delete(before);
+		scim_fail(&e, 503, NULL, "cannot delete user \"%s\" now: %s", id,
+			  cstore_errmsg(x->c->store));
+		return scim_reply_err(x->req, &e);
+	}
 	cstore_exec(x->c->store, "DELETE FROM scim_members WHERE integration = ? AND user_id = ?", "tt",
 		 x->integ, id);
 	cstore_exec(x->c->store, "DELETE FROM scim_users WHERE integration = ? AND id = ?", "tt",
 		 x->integ, id);
-	if (scim_jobs_plan(x, before, NULL, 1)) {
-		cstore_rollback(x->c->store);
+	if (scim_jobs_plan(x, before, NULL, 1) || cstore_commit(x->c->store)) {
+		if (cstore_in_tx(x->c->store))
+			cstore_rollback(x->c->store);
 		cJSON_Delete(before);
 		scim_fail(&e, 500, NULL, "cannot queue the removal of user \"%s\"", id);
 		return scim_reply_err(x->req, &e);
 	}
-	cstore_commit(x->c->store);
 	coord_jobs_added(x->c);
 	cJSON_Delete(before);
 	return scim_reply(x->req, 204, NULL);
