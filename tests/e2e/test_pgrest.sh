@@ -42,6 +42,7 @@ pgr_run() {
 
 t_pgrest_scim_on_postgres() { pgr_run '^t_scim_'; }
 t_pgrest_pages_on_postgres() { pgr_run '^t_pages_'; }
+t_pgrest_metrics_on_postgres() { pgr_run '^t_metrics_scrape_'; }
 
 # `integration …` on a postgres:// URL: the sealing key cannot sit beside a
 # URL, so the command asks for --key-file before touching the database
