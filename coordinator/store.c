@@ -119,7 +119,11 @@ const char *cstore_text(struct cstore_rows *r, int col)
 
 int64_t cstore_int64(struct cstore_rows *r, int col)
 {
-	const char *t = cstore_text(r, col);
+	const char *t;
+
+	if (r && r->s->drv->int64)
+		return r->s->drv->int64(r, col);
+	t = cstore_text(r, col);
 	return t ? strtoll(t, NULL, 10) : 0;
 }
 

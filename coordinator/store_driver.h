@@ -35,6 +35,8 @@ struct cstore_driver {
 	int (*exec)(struct cstore *, const char *sql, const char *fmt, va_list ap);
 	int (*next)(struct cstore_rows *);
 	const char *(*text)(struct cstore_rows *, int col);
+	/* optional: the engine's own integer (else the text is parsed) */
+	int64_t (*int64)(struct cstore_rows *, int col);
 	int (*is_null)(struct cstore_rows *, int col);
 	void (*done)(struct cstore_rows *);
 	int (*begin)(struct cstore *);

@@ -108,6 +108,11 @@ static const char *sq_text(struct cstore_rows *rows, int col)
 	return (const char *)sqlite3_column_text(((struct sq_rows *)rows)->st, col);
 }
 
+static int64_t sq_int64(struct cstore_rows *rows, int col)
+{
+	return sqlite3_column_int64(((struct sq_rows *)rows)->st, col);
+}
+
 static int sq_is_null(struct cstore_rows *rows, int col)
 {
 	return sqlite3_column_type(((struct sq_rows *)rows)->st, col) == SQLITE_NULL;
@@ -188,6 +193,7 @@ const struct cstore_driver cstore_sqlite_driver = {
 	.exec = sq_exec,
 	.next = sq_next,
 	.text = sq_text,
+	.int64 = sq_int64,
 	.is_null = sq_is_null,
 	.done = sq_done,
 	.begin = sq_begin,
