@@ -53,3 +53,70 @@ t_pgrest_cli_url_needs_key_file() {
 	expect_rc 2
 	expect_err "--db URL needs --key-file F"
 }
+
+# Two coordinator processes on one PostgreSQL database and an IdP that
+# talks to either: what one stores the other serves, and a userName both
+# are asked to create at the same moment is stored once (the other answers
+# 409 uniqueness, never 500).
+PGR_B_PID=
+pgr_two_teardown() {
+	[ -n "$PGR_B_PID" ] && kill "$PGR_B_PID" 2>/dev/null && wait "$PGR_B_PID" 2>/dev/null
+	sc_teardown
+	pg_stop
+}
+t_pgrest_scim_two_coordinators() {
+	pgr_start || return 0
+	trap pg_stop EXIT
+	sc_setup
+	trap pgr_two_teardown EXIT
+	A_URL=$SC_URL
+	"$BIN/idlcm-coordinator" --listen 127.0.0.1:0 --db "$(co_db "$SC_WD")" --claim-wait-s 1 \
+		>"$SC_WD/b.out" 2>>"$SC_WD/b.err" &
+	PGR_B_PID=$!
+	for _ in $(seq 1 100); do
+		B_URL=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$SC_WD/b.out")
+		[ -n "$B_URL" ] && break
+		sleep 0.05
+	done
+	[ -n "$B_URL" ] || fail "the second coordinator did not start: $(cat "$SC_WD/b.err")"
+
+	# created through A, read and deactivated through B, its jobs seen by A
+	sc POST /Users "$(okta_user two@example.com 00u-two)"
+	sc_expect 201 "create on A"
+	id=$(jqb .id)
+	SC_URL=$B_URL
+	sc GET "/Users/$id"
+	sc_expect 200 "read on B"
+	expect_eq "$(jqb .userName)" two@example.com "userName read on B"
+	sc PATCH "/Users/$id" "$(patch_body '[{"op":"replace","value":{"active":false}}]')"
+	sc_expect 200 "deactivate on B"
+	sc POST /Groups "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],
+		\"displayName\":\"Two\",\"members\":[{\"value\":\"$id\"}]}"
+	sc_expect 201 "group on B"
+	gid=$(jqb .id)
+	SC_URL=$A_URL
+	expect_eq "$(sc_jobs | cut -d: -f1-2 | sort | tr '\n' ' ')" "invite:completed remove:queued " \
+		"A sees B's removal supersede A's invite"
+	sc GET "/Groups/$gid"
+	sc_expect 200 "group read on A"
+	expect_eq "$(jqb '.members[0].value')" "$id" "member read on A"
+
+	# the same userName to A and B at once, eight times over
+	for i in 1 2 3 4 5 6 7 8; do
+		pids=
+		for u in "$A_URL" "$B_URL"; do
+			curl -s -o /dev/null -w '%{http_code}\n' -X POST -H "authorization: Bearer $TOKEN" \
+				-H 'content-type: application/scim+json' \
+				--data-binary "$(okta_user "race$i@example.com")" \
+				"$u/scim/v2/$INTEG/Users" >>"$SC_WD/race$i" &
+			pids="$pids $!"
+		done
+		wait $pids
+		expect_eq "$(sort "$SC_WD/race$i" | tr '\n' ' ')" "201 409 " "race$i: one stored, one refused"
+	done
+	expect_eq "$(co_sql "$SC_WD" "select count(*) from scim_users where user_name_lc like 'race%'")" 8 \
+		"stored once each"
+	! grep -h "sql error" "$SC_WD/co.err" "$SC_WD/b.err" || fail "an SQL error on a coordinator"
+	# the server logs each unique violation: the races past taken()'s look
+	echo "# $(grep -c 'scim_users_name' "$PG_DIR/server.log") of 8 races settled by the unique index"
+}
