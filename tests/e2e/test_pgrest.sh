@@ -116,7 +116,22 @@ t_pgrest_scim_two_coordinators() {
 	done
 	expect_eq "$(co_sql "$SC_WD" "select count(*) from scim_users where user_name_lc like 'race%'")" 8 \
 		"stored once each"
+	# and a group displayName, four times over
+	for i in 1 2 3 4; do
+		pids=
+		for u in "$A_URL" "$B_URL"; do
+			curl -s -o /dev/null -w '%{http_code}\n' -X POST -H "authorization: Bearer $TOKEN" \
+				-H 'content-type: application/scim+json' \
+				--data-binary "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],
+					\"displayName\":\"Race $i\"}" \
+				"$u/scim/v2/$INTEG/Groups" >>"$SC_WD/grace$i" &
+			pids="$pids $!"
+		done
+		wait $pids
+		expect_eq "$(sort "$SC_WD/grace$i" | tr '\n' ' ')" "201 409 " "group race $i"
+	done
 	! grep -h "sql error" "$SC_WD/co.err" "$SC_WD/b.err" || fail "an SQL error on a coordinator"
+	echo "# $(grep -c 'scim_groups_name' "$PG_DIR/server.log") of 4 group races settled by the unique index"
 	# the server logs each unique violation: the races past taken()'s look
 	echo "# $(grep -c 'scim_users_name' "$PG_DIR/server.log") of 8 races settled by the unique index"
 }
