@@ -181,10 +181,12 @@ t_postgres_drill_two_coordinators_one_killed() {
 	t0=$(date +%s)
 	done_q="select count(*) from jobs where status in ('completed', 'failed')"
 	killed=
-	# a generous bound: a loaded machine runs a job in seconds, not ms
-	deadline=$((t0 + 300 + n * 2))
-	while [ "$(date +%s)" -lt "$deadline" ]; do
+	# no bound on the whole (a loaded machine runs a job in seconds, not
+	# ms): the drill fails when no job finishes for 3 minutes
+	last=-1; moved_at=$t0
+	while [ $(( $(date +%s) - moved_at )) -lt 180 ]; do
 		d=$(psql_q "$done_q")
+		[ "$d" != "$last" ] && { last=$d; moved_at=$(date +%s); }
 		if [ -z "$killed" ] && [ "$d" -ge $((n / 3)) ]; then
 			kill -KILL "$A_PID"
 			killed=$d
@@ -196,7 +198,7 @@ t_postgres_drill_two_coordinators_one_killed() {
 	secs=$(( $(date +%s) - t0 ))
 	[ -n "$killed" ] || fail "the drain ended before coordinator a could be killed"
 	[ "$(psql_q "$done_q")" -ge "$n" ] ||
-		fail "only $(psql_q "$done_q") of $n jobs done after $secs s; $(psql_q "select status, count(*) from jobs group by 1" | tr '\n' ' ')"
+		fail "stuck: $(psql_q "$done_q") of $n jobs done after $secs s, none for 3 minutes; $(psql_q "select status, count(*) from jobs group by 1" | tr '\n' ' ')"
 	echo "# $n jobs in $secs s on two coordinators and four workers"
 	# A job fails only for the browser's sake (a machine so loaded that
 	# Chromium stops answering for 10 s): transient, said so, and never
