@@ -5,9 +5,10 @@
 # and demo targets run it first, so a fresh Debian 12 machine needs nothing
 # but `make test` / `make demo`.
 
-PKGS     := libwebsockets libcurl libcjson sqlite3 lua5.4 libcrypto
+PKGS     := libwebsockets libcurl libcjson sqlite3 lua5.4 libcrypto libpq
 DEB_PKGS := chromium libwebsockets-dev libcjson-dev liblua5.4-dev jq curl sqlite3 procps \
-            libcurl4-openssl-dev libsqlite3-dev libssl-dev pkg-config
+            libcurl4-openssl-dev libsqlite3-dev libssl-dev pkg-config \
+            libpq-dev postgresql
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

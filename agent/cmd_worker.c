@@ -25,6 +25,7 @@ static cJSON *parse_apps(const char *v)
 int cmd_worker(int argc, char **argv)
 {
 	struct worker_opts o;
+	char *joined = NULL;
 	int rc;
 
 	worker_opts_defaults(&o);
@@ -37,9 +38,24 @@ int cmd_worker(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		const char **s = NULL;
 
-		if (!strcmp(a, "--coordinator"))
-			s = &o.coordinator;
-		else if (!strcmp(a, "--token-file"))
+		if (!strcmp(a, "--coordinator")) {
+			/* repeatable: coordinators sharing one database, tried
+			 * in turn when one is away (agent/coord.c) */
+			if (!v || !*v)
+				cli_usage_error("%s wants a value", a);
+			if (o.coordinator) {
+				char *both = malloc(strlen(o.coordinator) + strlen(v) + 2);
+				if (!both)
+					cli_usage_error("out of memory");
+				sprintf(both, "%s,%s", o.coordinator, v);
+				free(joined);
+				o.coordinator = joined = both;
+			} else {
+				o.coordinator = v;
+			}
+			i++;
+			continue;
+		} else if (!strcmp(a, "--token-file"))
 			s = &o.token_file;
 		else if (!strcmp(a, "--browser"))
 			s = &o.browser;
@@ -99,5 +115,6 @@ int cmd_worker(int argc, char **argv)
 		o.retry_max_ms = o.retry_base_ms;
 	rc = worker_run(&o);
 	cJSON_Delete(o.apps);
+	free(joined);
 	return rc;
 }

@@ -39,20 +39,36 @@ static int read_token(const char *path, char **out, char *err, size_t errlen)
 int coord_client_init(struct coord_client *cc, const char *url, const char *token_file,
 		      const char *worker, char *err, size_t errlen)
 {
-	size_t n;
-
 	memset(cc, 0, sizeof(*cc));
 	/* first: coord_client_release calls into libcurl */
 	if (curl_lazy_load(err, errlen))
 		return -1;
-	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
-		snprintf(err, errlen, "--coordinator wants http:// or https://, not \"%s\"", url);
-		return -1;
+	for (const char *p = url; ; ) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		char **nb;
+
+		if (strncmp(p, "http://", 7) && strncmp(p, "https://", 8)) {
+			snprintf(err, errlen, "--coordinator wants http:// or https://, not \"%.*s\"",
+				 (int)n, p);
+			return -1;
+		}
+		while (n && p[n - 1] == '/')
+			n--;
+		nb = realloc(cc->bases, (size_t)(cc->nbases + 1) * sizeof(*nb));
+		if (!nb || !(nb[cc->nbases] = strndup(p, n))) {
+			if (nb)
+				cc->bases = nb;
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		cc->bases = nb;
+		cc->nbases++;
+		if (!comma)
+			break;
+		p = comma + 1;
 	}
-	n = strlen(url);
-	while (n && url[n - 1] == '/')
-		n--;
-	cc->base = strndup(url, n);
+	cc->base = cc->bases[0];
 	snprintf(cc->worker, sizeof(cc->worker), "%s", worker);
 	cc->call_timeout_ms = 10000;
 	if (token_file && read_token(token_file, &cc->auth, err, errlen))
@@ -74,9 +90,30 @@ void coord_client_release(struct coord_client *cc)
 	coord_claim_cancel(cc);
 	if (cc->multi)
 		curl_multi_cleanup(cc->multi);
-	free(cc->base);
+	for (int i = 0; i < cc->nbases; i++)
+		free(cc->bases[i]);
+	free(cc->bases);
 	free(cc->auth);
 	memset(cc, 0, sizeof(*cc));
+}
+
+/* The coordinator in use is away (or cannot serve): the next one given
+ * takes the calls from now on.  Any of them serves every job, since they
+ * share one database. */
+static void failover(struct coord_client *cc, const char *why)
+{
+	const char *was = cc->base;
+
+	if (cc->nbases < 2)
+		return;
+	cc->cur = (cc->cur + 1) % cc->nbases;
+	cc->base = cc->bases[cc->cur];
+	log_warn("coordinator %s: %s; switching to %s", was, why, cc->base);
+}
+
+static int unavailable(long code)
+{
+	return code == 502 || code == 503 || code == 504;
 }
 
 static CURL *easy(struct coord_client *cc, const char *path, const char *body,
@@ -135,6 +172,8 @@ int coord_post(struct coord_client *cc, const char *path, const cJSON *body,
 		snprintf(err, errlen, "POST %s: %s", path,
 			 buf.overflow ? "answer too large" : cerr[0] ? cerr : curl_easy_strerror(rc));
 		free(buf.data);
+		if (!buf.overflow)
+			failover(cc, err);
 		return -1;
 	}
 	if (reply && buf.data)
@@ -143,6 +182,8 @@ int coord_post(struct coord_client *cc, const char *path, const cJSON *body,
 		cJSON *m = reply && *reply ? cJSON_GetObjectItem(*reply, "error") : NULL;
 		snprintf(err, errlen, "POST %s: HTTP %ld%s%s", path, code,
 			 cJSON_IsString(m) ? ": " : "", cJSON_IsString(m) ? m->valuestring : "");
+		if (unavailable(code))
+			failover(cc, err);
 	}
 	free(buf.data);
 	return (int)code;
@@ -216,11 +257,18 @@ int coord_wait(struct coord_client *cc, struct curl_waitfd *fds, unsigned nfds, 
 				 "the answer is larger than the 32 MiB limit" :
 				 cc->claim_err[0] ? cc->claim_err :
 				 curl_easy_strerror(m->data.result));
+			if (!cc->claim_buf.overflow)
+				failover(cc, err);
 		} else {
 			*status = (int)code;
 			*body = cc->claim_buf.data;
 			*len = cc->claim_buf.len;
 			cc->claim_buf.data = NULL;
+			if (unavailable(code)) {
+				char why[40];
+				snprintf(why, sizeof(why), "claim: HTTP %ld", code);
+				failover(cc, why);
+			}
 		}
 		coord_claim_cancel(cc);
 		return 1;

@@ -53,7 +53,8 @@ static const struct { const char *name, *text; } commands[] = {
 	{ "worker",
 	  "  worker --coordinator URL [--token-file F] [--slots N] [--browser URL]\n"
 	  "         [--db FILE] [--runs-dir DIR] [--scripts DIR] [--apps a,b]\n"
-	  "      claim jobs from a coordinator and run them (docs/worker.md)\n" },
+	  "      claim jobs from a coordinator and run them (docs/worker.md); repeat\n"
+	  "      --coordinator for coordinators sharing one database: failover in turn\n" },
 	{ "version", "  version, --version    print the version\n" },
 	{ "help", "  help, --help          this text\n" },
 };

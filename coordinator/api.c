@@ -88,15 +88,15 @@ static int authorized(struct coord *c, struct httpd_req *req)
 	return 0;
 }
 
-static cJSON *json_col(sqlite3_stmt *st, int col)
+static cJSON *json_col(struct cstore_rows *st, int col)
 {
-	const char *t = (const char *)sqlite3_column_text(st, col);
+	const char *t = cstore_text(st, col);
 	return t ? cJSON_Parse(t) : NULL;
 }
 
-static void add_text(cJSON *o, const char *k, sqlite3_stmt *st, int col)
+static void add_text(cJSON *o, const char *k, struct cstore_rows *st, int col)
 {
-	const char *t = (const char *)sqlite3_column_text(st, col);
+	const char *t = cstore_text(st, col);
 	if (t)
 		cJSON_AddStringToObject(o, k, t);
 	else
@@ -121,7 +121,7 @@ static int set_status(struct coord *c, const char *integration, const char *stat
 
 	if (keep != status && detail == NULL)	/* say why it did not move */
 		detail = "waiting for this app's first validation to pass";
-	return cdb_exec(c->db, "UPDATE integrations SET status = ?, detail = ?, updated_ms = ?"
+	return cstore_exec(c->store, "UPDATE integrations SET status = ?, detail = ?, updated_ms = ?"
 		 " WHERE id = ?", "ttit", keep, detail,
 		 cdb_now_ms(), integration);
 }
@@ -137,10 +137,10 @@ static int set_user(struct coord *c, const char *integration, const char *key,
 
 	if (!key)
 		return 0;
-	bad |= cdb_exec(c->db, "INSERT OR IGNORE INTO users (integration, user_key, changed_ms)"
-			" VALUES (?, ?, ?)", "tti", integration, key, now);
+	bad |= cstore_exec(c->store, "INSERT INTO users (integration, user_key, changed_ms)"
+			" VALUES (?, ?, ?) ON CONFLICT DO NOTHING", "tti", integration, key, now);
 	if (state)
-		bad |= cdb_exec(c->db, "UPDATE users SET state = ?, detail = ?, job_id = ?,"
+		bad |= cstore_exec(c->store, "UPDATE users SET state = ?, detail = ?, job_id = ?,"
 				" changed_ms = ? WHERE integration = ? AND user_key = ?",
 				"tttitt", state, detail, job_id, now, integration, key);
 	if (app_user) {
@@ -150,7 +150,7 @@ static int set_user(struct coord *c, const char *integration, const char *key,
 		char *r = roles ? cJSON_PrintUnformatted(roles) : NULL;
 		char *en = cJSON_IsArray(ents) || cJSON_IsNumber(ents) ?
 			cJSON_PrintUnformatted(ents) : NULL;
-		bad |= cdb_exec(c->db, "UPDATE users SET"
+		bad |= cstore_exec(c->store, "UPDATE users SET"
 			 " email = coalesce(?, email), username = coalesce(?, username),"
 			 " login_method = coalesce(?, login_method),"
 			 " sso_label = coalesce(?, sso_label), roles = coalesce(?, roles),"
@@ -174,17 +174,17 @@ static int set_user(struct coord *c, const char *integration, const char *key,
  * after ROLLBACK when any write (bad) or the COMMIT itself failed. */
 static int finish_tx(struct coord *c, int bad)
 {
-	if (!bad && !cdb_exec(c->db, "COMMIT", NULL))
+	if (!bad && !cstore_commit(c->store))
 		return 0;
-	if (!sqlite3_get_autocommit(c->db))
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	if (cstore_in_tx(c->store))
+		cstore_rollback(c->store);
 	return -1;
 }
 
 static int reply_db_error(struct httpd_req *req, struct coord *c, const char *what)
 {
 	return httpd_reply_error(req, 503, "%s: the coordinator cannot write its database (%s); "
-				 "nothing was applied, try again", what, sqlite3_errmsg(c->db));
+				 "nothing was applied, try again", what, cstore_errmsg(c->store));
 }
 
 /* ------------------------------------------------------------ leases */
@@ -194,19 +194,26 @@ static int reply_db_error(struct httpd_req *req, struct coord *c, const char *wh
 static int sweep(struct coord *c)
 {
 	int64_t now = cdb_now_ms();
+	char sql[600];
 	int n;
 
-	cdb_exec(c->db, "UPDATE jobs SET status = 'failed', outcome = 'failed',"
-		 " error = json_object('class', 'transient', 'message',"
+	/* the error object is built by the engine (one statement for every
+	 * expired job); only the function's name differs */
+	snprintf(sql, sizeof(sql), "UPDATE jobs SET status = 'failed', outcome = 'failed',"
+		 " error = %s('class', 'transient', 'message',"
 		 "   'the lease expired on attempt ' || attempt || ' of ' || max_attempts"
 		 "   || ' (worker ' || coalesce(worker, '?') || ' went silent)'),"
 		 " updated_ms = ? WHERE status = 'running' AND lease_until_ms < ?"
-		 " AND attempt >= max_attempts", "ii", now, now);
-	cdb_exec(c->db, "UPDATE jobs SET status = 'queued', updated_ms = ?"
+		 " AND attempt >= max_attempts",
+		 cstore_dialect(c->store) == CSTORE_POSTGRES ? "json_build_object" : "json_object");
+	cstore_exec(c->store, sql, "ii", now, now);
+	cstore_exec(c->store, "UPDATE jobs SET status = 'queued', updated_ms = ?"
 		 " WHERE status = 'running' AND lease_until_ms < ?", "ii", now, now);
-	n = sqlite3_changes(c->db);
-	if (n)
+	n = cstore_changes(c->store);
+	if (n) {
 		fprintf(stderr, "idlcm-coordinator: %d job(s) back in the queue (lease expired)\n", n);
+		cstore_notify(c->store, COORD_JOBS_CHANNEL);
+	}
 	return n;
 }
 
@@ -226,22 +233,43 @@ static int app_wanted(const cJSON *apps, const char *app)
  * race the invite on a second slot. */
 static int user_busy(struct coord *c, const char *job_id)
 {
-	return cdb_int(c->db, 0, "SELECT count(*) FROM jobs j JOIN jobs r ON"
+	return cstore_int(c->store, 0, "SELECT count(*) FROM jobs j JOIN jobs r ON"
 		       " r.integration = j.integration AND r.user_key = j.user_key"
 		       " WHERE j.id = ? AND r.status = 'running' AND r.id <> j.id", "t", job_id) > 0;
+}
+
+/* Is job id still queued and now ours to lease?  Its attempts so far,
+ * or -1.  Another coordinator
+ * process on the same PostgreSQL claims at the same time: each locks the
+ * rows it takes (only those) and skips the ones another holds, so no job
+ * is handed out twice and neither waits.  On SQLite the transaction's
+ * write lock already makes the page read current. */
+static int lock_queued(struct coord *c, const char *id, int page_attempt)
+{
+	struct cstore_rows *r;
+	int attempt = -1;
+
+	if (cstore_dialect(c->store) != CSTORE_POSTGRES)
+		return page_attempt;
+	r = cstore_query(c->store, "SELECT attempt FROM jobs WHERE id = ? AND status = 'queued'"
+			 " FOR UPDATE SKIP LOCKED", "t", id);
+	if (cstore_next(r))	/* read under the lock: the page may be stale */
+		attempt = (int)cstore_int64(r, 0);
+	cstore_done(r);
+	return attempt;
 }
 
 /* Lease up to capacity queued jobs to worker: {jobs:[…]} or NULL. */
 static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			const cJSON *apps)
 {
-	sqlite3_stmt *st = NULL;
+	struct cstore_rows *st = NULL;
 	cJSON *out = NULL, *arr = NULL;
 	int64_t now = cdb_now_ms(), after = -1;
 	int got = 0, rows = 0, bad = 0;
 	struct coord_hist waits = { 0 };
 
-	if (cdb_exec(c->db, "BEGIN IMMEDIATE", NULL))
+	if (cstore_begin(c->store))
 		return NULL;
 	/* Page through the queue in order: a worker restricted to some apps
 	 * finds theirs however many other apps' jobs are queued ahead. */
@@ -253,7 +281,7 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 		if (!st) {
 			if (got >= capacity)
 				break;
-			st = cdb_query(c->db, "SELECT j.id, j.body, j.app, j.lease_s, j.attempt,"
+			st = cstore_query(c->store, "SELECT j.id, j.body, j.app, j.lease_s, j.attempt,"
 				       " i.account, j.n, j.updated_ms"
 				       " FROM jobs j LEFT JOIN integrations i ON i.id = j.integration"
 				       " WHERE j.status = 'queued' AND j.n > ? ORDER BY j.n LIMIT 200",
@@ -264,21 +292,22 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			}
 			rows = 0;
 		}
-		if (got >= capacity || sqlite3_step(st) != SQLITE_ROW) {
-			sqlite3_finalize(st);
+		if (got >= capacity || !cstore_next(st)) {
+			cstore_done(st);
 			st = NULL;
 			if (got >= capacity || rows < 200)
 				break;
 			continue;
 		}
 		rows++;
-		after = sqlite3_column_int64(st, 6);
-		id = (const char *)sqlite3_column_text(st, 0);
-		app = (const char *)sqlite3_column_text(st, 2);
-		lease_s = sqlite3_column_int(st, 3);
-		attempt = sqlite3_column_int(st, 4) + 1;
-		if (!app_wanted(apps, app) || user_busy(c, id))
+		after = cstore_int64(st, 6);
+		id = cstore_text(st, 0);
+		app = cstore_text(st, 2);
+		lease_s = (int)cstore_int64(st, 3);
+		if (!app_wanted(apps, app) || user_busy(c, id) ||
+		    (attempt = lock_queued(c, id, (int)cstore_int64(st, 4))) < 0)
 			continue;
+		attempt++;
 		job = json_col(st, 1);
 		if (!job)
 			job = cJSON_CreateObject();
@@ -297,10 +326,10 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			else
 				cJSON_Delete(acct);
 		}
-		bad |= cdb_exec(c->db, "UPDATE jobs SET status = 'running', attempt = ?, worker = ?,"
+		bad |= cstore_exec(c->store, "UPDATE jobs SET status = 'running', attempt = ?, worker = ?,"
 				" lease_until_ms = ?, updated_ms = ? WHERE id = ?", "ntiit",
 				attempt, worker, now + (int64_t)lease_s * 1000, now, id);
-		metrics_claim_wait_observe(&waits, (double)(now - sqlite3_column_int64(st, 7)) / 1000.0);
+		metrics_claim_wait_observe(&waits, (double)(now - cstore_int64(st, 7)) / 1000.0);
 		if (!arr) {
 			out = cJSON_CreateObject();
 			arr = cJSON_AddArrayToObject(out, "jobs");
@@ -308,7 +337,7 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 		cJSON_AddItemToArray(arr, job);
 		got++;
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	/* a lease that was not written is not handed out */
 	if (finish_tx(c, bad)) {
 		cJSON_Delete(out);
@@ -337,6 +366,15 @@ static void wake_waiters(struct coord *c)
 		cJSON_Delete(w->apps);
 		free(w);
 	}
+}
+
+/* Jobs became claimable: answer this process's long polls, and tell the
+ * other coordinator processes on the database (PostgreSQL NOTIFY: their
+ * listeners wake theirs). */
+static void jobs_changed(struct coord *c)
+{
+	cstore_notify(c->store, COORD_JOBS_CHANNEL);
+	wake_waiters(c);
 }
 
 static void on_claim_wait(struct httpd_req *req, enum httpd_defer_reason why, void *arg)
@@ -561,37 +599,37 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 		return 400;
 
 	if (ikey && !dry_run) {
-		sqlite3_stmt *st = cdb_query(c->db, "SELECT id FROM jobs WHERE idempotency_key = ?",
+		struct cstore_rows *st = cstore_query(c->store, "SELECT id FROM jobs WHERE idempotency_key = ?",
 					     "t", ikey);
-		if (st && sqlite3_step(st) == SQLITE_ROW) {
+		if (st && cstore_next(st)) {
 			*out = cJSON_CreateObject();
 			add_text(*out, "id", st, 0);
 			cJSON_AddBoolToObject(*out, "existing", 1);
-			sqlite3_finalize(st);
+			cstore_done(st);
 			return 200;
 		}
-		sqlite3_finalize(st);
+		cstore_done(st);
 	}
 	{
-		sqlite3_stmt *st = cdb_query(c->db, "SELECT app FROM integrations WHERE id = ?",
+		struct cstore_rows *st = cstore_query(c->store, "SELECT app FROM integrations WHERE id = ?",
 					     "t", integration);
 		have_app = NULL;
-		if (st && sqlite3_step(st) == SQLITE_ROW)
-			have_app = (const char *)sqlite3_column_text(st, 0);
+		if (st && cstore_next(st))
+			have_app = cstore_text(st, 0);
 		if (have_app && strcmp(have_app, app)) {
 			snprintf(err, n, "integration \"%s\" is for app \"%s\", not \"%s\"",
 				 integration, have_app, app);
-			sqlite3_finalize(st);
+			cstore_done(st);
 			return 409;
 		}
-		sqlite3_finalize(st);
+		cstore_done(st);
 	}
-	nextn = cdb_int(c->db, 0, "SELECT max(n) FROM jobs", NULL) + 1;
+	nextn = cstore_next_serial(c->store, "jobs", "n");
 	if (!id) {
 		snprintf(idbuf, sizeof(idbuf), "j%lld", (long long)nextn);
 		id = idbuf;
 	}
-	if (cdb_int(c->db, 0, "SELECT count(*) FROM jobs WHERE id = ?", "t", id))
+	if (cstore_int(c->store, 0, "SELECT count(*) FROM jobs WHERE id = ?", "t", id))
 		return snprintf(err, n, "job \"%s\" exists already", id), 409;
 	if (dry_run)
 		return 0;
@@ -618,32 +656,50 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 	cJSON_AddStringToObject(job, "idempotency_key", ikey ? ikey : id);
 	text = cJSON_PrintUnformatted(job);
 
-	if (cdb_exec(c->db, "BEGIN IMMEDIATE", NULL)) {
+	if (cstore_begin(c->store)) {
 		cJSON_free(text);
 		cJSON_Delete(job);
 		return snprintf(err, n, "cannot store job \"%s\": %s", id,
-				sqlite3_errmsg(c->db)), 503;
+				cstore_errmsg(c->store)), 503;
 	}
-	bad |= cdb_exec(c->db, "INSERT OR IGNORE INTO integrations (id, app, updated_ms)"
-			" VALUES (?, ?, ?)", "tti", integration, app, now);
+	bad |= cstore_exec(c->store, "INSERT INTO integrations (id, app, updated_ms)"
+			" VALUES (?, ?, ?) ON CONFLICT DO NOTHING", "tti", integration, app, now);
 	if (account) {
 		char *a = coord_account_seal(integration, account);
-		bad |= !a || cdb_exec(c->db, "UPDATE integrations SET account = ? WHERE id = ?",
+		bad |= !a || cstore_exec(c->store, "UPDATE integrations SET account = ? WHERE id = ?",
 				      "tt", a, integration);
 		cJSON_free(a);
 	}
 	if (cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(j, "correct_drift")))
-		bad |= cdb_exec(c->db, "UPDATE integrations SET correct_drift = ? WHERE id = ?",
+		bad |= cstore_exec(c->store, "UPDATE integrations SET correct_drift = ? WHERE id = ?",
 				"nt", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j,
 				"correct_drift")) ? 1 : 0, integration);
-	if (bad || cdb_exec(c->db, "INSERT INTO jobs (id, n, integration, app, action, user_key, body,"
+	if (bad || cstore_exec(c->store, "INSERT INTO jobs (id, n, integration, app, action, user_key, body,"
 		     " idempotency_key, max_attempts, lease_s, created_ms, updated_ms)"
 		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "tittttttnnii",
 		     id, nextn, integration, app, action, user ? user_key(user) : NULL, text,
 		     ikey ? ikey : id, max_attempts, lease_s, now, now)) {
-		cdb_exec(c->db, "ROLLBACK", NULL);
+		int conflict = !bad && cstore_conflict(c->store);
+
+		cstore_rollback(c->store);
 		cJSON_free(text);
 		cJSON_Delete(job);
+		/* another coordinator process stored the same key meanwhile:
+		 * the answer the check above would have given */
+		if (conflict && ikey) {
+			struct cstore_rows *st = cstore_query(c->store, "SELECT id FROM jobs"
+							      " WHERE idempotency_key = ?", "t", ikey);
+			if (cstore_next(st)) {
+				*out = cJSON_CreateObject();
+				add_text(*out, "id", st, 0);
+				cJSON_AddBoolToObject(*out, "existing", 1);
+				cstore_done(st);
+				return 200;
+			}
+			cstore_done(st);
+		}
+		if (conflict)
+			return snprintf(err, n, "job \"%s\" exists already", id), 409;
 		return snprintf(err, n, "cannot store job \"%s\"", id), 500;
 	}
 	if (queued_state(action))
@@ -654,7 +710,7 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 	if (finish_tx(c, bad)) {
 		cJSON_Delete(job);
 		return snprintf(err, n, "cannot store job \"%s\": %s", id,
-				sqlite3_errmsg(c->db)), 503;
+				cstore_errmsg(c->store)), 503;
 	}
 	*out = job;
 	return status;
@@ -675,7 +731,7 @@ static int enqueue(struct coord *c, struct httpd_req *req)
 		status = enqueue_one(c, body, &one, err, sizeof(err), 0);
 		if (status >= 400)
 			return httpd_reply_error(req, status, "enqueue: %s", err);
-		wake_waiters(c);
+		jobs_changed(c);
 		httpd_reply_json(req, status, one);
 		cJSON_Delete(one);
 		return 0;
@@ -708,7 +764,7 @@ static int enqueue(struct coord *c, struct httpd_req *req)
 		}
 		i++;
 	}
-	wake_waiters(c);
+	jobs_changed(c);
 	httpd_reply_json(req, status, out);
 	cJSON_Delete(out);
 	return 0;
@@ -718,7 +774,7 @@ int coord_enqueue(struct coord *c, const cJSON *job, cJSON **out, char *err, siz
 {
 	int status = enqueue_one(c, job, out, err, n, 0);
 	if (status < 400)
-		wake_waiters(c);
+		jobs_changed(c);
 	return status;
 }
 
@@ -728,7 +784,7 @@ static int heartbeat(struct coord *c, struct httpd_req *req, const char *id)
 {
 	const char *jerr, *worker, *status = NULL, *holder = NULL;
 	cJSON *body = httpd_req_json(req, &jerr), *out, *att;
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	int attempt = 0, lease_s = 0, want;
 	int64_t until;
 
@@ -741,25 +797,32 @@ static int heartbeat(struct coord *c, struct httpd_req *req, const char *id)
 	if (att && !cJSON_IsNumber(att))
 		return httpd_reply_error(req, 400, "heartbeat: \"attempt\" must be a number");
 	sweep(c);
-	st = cdb_query(c->db, "SELECT status, worker, attempt, lease_s FROM jobs WHERE id = ?", "t", id);
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	st = cstore_query(c->store, "SELECT status, worker, attempt, lease_s FROM jobs WHERE id = ?", "t", id);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		return httpd_reply_error(req, 404, "no job \"%s\"", id);
 	}
-	status = (const char *)sqlite3_column_text(st, 0);
-	holder = (const char *)sqlite3_column_text(st, 1);
-	attempt = sqlite3_column_int(st, 2);
-	lease_s = sqlite3_column_int(st, 3);
+	status = cstore_text(st, 0);
+	holder = cstore_text(st, 1);
+	attempt = (int)cstore_int64(st, 2);
+	lease_s = (int)cstore_int64(st, 3);
 	want = att ? att->valueint : attempt;
 	/* the holder keeps its lease, and gets it back if it lapsed while
 	 * nobody else claimed the job */
 	if (holder && !strcmp(holder, worker) && want == attempt &&
 	    (!strcmp(status, "running") || !strcmp(status, "queued"))) {
-		sqlite3_finalize(st);
+		cstore_done(st);
 		until = cdb_now_ms() + (int64_t)lease_s * 1000;
-		if (cdb_exec(c->db, "UPDATE jobs SET status = 'running', lease_until_ms = ?,"
-			     " updated_ms = ? WHERE id = ?", "iit", until, cdb_now_ms(), id))
+		/* only if it is still this holder's attempt: another coordinator
+		 * process may have requeued and leased it since the read */
+		if (cstore_exec(c->store, "UPDATE jobs SET status = 'running', lease_until_ms = ?,"
+			     " updated_ms = ? WHERE id = ? AND worker = ? AND attempt = ?"
+			     " AND status IN ('running', 'queued')", "iittn", until, cdb_now_ms(), id,
+			     worker, attempt))
 			return reply_db_error(req, c, "heartbeat");
+		if (!cstore_changes(c->store))
+			return httpd_reply_error(req, 409, "lease lost: job \"%s\" changed hands "
+						 "(attempt %d)", id, attempt);
 		out = cJSON_CreateObject();
 		cJSON_AddNumberToObject(out, "lease_until", (double)until);
 		cJSON_AddNumberToObject(out, "lease_s", lease_s);
@@ -769,7 +832,7 @@ static int heartbeat(struct coord *c, struct httpd_req *req, const char *id)
 	}
 	httpd_reply_error(req, 409, "lease lost: job \"%s\" is %s%s%s (attempt %d)", id, status,
 			  holder ? " with " : "", holder ? holder : "", attempt);
-	sqlite3_finalize(st);
+	cstore_done(st);
 	return 0;
 }
 
@@ -801,7 +864,7 @@ static int all_stored(struct coord *c, const char *id, int attempt, const cJSON 
 {
 	const cJSON *ev;
 	cJSON_ArrayForEach(ev, list)
-		if (!cdb_int(c->db, 0, "SELECT count(*) FROM events WHERE job_id = ? AND"
+		if (!cstore_int(c->store, 0, "SELECT count(*) FROM events WHERE job_id = ? AND"
 			     " attempt = ? AND seq = ?", "tnn", id, attempt,
 			     cJSON_GetObjectItem(ev, "seq")->valueint))
 			return 0;
@@ -813,7 +876,7 @@ static int events(struct coord *c, struct httpd_req *req, const char *id)
 	const char *jerr;
 	cJSON *body = httpd_req_json(req, &jerr), *list, *ev, *att, *out;
 	char integration[80], ukey[256] = "", status[16];
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	int attempt, current, i = 0, fresh = 0, dup = 0, bad = 0;
 
 	if (!body || !cJSON_IsObject(body))
@@ -835,19 +898,19 @@ static int events(struct coord *c, struct httpd_req *req, const char *id)
 	att = cJSON_GetObjectItemCaseSensitive(body, "attempt");
 	if (att && (!cJSON_IsNumber(att) || att->valuedouble < 0))
 		return httpd_reply_error(req, 400, "events: \"attempt\" must be a number");
-	st = cdb_query(c->db, "SELECT integration, attempt, status, user_key FROM jobs"
+	st = cstore_query(c->store, "SELECT integration, attempt, status, user_key FROM jobs"
 		       " WHERE id = ?", "t", id);
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		return httpd_reply_error(req, 404, "no job \"%s\"", id);
 	}
-	snprintf(integration, sizeof(integration), "%s", (const char *)sqlite3_column_text(st, 0));
-	current = sqlite3_column_int(st, 1);
-	snprintf(status, sizeof(status), "%s", (const char *)sqlite3_column_text(st, 2));
-	if (sqlite3_column_text(st, 3))
-		snprintf(ukey, sizeof(ukey), "%s", (const char *)sqlite3_column_text(st, 3));
+	snprintf(integration, sizeof(integration), "%s", cstore_text(st, 0));
+	current = (int)cstore_int64(st, 1);
+	snprintf(status, sizeof(status), "%s", cstore_text(st, 2));
+	if (cstore_text(st, 3))
+		snprintf(ukey, sizeof(ukey), "%s", cstore_text(st, 3));
 	attempt = att ? att->valueint : current;
-	sqlite3_finalize(st);
+	cstore_done(st);
 
 	/* Only the job's current attempt, and only before its complete: a
 	 * late or foreign event changes nothing.  A redelivery of what is
@@ -869,19 +932,41 @@ static int events(struct coord *c, struct httpd_req *req, const char *id)
 					 "applied", id, status);
 	}
 
-	if (cdb_exec(c->db, "BEGIN IMMEDIATE", NULL))
+	if (cstore_begin(c->store))
 		return reply_db_error(req, c, "events");
+	/* PostgreSQL: another coordinator process may be completing the job
+	 * right now: hold its row, and look again (SQLite's write lock made
+	 * the check above current already). */
+	if (cstore_dialect(c->store) == CSTORE_POSTGRES) {
+		struct cstore_rows *lk = cstore_query(c->store, "SELECT id FROM jobs WHERE id = ?"
+						      " AND attempt = ? AND status NOT IN"
+						      " ('completed', 'failed') FOR UPDATE", "tn",
+						      id, attempt);
+		int current_still = cstore_next(lk);
+
+		cstore_done(lk);
+		if (!lk) {
+			cstore_rollback(c->store);
+			return reply_db_error(req, c, "events");
+		}
+		if (!current_still) {
+			cstore_rollback(c->store);
+			return httpd_reply_error(req, 409, "late: job \"%s\" finished or moved to "
+						 "another attempt meanwhile; events not applied", id);
+		}
+	}
 	cJSON_ArrayForEach(ev, list) {
 		char *text = cJSON_PrintUnformatted(ev);
 		cJSON *at = cJSON_GetObjectItemCaseSensitive(ev, "at");
-		int rc = cdb_exec(c->db, "INSERT OR IGNORE INTO events (job_id, attempt, seq, at_ms,"
-				  " kind, body, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?)", "tnnitti",
+		int rc = cstore_exec(c->store, "INSERT INTO events (job_id, attempt, seq, at_ms,"
+				  " kind, body, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"
+				  " ON CONFLICT DO NOTHING", "tnnitti",
 				  id, attempt, cJSON_GetObjectItem(ev, "seq")->valueint,
 				  cJSON_IsNumber(at) ? (int64_t)at->valuedouble : 0, str(ev, "kind"),
 				  text, cdb_now_ms());
 		cJSON_free(text);
 		bad |= rc;
-		if (!rc && sqlite3_changes(c->db)) {
+		if (!rc && cstore_changes(c->store)) {
 			fresh++;
 			bad |= apply_event(c, integration, id, ukey, ev);
 		} else if (!rc) {
@@ -908,7 +993,7 @@ static void apply_drift(struct coord *c, const char *integration, const char *jo
 			const cJSON *users)
 {
 	const cJSON *u;
-	int correct = cdb_int(c->db, 0, "SELECT correct_drift FROM integrations WHERE id = ?",
+	int correct = cstore_int(c->store, 0, "SELECT correct_drift FROM integrations WHERE id = ?",
 			      "t", integration);
 
 	cJSON_ArrayForEach(u, users) {
@@ -920,7 +1005,7 @@ static void apply_drift(struct coord *c, const char *integration, const char *jo
 		if (!k || !cJSON_IsArray(want) || !cJSON_IsBool(drift))
 			continue;
 		wt = cJSON_PrintUnformatted(want);
-		cdb_exec(c->db, "UPDATE users SET expected_roles = ?, drift = ?"
+		cstore_exec(c->store, "UPDATE users SET expected_roles = ?, drift = ?"
 			 " WHERE integration = ? AND user_key = ?", "tntt", wt,
 			 cJSON_IsTrue(drift) ? 1 : 0, integration, k);
 		cJSON_free(wt);
@@ -928,11 +1013,11 @@ static void apply_drift(struct coord *c, const char *integration, const char *jo
 		    (!str(u, "state") || strcmp(str(u, "state"), "exempted"))) {
 			cJSON *j = cJSON_CreateObject(), *user, *out = NULL;
 			char ikey[400], err[300], app[80] = "";
-			sqlite3_stmt *st = cdb_query(c->db, "SELECT app FROM integrations WHERE id = ?",
+			struct cstore_rows *st = cstore_query(c->store, "SELECT app FROM integrations WHERE id = ?",
 						     "t", integration);
-			if (st && sqlite3_step(st) == SQLITE_ROW)
-				snprintf(app, sizeof(app), "%s", (const char *)sqlite3_column_text(st, 0));
-			sqlite3_finalize(st);
+			if (st && cstore_next(st))
+				snprintf(app, sizeof(app), "%s", cstore_text(st, 0));
+			cstore_done(st);
 			cJSON_AddStringToObject(j, "integration", integration);
 			cJSON_AddStringToObject(j, "app", app);
 			cJSON_AddStringToObject(j, "action", "update");
@@ -958,7 +1043,7 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 	const char *jerr, *outcome, *status, *action;
 	cJSON *body = httpd_req_json(req, &jerr), *att, *err, *users, *u, *out;
 	char integration[80], ukey[256] = "", act[32];
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	int attempt, ok, bad = 0;
 
 	if (!body || !cJSON_IsObject(body))
@@ -977,38 +1062,38 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 		return httpd_reply_error(req, 400, "complete: \"error\" must be an object {class, message}");
 	if (users && !cJSON_IsArray(users))
 		return httpd_reply_error(req, 400, "complete: \"users\" must be an array");
-	st = cdb_query(c->db, "SELECT integration, attempt, status, action, user_key FROM jobs"
+	st = cstore_query(c->store, "SELECT integration, attempt, status, action, user_key FROM jobs"
 		       " WHERE id = ?", "t", id);
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		return httpd_reply_error(req, 404, "no job \"%s\"", id);
 	}
-	snprintf(integration, sizeof(integration), "%s", (const char *)sqlite3_column_text(st, 0));
-	attempt = sqlite3_column_int(st, 1);
-	status = (const char *)sqlite3_column_text(st, 2);
-	action = (const char *)sqlite3_column_text(st, 3);
+	snprintf(integration, sizeof(integration), "%s", cstore_text(st, 0));
+	attempt = (int)cstore_int64(st, 1);
+	status = cstore_text(st, 2);
+	action = cstore_text(st, 3);
 	snprintf(act, sizeof(act), "%s", action);
-	if (sqlite3_column_text(st, 4))
-		snprintf(ukey, sizeof(ukey), "%s", (const char *)sqlite3_column_text(st, 4));
+	if (cstore_text(st, 4))
+		snprintf(ukey, sizeof(ukey), "%s", cstore_text(st, 4));
 	if (!strcmp(status, "completed") || !strcmp(status, "failed")) {
-		sqlite3_finalize(st);
+		cstore_done(st);
 		out = cJSON_CreateObject();
 		cJSON_AddBoolToObject(out, "already", 1);
 		httpd_reply_json(req, 200, out);
 		cJSON_Delete(out);
 		return 0;
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	if (att && att->valueint != attempt)
 		return httpd_reply_error(req, 409, "stale: job \"%s\" is on attempt %d, not %d", id,
 					 attempt, att->valueint);
 	if (!strcmp(outcome, "released")) {
 		/* the attempt number stays used: its events are kept under it */
-		if (cdb_exec(c->db, "UPDATE jobs SET status = 'queued', worker = NULL,"
+		if (cstore_exec(c->store, "UPDATE jobs SET status = 'queued', worker = NULL,"
 			     " max_attempts = max_attempts + 1, updated_ms = ? WHERE id = ?", "it",
 			     cdb_now_ms(), id))
 			return reply_db_error(req, c, "complete");
-		wake_waiters(c);
+		jobs_changed(c);
 		out = cJSON_CreateObject();
 		cJSON_AddBoolToObject(out, "released", 1);
 		httpd_reply_json(req, 200, out);
@@ -1016,7 +1101,7 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 		return 0;
 	}
 	ok = !strcmp(outcome, "ok");
-	if (cdb_exec(c->db, "BEGIN IMMEDIATE", NULL))
+	if (cstore_begin(c->store))
 		return reply_db_error(req, c, "complete");
 	{
 		char *et = err ? cJSON_PrintUnformatted(err) : NULL;
@@ -1028,12 +1113,24 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 						       "password")))
 			cJSON_DeleteItemFromObject(res, "credentials");
 		rt = cJSON_PrintUnformatted(res);
-		bad |= cdb_exec(c->db, "UPDATE jobs SET status = ?, outcome = ?, error = ?,"
-				" result = ?, updated_ms = ? WHERE id = ?", "ttttit",
-				ok ? "completed" : "failed", outcome, et, rt, cdb_now_ms(), id);
+		/* The first write locks the job's row: a complete of the same
+		 * attempt through another coordinator process waits for this
+		 * one, then finds it finished and changes nothing. */
+		bad |= cstore_exec(c->store, "UPDATE jobs SET status = ?, outcome = ?, error = ?,"
+				" result = ?, updated_ms = ? WHERE id = ? AND attempt = ?"
+				" AND status NOT IN ('completed', 'failed')", "ttttitn",
+				ok ? "completed" : "failed", outcome, et, rt, cdb_now_ms(), id, attempt);
 		cJSON_free(et);
 		cJSON_free(rt);
 		cJSON_Delete(res);
+		if (!bad && !cstore_changes(c->store)) {
+			cstore_rollback(c->store);
+			out = cJSON_CreateObject();
+			cJSON_AddBoolToObject(out, "already", 1);
+			httpd_reply_json(req, 200, out);
+			cJSON_Delete(out);
+			return 0;
+		}
 	}
 	if (ukey[0]) {
 		const char *state = str(body, "state");
@@ -1061,7 +1158,7 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 	}
 	else if (!strcmp(act, "validate"))
 		bad |= set_status(c, integration, "validated", NULL);
-	else if (!cdb_int(c->db, 0, "SELECT count(*) FROM jobs WHERE integration = ? AND"
+	else if (!cstore_int(c->store, 0, "SELECT count(*) FROM jobs WHERE integration = ? AND"
 			  " status IN ('queued', 'running')", "t", integration))
 		bad |= set_status(c, integration, "up_to_date", NULL);
 	if (finish_tx(c, bad))
@@ -1075,12 +1172,12 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 	return 0;
 }
 
-static cJSON *job_json(sqlite3_stmt *st, sqlite3 *db, int with_events)
+static cJSON *job_json(struct cstore_rows *st, struct cstore *db, int with_events)
 {
 	/* columns: id, integration, app, action, user_key, status, attempt,
 	 * worker, outcome, error, created_ms, updated_ms, body */
 	cJSON *j = cJSON_CreateObject(), *e, *b;
-	const char *id = (const char *)sqlite3_column_text(st, 0);
+	const char *id = cstore_text(st, 0);
 
 	add_text(j, "id", st, 0);
 	add_text(j, "integration", st, 1);
@@ -1088,27 +1185,27 @@ static cJSON *job_json(sqlite3_stmt *st, sqlite3 *db, int with_events)
 	add_text(j, "action", st, 3);
 	add_text(j, "user", st, 4);
 	add_text(j, "status", st, 5);
-	cJSON_AddNumberToObject(j, "attempt", sqlite3_column_int(st, 6));
+	cJSON_AddNumberToObject(j, "attempt", (int)cstore_int64(st, 6));
 	add_text(j, "worker", st, 7);
 	add_text(j, "outcome", st, 8);
 	e = json_col(st, 9);
 	cJSON_AddItemToObject(j, "error", e ? e : cJSON_CreateNull());
-	add_time(j, "created", sqlite3_column_int64(st, 10));
-	add_time(j, "updated", sqlite3_column_int64(st, 11));
-	cJSON_AddNumberToObject(j, "events", (double)cdb_int(db, 0,
+	add_time(j, "created", cstore_int64(st, 10));
+	add_time(j, "updated", cstore_int64(st, 11));
+	cJSON_AddNumberToObject(j, "events", (double)cstore_int(db, 0,
 				"SELECT count(*) FROM events WHERE job_id = ?", "t", id));
 	if (with_events) {
-		sqlite3_stmt *es = cdb_query(db, "SELECT body, attempt FROM events WHERE job_id = ?"
+		struct cstore_rows *es = cstore_query(db, "SELECT body, attempt FROM events WHERE job_id = ?"
 					     " ORDER BY attempt, seq", "t", id);
 		cJSON *arr = cJSON_AddArrayToObject(j, "event_log");
-		while (es && sqlite3_step(es) == SQLITE_ROW) {
+		while (es && cstore_next(es)) {
 			cJSON *ev = json_col(es, 0);
 			if (ev) {
-				cJSON_AddNumberToObject(ev, "attempt", sqlite3_column_int(es, 1));
+				cJSON_AddNumberToObject(ev, "attempt", (int)cstore_int64(es, 1));
 				cJSON_AddItemToArray(arr, ev);
 			}
 		}
-		sqlite3_finalize(es);
+		cstore_done(es);
 		b = json_col(st, 12);
 		cJSON_DeleteItemFromObject(b, "account");
 		cJSON_AddItemToObject(j, "job", b ? b : cJSON_CreateNull());
@@ -1123,15 +1220,15 @@ static cJSON *job_json(sqlite3_stmt *st, sqlite3 *db, int with_events)
 
 static int job_get(struct coord *c, struct httpd_req *req, const char *id)
 {
-	sqlite3_stmt *st = cdb_query(c->db, "SELECT " JOB_COLS " FROM jobs WHERE id = ?", "t", id);
+	struct cstore_rows *st = cstore_query(c->store, "SELECT " JOB_COLS " FROM jobs WHERE id = ?", "t", id);
 	cJSON *j;
 
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		return httpd_reply_error(req, 404, "no job \"%s\"", id);
 	}
-	j = job_json(st, c->db, 1);
-	sqlite3_finalize(st);
+	j = job_json(st, c->store, 1);
+	cstore_done(st);
 	httpd_reply_json(req, 200, j);
 	cJSON_Delete(j);
 	return 0;
@@ -1140,19 +1237,19 @@ static int job_get(struct coord *c, struct httpd_req *req, const char *id)
 static int job_list(struct coord *c, struct httpd_req *req)
 {
 	const char *integ = httpd_req_query(req, "integration");
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	cJSON *out, *arr;
 
 	sweep(c);
 	if (integ && !coord_valid_name(integ))
 		return httpd_reply_error(req, 400, "jobs: bad integration \"%s\"", integ);
-	st = cdb_query(c->db, integ ? "SELECT " JOB_COLS " FROM jobs WHERE integration = ? ORDER BY n"
+	st = cstore_query(c->store, integ ? "SELECT " JOB_COLS " FROM jobs WHERE integration = ? ORDER BY n"
 			      : "SELECT " JOB_COLS " FROM jobs ORDER BY n", integ ? "t" : NULL, integ);
 	out = cJSON_CreateObject();
 	arr = cJSON_AddArrayToObject(out, "jobs");
-	while (st && sqlite3_step(st) == SQLITE_ROW)
-		cJSON_AddItemToArray(arr, job_json(st, c->db, 0));
-	sqlite3_finalize(st);
+	while (st && cstore_next(st))
+		cJSON_AddItemToArray(arr, job_json(st, c->store, 0));
+	cstore_done(st);
 	httpd_reply_json(req, 200, out);
 	cJSON_Delete(out);
 	return 0;
@@ -1201,7 +1298,7 @@ static int h_integrations(struct httpd_req *req, void *arg)
 	struct coord *c = arg;
 	const char *rest = httpd_req_rest(req), *slash;
 	char id[80];
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	cJSON *out;
 
 	if (!authorized(c, req))
@@ -1211,10 +1308,10 @@ static int h_integrations(struct httpd_req *req, void *arg)
 	snprintf(id, sizeof(id), "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest), rest);
 	if (!coord_valid_name(id))
 		return httpd_reply_error(req, 404, "no integration \"%s\"", id);
-	st = cdb_query(c->db, "SELECT app, status, detail, updated_ms FROM integrations WHERE id = ?",
+	st = cstore_query(c->store, "SELECT app, status, detail, updated_ms FROM integrations WHERE id = ?",
 		       "t", id);
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		return httpd_reply_error(req, 404, "no integration \"%s\"", id);
 	}
 	out = cJSON_CreateObject();
@@ -1222,23 +1319,23 @@ static int h_integrations(struct httpd_req *req, void *arg)
 	add_text(out, "app", st, 0);
 	add_text(out, "status", st, 1);
 	add_text(out, "detail", st, 2);
-	add_time(out, "updated", sqlite3_column_int64(st, 3));
-	sqlite3_finalize(st);
+	add_time(out, "updated", cstore_int64(st, 3));
+	cstore_done(st);
 	integ_describe_into(c, id, out);
 	if (!slash) {
 		static const char *const sts[] = { "queued", "running", "completed", "failed", NULL };
 		cJSON *jobs = cJSON_AddObjectToObject(out, "jobs");
 		for (int i = 0; sts[i]; i++)
-			cJSON_AddNumberToObject(jobs, sts[i], (double)cdb_int(c->db, 0,
+			cJSON_AddNumberToObject(jobs, sts[i], (double)cstore_int(c->store, 0,
 						"SELECT count(*) FROM jobs WHERE integration = ? AND status = ?",
 						"tt", id, sts[i]));
 	} else if (!strcmp(slash, "/users")) {
 		cJSON *arr = cJSON_AddArrayToObject(out, "users");
-		st = cdb_query(c->db, "SELECT user_key, email, username, roles, state, login_method,"
+		st = cstore_query(c->store, "SELECT user_key, email, username, roles, state, login_method,"
 			       " sso_label, active, last_used, detail, job_id, changed_ms,"
 			       " expected_roles, drift"
 			       " FROM users WHERE integration = ? ORDER BY user_key", "t", id);
-		while (st && sqlite3_step(st) == SQLITE_ROW) {
+		while (st && cstore_next(st)) {
 			cJSON *u = cJSON_CreateObject(), *r;
 			add_text(u, "user", st, 0);
 			add_text(u, "email", st, 1);
@@ -1248,22 +1345,22 @@ static int h_integrations(struct httpd_req *req, void *arg)
 			add_text(u, "state", st, 4);
 			add_text(u, "login_method", st, 5);
 			add_text(u, "sso_label", st, 6);
-			if (sqlite3_column_type(st, 7) == SQLITE_NULL)
+			if (cstore_is_null(st, 7))
 				cJSON_AddNullToObject(u, "active");
 			else
-				cJSON_AddBoolToObject(u, "active", sqlite3_column_int(st, 7));
+				cJSON_AddBoolToObject(u, "active", (int)cstore_int64(st, 7));
 			add_text(u, "last_used", st, 8);
 			add_text(u, "detail", st, 9);
 			add_text(u, "job", st, 10);
-			add_time(u, "last_change", sqlite3_column_int64(st, 11));
+			add_time(u, "last_change", cstore_int64(st, 11));
 			r = json_col(st, 12);	/* the IdP's roles, when a sync saw them */
 			if (r)
 				cJSON_AddItemToObject(u, "expected_roles", r);
-			if (sqlite3_column_type(st, 13) != SQLITE_NULL)
-				cJSON_AddBoolToObject(u, "drift", sqlite3_column_int(st, 13));
+			if (!cstore_is_null(st, 13))
+				cJSON_AddBoolToObject(u, "drift", (int)cstore_int64(st, 13));
 			cJSON_AddItemToArray(arr, u);
 		}
-		sqlite3_finalize(st);
+		cstore_done(st);
 	} else {
 		cJSON_Delete(out);
 		return httpd_reply_error(req, 404, "no route for \"%s\"", httpd_req_path(req));
@@ -1309,7 +1406,7 @@ static int h_test_raw(struct httpd_req *req, void *arg)
 	pad = cJSON_GetObjectItemCaseSensitive(body, "pad_bytes");
 	if (cJSON_IsNumber(pad) && pad->valuedouble > 0 && pad->valuedouble <= 64 << 20)
 		padn = (size_t)pad->valuedouble;
-	nextn = cdb_int(c->db, 0, "SELECT max(n) FROM jobs", NULL) + 1;
+	nextn = cstore_next_serial(c->store, "jobs", "n");
 	id = str(job, "id");
 	if (!coord_valid_name(id)) {
 		snprintf(idbuf, sizeof(idbuf), "j%lld", (long long)nextn);
@@ -1332,13 +1429,14 @@ static int h_test_raw(struct httpd_req *req, void *arg)
 		free(padded);
 	}
 	text = cJSON_PrintUnformatted(job);
-	cdb_exec(c->db, "INSERT OR IGNORE INTO integrations (id, app, updated_ms) VALUES (?, ?, ?)",
+	cstore_exec(c->store, "INSERT INTO integrations (id, app, updated_ms) VALUES (?, ?, ?)"
+		 " ON CONFLICT DO NOTHING",
 		 "tti", integ, app, now);
-	cdb_exec(c->db, "INSERT INTO jobs (id, n, integration, app, action, body, max_attempts,"
+	cstore_exec(c->store, "INSERT INTO jobs (id, n, integration, app, action, body, max_attempts,"
 		 " lease_s, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
 		 "titttt" "nii", id, nextn, integ, app, action, text, c->default_lease_s, now, now);
 	cJSON_free(text);
-	wake_waiters(c);
+	jobs_changed(c);
 	out = cJSON_CreateObject();
 	cJSON_AddStringToObject(out, "id", id);
 	httpd_reply_json(req, 201, out);
@@ -1375,7 +1473,7 @@ int coord_authorized(struct coord *c, struct httpd_req *req)
 
 void coord_jobs_added(struct coord *c)
 {
-	wake_waiters(c);
+	jobs_changed(c);
 }
 
 /* The users-table key an event of job_id is about: the key the job was
@@ -1390,4 +1488,16 @@ void coord_release(struct coord *c)
 		cJSON_Delete(w->apps);
 		free(w);
 	}
+}
+
+/* Another coordinator process on the database queued or released jobs:
+ * answer this one's long polls too. */
+static void on_jobs_notify(void *arg, const char *channel, const char *payload)
+{
+	wake_waiters(arg);
+}
+
+int coord_listen(struct coord *c)
+{
+	return cstore_listen(c->store, COORD_JOBS_CHANNEL, on_jobs_notify, c);
 }

@@ -1,13 +1,16 @@
 #ifndef IDLCM_COORDINATOR_H
 #define IDLCM_COORDINATOR_H
 /*
- * The reference coordinator: a job queue with leases over SQLite, the
+ * The reference coordinator: a job queue with leases over a store (SQLite
+ * or PostgreSQL: store.h), the
  * worker protocol (claim with long poll, heartbeat, events, complete) and
  * an admin JSON API, served by lib/httpd on one thread.
  */
 #include <stdint.h>
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
+
+#include "store.h"
 
 struct httpd;
 struct waiter;
@@ -28,6 +31,9 @@ struct coord_metrics {
 };
 
 struct coord {
+	struct cstore *store;	/* the state: SQLite or PostgreSQL (store.h) */
+	/* Transitional, for the modules not moved onto the store yet: the
+	 * SQLite handle under store (NULL on PostgreSQL).  Use store. */
 	sqlite3 *db;
 	struct httpd *h;
 	char *token;		/* bearer token; NULL = no auth */
@@ -39,8 +45,16 @@ struct coord {
 	struct coord_metrics metrics;	/* counters behind GET /metrics (metrics.c) */
 };
 
-/* db.c: open + migrate; tiny statement helpers ("t" text, "i" int64,
- * "n" int, "d" double). */
+/* db.c: the schema, per engine (store.h applies it at open). */
+extern const struct cstore_schema coord_schema;
+/* NOTIFY channel: jobs became claimable (woken across processes). */
+#define COORD_JOBS_CHANNEL "idlcm_jobs"
+/* Open target (a SQLite file or a postgres:// URL) and migrate it; on
+ * SQLite also sets c->db (transitional).  -1 with err. */
+int coord_store_open(struct coord *, const char *target, char *err, size_t errlen);
+/* Transitional SQLite-only helpers, for the modules not moved onto the
+ * store yet: open + migrate; tiny statement helpers ("t" text, "i" int64,
+ * "n" int, "d" double).  New code uses cstore_* (store.h). */
 sqlite3 *cdb_open(const char *path, char *err, size_t errlen);
 int cdb_exec(sqlite3 *, const char *sql, const char *fmt, ...);
 int64_t cdb_int(sqlite3 *, int64_t dflt, const char *sql, const char *fmt, ...);
@@ -78,6 +92,10 @@ int coord_enqueue(struct coord *, const cJSON *job, cJSON **out, char *err, size
 int coord_authorized(struct coord *, struct httpd_req *);
 void coord_jobs_added(struct coord *);
 void coord_release(struct coord *);
+/* Wake this process's long polls when another coordinator process queues
+ * jobs (PostgreSQL LISTEN; nothing on SQLite).  main.c watches
+ * cstore_fd(c->store) and calls cstore_pump on input. */
+int coord_listen(struct coord *);
 
 /* metrics.c: GET /metrics (Prometheus text format 0.0.4) and the SCIM
  * request timer. */

@@ -1,6 +1,7 @@
 /*
- * The coordinator's SQLite file: schema steps applied in order
- * (PRAGMA user_version counts them) and small statement helpers.
+ * The coordinator's schema, per engine: steps applied in order (SQLite's
+ * PRAGMA user_version or PostgreSQL's schema_version counts them), and the
+ * transitional SQLite statement helpers.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -116,6 +117,97 @@ static const char *const migrations[] = {
 	NULL
 };
 
+/* The same steps for PostgreSQL, one for one: 64-bit integers (BIGINT:
+ * times are ms since the epoch) and jobs.n a BIGSERIAL, so that
+ * coordinator processes sharing the database number jobs without
+ * colliding.  A step added above gets its twin here. */
+static const char *const pg_migrations[] = {
+	"CREATE TABLE integrations ("
+	"  id TEXT PRIMARY KEY, app TEXT NOT NULL, account TEXT,"
+	"  status TEXT NOT NULL DEFAULT 'up_to_date', detail TEXT,"
+	"  updated_ms BIGINT NOT NULL);"
+	"CREATE TABLE users ("
+	"  integration TEXT NOT NULL, user_key TEXT NOT NULL,"
+	"  upstream_id TEXT, email TEXT, username TEXT, display_name TEXT,"
+	"  roles TEXT, state TEXT, login_method TEXT, sso_label TEXT,"
+	"  active BIGINT, last_used TEXT, detail TEXT, job_id TEXT,"
+	"  changed_ms BIGINT NOT NULL,"
+	"  PRIMARY KEY (integration, user_key));"
+	"CREATE TABLE jobs ("
+	"  id TEXT PRIMARY KEY, n BIGSERIAL NOT NULL,"
+	"  integration TEXT NOT NULL, app TEXT NOT NULL, action TEXT NOT NULL,"
+	"  user_key TEXT, body TEXT NOT NULL, idempotency_key TEXT UNIQUE,"
+	"  status TEXT NOT NULL DEFAULT 'queued',"
+	"  attempt BIGINT NOT NULL DEFAULT 0, max_attempts BIGINT NOT NULL,"
+	"  worker TEXT, lease_s BIGINT NOT NULL, lease_until_ms BIGINT,"
+	"  outcome TEXT, error TEXT, result TEXT,"
+	"  created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL);"
+	"CREATE INDEX jobs_queue ON jobs (status, n);"
+	"CREATE INDEX jobs_integration ON jobs (integration, n);"
+	"CREATE TABLE events ("
+	"  job_id TEXT NOT NULL, attempt BIGINT NOT NULL, seq BIGINT NOT NULL,"
+	"  at_ms BIGINT, kind TEXT NOT NULL, body TEXT NOT NULL,"
+	"  received_ms BIGINT NOT NULL,"
+	"  PRIMARY KEY (job_id, attempt, seq));",
+	/* step 2 (scim) */
+	"ALTER TABLE integrations ADD COLUMN scim_token_hash TEXT;"
+	"ALTER TABLE integrations ADD COLUMN deactivate_mode TEXT NOT NULL DEFAULT 'remove';"
+	"ALTER TABLE integrations ADD COLUMN default_roles TEXT;"
+	"ALTER TABLE integrations ADD COLUMN created_ms BIGINT;"
+	"ALTER TABLE integrations ADD COLUMN scim_seen_ms BIGINT;"
+	"CREATE TABLE role_mappings ("
+	"  integration TEXT NOT NULL, group_name TEXT NOT NULL, role TEXT NOT NULL,"
+	"  PRIMARY KEY (integration, group_name, role));"
+	"CREATE TABLE scim_users ("
+	"  integration TEXT NOT NULL, id TEXT NOT NULL,"
+	"  user_name TEXT NOT NULL, user_name_lc TEXT NOT NULL, external_id TEXT,"
+	"  email_lc TEXT, work_email_lc TEXT, active BIGINT NOT NULL,"
+	"  user_key TEXT NOT NULL, resource TEXT NOT NULL, sent_view TEXT,"
+	"  version BIGINT NOT NULL,"
+	"  created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL,"
+	"  PRIMARY KEY (integration, id));"
+	"CREATE UNIQUE INDEX scim_users_name ON scim_users (integration, user_name_lc);"
+	"CREATE INDEX scim_users_external ON scim_users (integration, external_id);"
+	"CREATE INDEX scim_users_email ON scim_users (integration, email_lc);"
+	"CREATE INDEX scim_users_work_email ON scim_users (integration, work_email_lc);"
+	"CREATE INDEX scim_users_key ON scim_users (integration, user_key);"
+	"CREATE TABLE scim_groups ("
+	"  integration TEXT NOT NULL, id TEXT NOT NULL,"
+	"  display_name TEXT NOT NULL, display_name_lc TEXT NOT NULL, external_id TEXT,"
+	"  version BIGINT NOT NULL, created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL,"
+	"  PRIMARY KEY (integration, id));"
+	"CREATE UNIQUE INDEX scim_groups_name ON scim_groups (integration, display_name_lc);"
+	"CREATE TABLE scim_members ("
+	"  integration TEXT NOT NULL, group_id TEXT NOT NULL, user_id TEXT NOT NULL,"
+	"  PRIMARY KEY (integration, group_id, user_id));"
+	"CREATE INDEX scim_members_user ON scim_members (integration, user_id, group_id);"
+	"CREATE INDEX users_upstream ON users (integration, upstream_id);"
+	"CREATE INDEX jobs_user ON jobs (integration, user_key, status);"
+	"CREATE INDEX jobs_n ON jobs (n);",
+	/* step 3 (trust-job) */
+	"ALTER TABLE users ADD COLUMN expected_roles TEXT;"
+	"ALTER TABLE users ADD COLUMN drift BIGINT;"
+	"ALTER TABLE integrations ADD COLUMN correct_drift BIGINT NOT NULL DEFAULT 0;",
+	/* step 4 (pages) */
+	"ALTER TABLE jobs ADD COLUMN origin TEXT;"
+	"ALTER TABLE jobs ADD COLUMN parent TEXT;"
+	"CREATE INDEX jobs_parent ON jobs (parent);"
+	"ALTER TABLE users ADD COLUMN exempt BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN entitlements TEXT;"
+	"ALTER TABLE integrations ADD COLUMN next_sync_ms BIGINT;"
+	"CREATE TABLE job_groups ("
+	"  id TEXT PRIMARY KEY, integration TEXT NOT NULL, title TEXT NOT NULL,"
+	"  origin TEXT, created_ms BIGINT NOT NULL);"
+	"CREATE TABLE activity ("
+	"  integration TEXT NOT NULL, at_ms BIGINT NOT NULL, actor TEXT,"
+	"  event TEXT NOT NULL, target TEXT, job_id TEXT);"
+	"CREATE INDEX activity_integration ON activity (integration, at_ms);",
+	NULL
+};
+
+const struct cstore_schema coord_schema = { migrations, pg_migrations };
+
+
 int64_t cdb_now_ms(void)
 {
 	struct timespec ts;
@@ -178,14 +270,14 @@ sqlite3_stmt *cdb_query(sqlite3 *db, const char *sql, const char *fmt, ...)
 
 sqlite3 *cdb_open(const char *path, char *err, size_t errlen)
 {
-	sqlite3 *db = sqldb_open(path, migrations, err, errlen);
+	return sqldb_open(path, migrations, err, errlen);
+}
 
-	/* Reads straight from the page cache through a mapping, and a page
-	 * cache of our own big enough for 10,000 users and their jobs: a
-	 * SCIM page of 100 users spent a sixth of its time in pread(2)
-	 * copies with SQLite's 2 MB default.  Best effort: both are hints. */
-	if (db)
-		sqlite3_exec(db, "PRAGMA mmap_size = 268435456; PRAGMA cache_size = -65536",
-			     NULL, NULL, NULL);
-	return db;
+int coord_store_open(struct coord *c, const char *target, char *err, size_t errlen)
+{
+	c->store = cstore_open(target, &coord_schema, err, errlen);
+	if (!c->store)
+		return -1;
+	c->db = cstore_sqlite(c->store);
+	return 0;
 }

@@ -60,17 +60,17 @@ int integ_token_ok(struct coord *c, const char *integ, const char *token)
 	 * answer takes the same time either way */
 	char want[65] = "0000000000000000000000000000000000000000000000000000000000000000";
 	char got[65] = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	int known = 0;
 
 	if (coord_valid_name(integ)) {
-		st = cdb_query(c->db, "SELECT scim_token_hash FROM integrations WHERE id = ?", "t",
+		st = cstore_query(c->store, "SELECT scim_token_hash FROM integrations WHERE id = ?", "t",
 			       integ);
-		if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 64) {
-			memcpy(want, sqlite3_column_text(st, 0), 64);
+		if (st && cstore_next(st) && cstore_text(st, 0) && strlen(cstore_text(st, 0)) == 64) {
+			memcpy(want, cstore_text(st, 0), 64);
 			known = 1;
 		}
-		sqlite3_finalize(st);
+		cstore_done(st);
 	}
 	if (!token || token_hash(token, got))
 		return 0;
@@ -166,16 +166,18 @@ static void store_mapping(struct coord *c, const char *id, const cJSON *m)
 {
 	const cJSON *g, *r;
 
-	cdb_exec(c->db, "DELETE FROM role_mappings WHERE integration = ?", "t", id);
+	cstore_exec(c->store, "DELETE FROM role_mappings WHERE integration = ?", "t", id);
 	cJSON_ArrayForEach(g, m) {
 		if (cJSON_IsString(g)) {
-			cdb_exec(c->db, "INSERT OR IGNORE INTO role_mappings (integration, group_name, role)"
-				 " VALUES (?, ?, ?)", "ttt", id, g->string, g->valuestring);
+			cstore_exec(c->store, "INSERT INTO role_mappings (integration, group_name, role)"
+				 " VALUES (?, ?, ?) ON CONFLICT DO NOTHING", "ttt", id, g->string,
+				 g->valuestring);
 			continue;
 		}
 		cJSON_ArrayForEach(r, g)
-			cdb_exec(c->db, "INSERT OR IGNORE INTO role_mappings (integration, group_name, role)"
-				 " VALUES (?, ?, ?)", "ttt", id, g->string, r->valuestring);
+			cstore_exec(c->store, "INSERT INTO role_mappings (integration, group_name, role)"
+				 " VALUES (?, ?, ?) ON CONFLICT DO NOTHING", "ttt", id, g->string,
+				 r->valuestring);
 	}
 }
 
@@ -184,24 +186,24 @@ static void store_fields(struct coord *c, const char *id, const cJSON *b)
 	const cJSON *v;
 
 	if (jstr(b, "app"))
-		cdb_exec(c->db, "UPDATE integrations SET app = ? WHERE id = ?", "tt", jstr(b, "app"), id);
+		cstore_exec(c->store, "UPDATE integrations SET app = ? WHERE id = ?", "tt", jstr(b, "app"), id);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "account"))) {
 		char *a = coord_account_seal(id, v);
-		cdb_exec(c->db, "UPDATE integrations SET account = ? WHERE id = ?", "tt", a, id);
+		cstore_exec(c->store, "UPDATE integrations SET account = ? WHERE id = ?", "tt", a, id);
 		cJSON_free(a);
 	}
 	if (jstr(b, "deactivate_mode"))
-		cdb_exec(c->db, "UPDATE integrations SET deactivate_mode = ? WHERE id = ?", "tt",
+		cstore_exec(c->store, "UPDATE integrations SET deactivate_mode = ? WHERE id = ?", "tt",
 			 jstr(b, "deactivate_mode"), id);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "default_roles"))) {
 		char *a = cJSON_PrintUnformatted(v);
-		cdb_exec(c->db, "UPDATE integrations SET default_roles = ? WHERE id = ?", "tt", a, id);
+		cstore_exec(c->store, "UPDATE integrations SET default_roles = ? WHERE id = ?", "tt", a, id);
 		cJSON_free(a);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "role_mapping")))
 		store_mapping(c, id, v);
 	if (cJSON_IsBool(v = cJSON_GetObjectItemCaseSensitive(b, "correct_drift")))
-		cdb_exec(c->db, "UPDATE integrations SET correct_drift = ? WHERE id = ?", "nt",
+		cstore_exec(c->store, "UPDATE integrations SET correct_drift = ? WHERE id = ?", "nt",
 			 cJSON_IsTrue(v) ? 1 : 0, id);
 }
 
@@ -223,7 +225,7 @@ static cJSON *issue_token(struct coord *c, const char *id, const char *base, cha
 		snprintf(err, n, "cannot make a random token (libcrypto)");
 		return NULL;
 	}
-	if (cdb_exec(c->db, "UPDATE integrations SET scim_token_hash = ?, updated_ms = ? WHERE id = ?",
+	if (cstore_exec(c->store, "UPDATE integrations SET scim_token_hash = ?, updated_ms = ? WHERE id = ?",
 		     "tit", h, cdb_now_ms(), id)) {
 		snprintf(err, n, "cannot store the token of integration \"%s\"", id);
 		return NULL;
@@ -239,7 +241,7 @@ static cJSON *issue_token(struct coord *c, const char *id, const char *base, cha
 
 static int exists(struct coord *c, const char *id)
 {
-	return cdb_int(c->db, 0, "SELECT count(*) FROM integrations WHERE id = ?", "t", id) > 0;
+	return cstore_int(c->store, 0, "SELECT count(*) FROM integrations WHERE id = ?", "t", id) > 0;
 }
 
 /* The core of POST /v1/integrations and `integration add`: an HTTP
@@ -255,20 +257,31 @@ static int integ_create(struct coord *c, const cJSON *b, const char *base, cJSON
 	if (exists(c, id))
 		return snprintf(err, n, "integration \"%s\" exists already (PATCH it, or "
 				"rotate its token)", id), 409;
-	cdb_exec(c->db, "BEGIN IMMEDIATE", NULL);
-	if (cdb_exec(c->db, "INSERT INTO integrations (id, app, updated_ms, created_ms)"
+	if (cstore_begin(c->store))
+		return snprintf(err, n, "cannot store integration \"%s\" now: %s", id,
+				cstore_errmsg(c->store)), 503;
+	if (cstore_exec(c->store, "INSERT INTO integrations (id, app, updated_ms, created_ms)"
 		     " VALUES (?, ?, ?, ?)", "ttii", id, jstr(b, "app"), now, now)) {
-		cdb_exec(c->db, "ROLLBACK", NULL);
+		/* another coordinator process made it since exists() looked */
+		int conflict = cstore_conflict(c->store);
+		cstore_rollback(c->store);
+		if (conflict)
+			return snprintf(err, n, "integration \"%s\" exists already (PATCH it, or "
+					"rotate its token)", id), 409;
 		return snprintf(err, n, "cannot store integration \"%s\"", id), 500;
 	}
 	store_fields(c, id, b);
 	*out = issue_token(c, id, base, err, n);
 	if (!*out) {
-		cdb_exec(c->db, "ROLLBACK", NULL);
+		cstore_rollback(c->store);
 		return 500;
 	}
 	cJSON_AddStringToObject(*out, "app", jstr(b, "app"));
-	cdb_exec(c->db, "COMMIT", NULL);
+	if (cstore_commit(c->store)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		return snprintf(err, n, "cannot store integration \"%s\"", id), 500;
+	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "validate")) &&
 	    validation_begin(c, id, jstr(b, "app"), err, n)) {
 		cJSON_Delete(*out);
@@ -288,15 +301,18 @@ static int integ_patch(struct coord *c, const char *id, const cJSON *b, char *er
 		return 400;
 	remap = cJSON_GetObjectItemCaseSensitive(b, "role_mapping") ||
 		cJSON_GetObjectItemCaseSensitive(b, "default_roles");
-	cdb_exec(c->db, "BEGIN IMMEDIATE", NULL);
+	if (cstore_begin(c->store))
+		return snprintf(err, n, "cannot change integration \"%s\" now: %s", id,
+				cstore_errmsg(c->store)), 503;
 	store_fields(c, id, b);
-	cdb_exec(c->db, "UPDATE integrations SET updated_ms = ? WHERE id = ?", "it", cdb_now_ms(), id);
+	cstore_exec(c->store, "UPDATE integrations SET updated_ms = ? WHERE id = ?", "it", cdb_now_ms(), id);
 	/* a new mapping changes users' roles: each changed user gets an update */
 	if (remap && scim_resync_all(c, id)) {
-		cdb_exec(c->db, "ROLLBACK", NULL);
+		cstore_rollback(c->store);
 		return snprintf(err, n, "cannot queue the updates the new mapping needs"), 500;
 	}
-	cdb_exec(c->db, "COMMIT", NULL);
+	if (cstore_commit(c->store))
+		return snprintf(err, n, "cannot change integration \"%s\"", id), 500;
 	if (remap)
 		coord_jobs_added(c);
 	return 200;
@@ -310,21 +326,24 @@ static int integ_delete(struct coord *c, const char *id, char *err, size_t n)
 
 	if (!exists(c, id))
 		return snprintf(err, n, "no integration \"%s\"", id), 404;
-	running = cdb_int(c->db, 0, "SELECT count(*) FROM jobs WHERE integration = ? AND"
+	running = cstore_int(c->store, 0, "SELECT count(*) FROM jobs WHERE integration = ? AND"
 			  " status = 'running'", "t", id);
 	if (running)
 		return snprintf(err, n, "integration \"%s\" has %lld running job(s): wait for them "
 				"to finish", id, (long long)running), 409;
-	cdb_exec(c->db, "BEGIN IMMEDIATE", NULL);
+	if (cstore_begin(c->store))
+		return snprintf(err, n, "cannot delete integration \"%s\" now: %s", id,
+				cstore_errmsg(c->store)), 503;
 	for (int i = 0; tables[i]; i++) {
 		char sql[120];
 		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE integration = ?", tables[i]);
-		cdb_exec(c->db, sql, "t", id);
+		cstore_exec(c->store, sql, "t", id);
 	}
 	/* finished jobs stay as history; queued ones have nothing to act for */
-	cdb_exec(c->db, "DELETE FROM jobs WHERE integration = ? AND status = 'queued'", "t", id);
-	cdb_exec(c->db, "DELETE FROM integrations WHERE id = ?", "t", id);
-	cdb_exec(c->db, "COMMIT", NULL);
+	cstore_exec(c->store, "DELETE FROM jobs WHERE integration = ? AND status = 'queued'", "t", id);
+	cstore_exec(c->store, "DELETE FROM integrations WHERE id = ?", "t", id);
+	if (cstore_commit(c->store))
+		return snprintf(err, n, "cannot delete integration \"%s\"", id), 500;
 	return 204;
 }
 
@@ -344,92 +363,93 @@ static cJSON *account_public(const char *text)
 
 void integ_describe_into(struct coord *c, const char *id, cJSON *out)
 {
-	sqlite3_stmt *st = cdb_query(c->db, "SELECT deactivate_mode, default_roles, created_ms,"
-				     " scim_seen_ms, scim_token_hash IS NOT NULL, account,"
-				     " correct_drift FROM integrations WHERE id = ?", "t", id);
+	/* 0/1, not "IS NOT NULL": PostgreSQL would answer a boolean */
+	struct cstore_rows *st = cstore_query(c->store, "SELECT deactivate_mode, default_roles, created_ms,"
+				     " scim_seen_ms, CASE WHEN scim_token_hash IS NULL THEN 0 ELSE 1 END,"
+				     " account, correct_drift FROM integrations WHERE id = ?", "t", id);
 	cJSON *m, *v;
 	char url[200], iso[40];
 
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		return;
 	}
 	scim_url(NULL, id, url, sizeof(url));
 	cJSON_AddStringToObject(out, "scim_path", url);
-	cJSON_AddBoolToObject(out, "scim_token_set", sqlite3_column_int(st, 4));
-	cJSON_AddStringToObject(out, "deactivate_mode", (const char *)sqlite3_column_text(st, 0));
-	cJSON_AddBoolToObject(out, "correct_drift", sqlite3_column_int(st, 6));
-	v = sqlite3_column_text(st, 1) ? cJSON_Parse((const char *)sqlite3_column_text(st, 1)) : NULL;
+	cJSON_AddBoolToObject(out, "scim_token_set", (int)cstore_int64(st, 4));
+	cJSON_AddStringToObject(out, "deactivate_mode", cstore_text(st, 0));
+	cJSON_AddBoolToObject(out, "correct_drift", (int)cstore_int64(st, 6));
+	v = cstore_text(st, 1) ? cJSON_Parse(cstore_text(st, 1)) : NULL;
 	cJSON_AddItemToObject(out, "default_roles", v ? v : cJSON_CreateArray());
-	if (sqlite3_column_int64(st, 2)) {
-		cdb_iso(sqlite3_column_int64(st, 2), iso, sizeof(iso));
+	if (cstore_int64(st, 2)) {
+		cdb_iso(cstore_int64(st, 2), iso, sizeof(iso));
 		cJSON_AddStringToObject(out, "created", iso);
 	}
-	if (sqlite3_column_int64(st, 3)) {
-		cdb_iso(sqlite3_column_int64(st, 3), iso, sizeof(iso));
+	if (cstore_int64(st, 3)) {
+		cdb_iso(cstore_int64(st, 3), iso, sizeof(iso));
 		cJSON_AddStringToObject(out, "scim_last_call", iso);
 	} else {
 		cJSON_AddNullToObject(out, "scim_last_call");
 	}
 	if (!cJSON_GetObjectItem(out, "account")) {
-		v = account_public((const char *)sqlite3_column_text(st, 5));
+		v = account_public(cstore_text(st, 5));
 		cJSON_AddItemToObject(out, "account", v ? v : cJSON_CreateNull());
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	m = cJSON_AddObjectToObject(out, "role_mapping");
-	st = cdb_query(c->db, "SELECT group_name, role FROM role_mappings WHERE integration = ?"
+	st = cstore_query(c->store, "SELECT group_name, role FROM role_mappings WHERE integration = ?"
 		       " ORDER BY group_name, role", "t", id);
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		const char *g = (const char *)sqlite3_column_text(st, 0);
+	while (st && cstore_next(st)) {
+		const char *g = cstore_text(st, 0);
 		cJSON *arr = cJSON_GetObjectItemCaseSensitive(m, g);
 		if (!arr)
 			arr = cJSON_AddArrayToObject(m, g);
-		cJSON_AddItemToArray(arr, cJSON_CreateString((const char *)sqlite3_column_text(st, 1)));
+		cJSON_AddItemToArray(arr, cJSON_CreateString(cstore_text(st, 1)));
 	}
-	sqlite3_finalize(st);
-	cJSON_AddNumberToObject(out, "scim_users", (double)cdb_int(c->db, 0,
+	cstore_done(st);
+	cJSON_AddNumberToObject(out, "scim_users", (double)cstore_int(c->store, 0,
 				"SELECT count(*) FROM scim_users WHERE integration = ?", "t", id));
-	cJSON_AddNumberToObject(out, "scim_groups", (double)cdb_int(c->db, 0,
+	cJSON_AddNumberToObject(out, "scim_groups", (double)cstore_int(c->store, 0,
 				"SELECT count(*) FROM scim_groups WHERE integration = ?", "t", id));
 }
 
 static cJSON *describe(struct coord *c, const char *id)
 {
-	sqlite3_stmt *st = cdb_query(c->db, "SELECT app, status, detail, updated_ms FROM integrations"
+	struct cstore_rows *st = cstore_query(c->store, "SELECT app, status, detail, updated_ms FROM integrations"
 				     " WHERE id = ?", "t", id);
 	cJSON *o;
 	char iso[40];
 
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		return NULL;
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "id", id);
-	cJSON_AddStringToObject(o, "app", (const char *)sqlite3_column_text(st, 0));
-	cJSON_AddStringToObject(o, "status", (const char *)sqlite3_column_text(st, 1));
-	if (sqlite3_column_text(st, 2))
-		cJSON_AddStringToObject(o, "detail", (const char *)sqlite3_column_text(st, 2));
+	cJSON_AddStringToObject(o, "app", cstore_text(st, 0));
+	cJSON_AddStringToObject(o, "status", cstore_text(st, 1));
+	if (cstore_text(st, 2))
+		cJSON_AddStringToObject(o, "detail", cstore_text(st, 2));
 	else
 		cJSON_AddNullToObject(o, "detail");
-	cdb_iso(sqlite3_column_int64(st, 3), iso, sizeof(iso));
+	cdb_iso(cstore_int64(st, 3), iso, sizeof(iso));
 	cJSON_AddStringToObject(o, "updated", iso);
-	sqlite3_finalize(st);
+	cstore_done(st);
 	integ_describe_into(c, id, o);
 	return o;
 }
 
 static cJSON *list_all(struct coord *c)
 {
-	sqlite3_stmt *st = cdb_query(c->db, "SELECT id FROM integrations ORDER BY id", NULL);
+	struct cstore_rows *st = cstore_query(c->store, "SELECT id FROM integrations ORDER BY id", NULL);
 	cJSON *out = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(out, "integrations");
 
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		cJSON *o = describe(c, (const char *)sqlite3_column_text(st, 0));
+	while (st && cstore_next(st)) {
+		cJSON *o = describe(c, cstore_text(st, 0));
 		if (o)
 			cJSON_AddItemToArray(arr, o);
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	return out;
 }
 
@@ -438,7 +458,7 @@ cJSON *integ_roles_for(struct coord *c, const char *integ, const cJSON *group_na
 {
 	cJSON *out = cJSON_CreateArray(), *g;
 	const cJSON *r;
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	int n;
 
 	/* collect into a temporary ordered set via SQL would need a temp
@@ -455,10 +475,10 @@ cJSON *integ_roles_for(struct coord *c, const char *integ, const cJSON *group_na
 	cJSON_ArrayForEach(g, (cJSON *)group_names) {
 		if (!cJSON_IsString(g))
 			continue;
-		st = cdb_query(c->db, "SELECT role FROM role_mappings WHERE integration = ? AND"
+		st = cstore_query(c->store, "SELECT role FROM role_mappings WHERE integration = ? AND"
 			       " group_name = ?", "tt", integ, g->valuestring);
-		while (st && sqlite3_step(st) == SQLITE_ROW) {
-			const char *role = (const char *)sqlite3_column_text(st, 0);
+		while (st && cstore_next(st)) {
+			const char *role = cstore_text(st, 0);
 			int dup = 0;
 			cJSON *e;
 			cJSON_ArrayForEach(e, out)
@@ -466,12 +486,12 @@ cJSON *integ_roles_for(struct coord *c, const char *integ, const cJSON *group_na
 			if (!dup)
 				cJSON_AddItemToArray(out, cJSON_CreateString(role));
 		}
-		sqlite3_finalize(st);
+		cstore_done(st);
 	}
 	if (!cJSON_GetArraySize(out)) {
-		st = cdb_query(c->db, "SELECT default_roles FROM integrations WHERE id = ?", "t", integ);
-		if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-			cJSON *d = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+		st = cstore_query(c->store, "SELECT default_roles FROM integrations WHERE id = ?", "t", integ);
+		if (st && cstore_next(st) && cstore_text(st, 0)) {
+			cJSON *d = cJSON_Parse(cstore_text(st, 0));
 			if (cJSON_IsArray(d)) {
 				cJSON_Delete(out);
 				out = d;
@@ -479,7 +499,7 @@ cJSON *integ_roles_for(struct coord *c, const char *integ, const cJSON *group_na
 			}
 			cJSON_Delete(d);
 		}
-		sqlite3_finalize(st);
+		cstore_done(st);
 	}
 	/* sorted, so that the same roles compare equal whatever their order */
 	n = cJSON_GetArraySize(out);
@@ -587,7 +607,9 @@ static void cli_usage(FILE *f)
 	      "       idlcm-coordinator integration rotate-token ID --db FILE [--base-url URL]\n"
 	      "       idlcm-coordinator integration delete ID --db FILE\n"
 	      "\n"
-	      "add and rotate-token print the SCIM token once; only its hash is kept.\n", f);
+	      "add and rotate-token print the SCIM token once; only its hash is kept.\n"
+	      "--db takes the coordinator's SQLite file or its postgres:// URL; with a URL,\n"
+	      "--key-file F names the key sealing account secrets (as for the server).\n", f);
 }
 
 static cJSON *json_arg(const char *opt, const char *v, char *err, size_t n)
@@ -631,6 +653,7 @@ static void print_json(const cJSON *j)
 int integ_cli(int argc, char **argv)
 {
 	const char *verb = argc > 1 ? argv[1] : NULL, *dbpath = NULL, *id = NULL, *base = NULL;
+	const char *key_file = NULL;
 	struct coord c = { 0 };
 	cJSON *body = cJSON_CreateObject(), *out = NULL;
 	char err[600] = "";
@@ -664,6 +687,11 @@ int integ_cli(int argc, char **argv)
 		}
 		if (!strcmp(a, "--db") && v) {
 			dbpath = v;
+			i++;
+			continue;
+		}
+		if (!strcmp(a, "--key-file") && v) {
+			key_file = v;
 			i++;
 			continue;
 		}
@@ -708,8 +736,16 @@ int integ_cli(int argc, char **argv)
 		fprintf(stderr, "idlcm-coordinator: integration %s needs an integration ID\n", verb);
 		goto out;
 	}
-	c.db = cdb_open(dbpath, err, sizeof(err));
-	if (!c.db || coord_sealing_init(NULL, dbpath, err, sizeof(err))) {
+	if (!key_file && getenv("IDLCM_COORDINATOR_KEY_FILE") && *getenv("IDLCM_COORDINATOR_KEY_FILE"))
+		key_file = getenv("IDLCM_COORDINATOR_KEY_FILE");
+	if (cstore_is_url(dbpath) && !key_file) {
+		/* a URL has no directory to keep "<db>.key" in */
+		fprintf(stderr, "idlcm-coordinator: integration %s: --db URL needs --key-file F (the "
+			"key the server seals account secrets with)\n", verb);
+		goto out;
+	}
+	if (coord_store_open(&c, dbpath, err, sizeof(err)) ||
+	    coord_sealing_init(key_file, dbpath, err, sizeof(err))) {
 		fprintf(stderr, "idlcm-coordinator: %s\n", err);
 		rc = 1;
 		goto out;
@@ -757,6 +793,6 @@ int integ_cli(int argc, char **argv)
 out:
 	cJSON_Delete(body);
 	cJSON_Delete(out);
-	sqlite3_close(c.db);
+	cstore_close(c.store);
 	return rc;
 }

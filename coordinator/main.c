@@ -24,16 +24,20 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: idlcm-coordinator --listen 127.0.0.1:PORT --db FILE [--token-file F]\n"
+	fputs("usage: idlcm-coordinator --listen 127.0.0.1:PORT --db FILE|URL [--token-file F]\n"
 	      "                         [--lease-s N] [--claim-wait-s N] [--test-hooks]\n"
 	      "       idlcm-coordinator integration add|list|show|set|rotate-token|delete …\n"
 	      "\n"
 	      "  --listen ADDR:PORT  where to serve (port 0 picks a free one)\n"
 	      "  --db FILE           the SQLite database (created when missing)\n"
+	      "  --db URL            a PostgreSQL database, postgres://USER@HOST:PORT/DB (or\n"
+	      "                      postgresql://…, any libpq URL): several coordinators\n"
+	      "                      may share it; needs --key-file\n"
 	      "  --token-file F      bearer token every call must carry (mode 0600)\n"
 	      "  --insecure-no-auth  serve an address other than loopback without a token\n"
 	      "  --key-file F        key sealing service-account secrets in the database\n"
-	      "                      (64 hex digits, mode 0600; default: FILE.key, made once)\n"
+	      "                      (64 hex digits, mode 0600; default: FILE.key, made once;\n"
+	      "                      with a URL every coordinator must be given the same)\n"
 	      "  --lease-s N         default lease of a claimed job (default 60)\n"
 	      "  --claim-wait-s N    longest claim long poll (default 25)\n"
 	      "  --test-hooks        enable POST /v1/test/raw-job (tests only)\n"
@@ -101,6 +105,47 @@ static int num(const char *opt, const char *v, int lo, int hi)
 		exit(2);
 	}
 	return (int)x;
+}
+
+/* PostgreSQL: another coordinator queued jobs (NOTIFY).  When the
+ * connection breaks its socket goes: stop watching it; the store
+ * reconnects on its next statement and store_idle watches the new one. */
+static int watching;
+
+static int store_readable(void *arg)
+{
+	struct coord *c = arg;
+
+	if (cstore_pump(c->store) == 0)
+		return 0;
+	watching = 0;
+	return -1;
+}
+
+/* Notifications libpq read while answering a statement; a new
+ * connection's socket. */
+static void store_idle(void *arg)
+{
+	struct coord *c = arg;
+
+	cstore_pump(c->store);
+	if (!watching && cstore_fd(c->store) >= 0) {
+		if (httpd_watch_fd(c->h, cstore_fd(c->store), store_readable, c))
+			fprintf(stderr, "idlcm-coordinator: cannot watch the PostgreSQL connection\n");
+		else
+			watching = 1;
+	}
+}
+
+static int watch_store(struct coord *c)
+{
+	if (coord_listen(c))
+		return -1;
+	httpd_set_idle(c->h, store_idle, c);
+	if (httpd_watch_fd(c->h, cstore_fd(c->store), store_readable, c))
+		return -1;
+	watching = 1;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -182,13 +227,21 @@ int main(int argc, char **argv)
 	if (!token_file && !is_loopback(iface))
 		fprintf(stderr, "idlcm-coordinator: warning: serving %s with no authentication "
 			"(--insecure-no-auth)\n", iface);
-	if (db_file_private(dbpath, err, sizeof(err)) ||
+	/* Coordinators sharing a PostgreSQL database must share the key too:
+	 * no key is made beside a URL. */
+	if (cstore_is_url(dbpath) && !key_file && !(getenv("IDLCM_COORDINATOR_KEY_FILE") &&
+						   *getenv("IDLCM_COORDINATOR_KEY_FILE"))) {
+		fprintf(stderr, "idlcm-coordinator: --db %s needs --key-file F (the key sealing "
+			"service-account secrets, the same file for every coordinator on the "
+			"database)\n", cstore_is_url(dbpath) ? "URL" : dbpath);
+		return 2;
+	}
+	if ((!cstore_is_url(dbpath) && db_file_private(dbpath, err, sizeof(err))) ||
 	    coord_sealing_init(key_file, dbpath, err, sizeof(err))) {
 		fprintf(stderr, "idlcm-coordinator: %s\n", err);
 		return 2;
 	}
-	c.db = cdb_open(dbpath, err, sizeof(err));
-	if (!c.db) {
+	if (coord_store_open(&c, dbpath, err, sizeof(err))) {
 		fprintf(stderr, "idlcm-coordinator: %s\n", err);
 		goto out;
 	}
@@ -199,6 +252,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "idlcm-coordinator: %s\n", herr ? herr : "cannot add routes");
 		goto out;
 	}
+	if (cstore_fd(c.store) >= 0 && watch_store(&c)) {
+		fprintf(stderr, "idlcm-coordinator: cannot listen for other coordinators' jobs: %s\n",
+			cstore_errmsg(c.store));
+		goto out;
+	}
 	printf("listening on http://%s:%d\n", iface, httpd_port(c.h));
 	fflush(stdout);
 	rc = httpd_run_until_signal(c.h) ? 1 : 0;
@@ -206,7 +264,7 @@ out:
 	pages_release(&c);
 	coord_release(&c);
 	httpd_free(c.h);
-	sqlite3_close(c.db);
+	cstore_close(c.store);
 	free(c.token);
 	free(herr);
 	return rc;

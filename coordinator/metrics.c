@@ -78,37 +78,35 @@ static void mb_head(struct mbuf *b, const char *name, const char *type, const ch
 	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static const char *col(sqlite3_stmt *st, int i)
+static const char *col(struct cstore_rows *st, int i)
 {
-	const char *s = (const char *)sqlite3_column_text(st, i);
+	const char *s = cstore_text(st, i);
 	return s ? s : "";
 }
 
 static int jobs(struct coord *c, struct mbuf *b)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct cstore_rows *st;
 
+	/* a failed read shows at the query: the rows come whole */
 	mb_head(b, "idlcm_jobs", "gauge", "Jobs by status and outcome (outcome empty until done).");
-	st = cdb_query(c->db, "SELECT status, COALESCE(outcome, ''), COUNT(*) FROM jobs"
+	st = cstore_query(c->store, "SELECT status, COALESCE(outcome, ''), COUNT(*) FROM jobs"
 		       " GROUP BY status, COALESCE(outcome, '') ORDER BY 1, 2", NULL);
 	if (!st)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (cstore_next(st)) {
 		mb_printf(b, "idlcm_jobs{status=\"");
 		mb_label(b, col(st, 0));
 		mb_printf(b, "\",outcome=\"");
 		mb_label(b, col(st, 1));
-		mb_printf(b, "\"} %lld\n", (long long)sqlite3_column_int64(st, 2));
+		mb_printf(b, "\"} %lld\n", (long long)cstore_int64(st, 2));
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -1;
+	cstore_done(st);
 
 	/* Depth and the oldest waiting job's age per app: a claim wait
 	 * that grows shows as an age that grows. */
 	mb_head(b, "idlcm_queue_depth", "gauge", "Queued jobs per app.");
-	st = cdb_query(c->db, "SELECT app, COUNT(*), MIN(created_ms) FROM jobs"
+	st = cstore_query(c->store, "SELECT app, COUNT(*), MIN(created_ms) FROM jobs"
 		       " WHERE status = 'queued' GROUP BY app ORDER BY app", NULL);
 	if (!st)
 		return -1;
@@ -116,16 +114,16 @@ static int jobs(struct coord *c, struct mbuf *b)
 		struct mbuf age = { 0 };
 		int64_t now = cdb_now_ms();
 
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			int64_t oldest = sqlite3_column_int64(st, 2);
+		while (cstore_next(st)) {
+			int64_t oldest = cstore_int64(st, 2);
 			mb_printf(b, "idlcm_queue_depth{app=\"");
 			mb_label(b, col(st, 0));
-			mb_printf(b, "\"} %lld\n", (long long)sqlite3_column_int64(st, 1));
+			mb_printf(b, "\"} %lld\n", (long long)cstore_int64(st, 1));
 			mb_printf(&age, "idlcm_queue_oldest_age_seconds{app=\"");
 			mb_label(&age, col(st, 0));
 			mb_printf(&age, "\"} %.3f\n", (double)(now > oldest ? now - oldest : 0) / 1000.0);
 		}
-		sqlite3_finalize(st);
+		cstore_done(st);
 		mb_head(b, "idlcm_queue_oldest_age_seconds", "gauge",
 			"Age of the oldest queued job per app.");
 		if (age.oom)
@@ -134,7 +132,7 @@ static int jobs(struct coord *c, struct mbuf *b)
 			mb_printf(b, "%s", age.s);
 		free(age.s);
 	}
-	return rc == SQLITE_DONE ? 0 : -1;
+	return 0;
 }
 
 static void hist(struct mbuf *b, const char *name, const char *help, const double *bounds,
@@ -212,7 +210,7 @@ static int h_metrics(struct httpd_req *req, void *arg)
 	if (jobs(c, &b)) {
 		free(b.s);
 		return httpd_reply_error(req, 500, "metrics: cannot read the jobs: %s",
-					 sqlite3_errmsg(c->db));
+					 cstore_errmsg(c->store));
 	}
 	counters(c, &b);
 	if (b.oom) {

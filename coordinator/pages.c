@@ -207,7 +207,7 @@ const char *pg_action_event(const char *action, const char *phase)
 void pg_activity(struct coord *c, const char *integration, const char *actor,
 		 const char *event, const char *target, const char *job_id)
 {
-	cdb_exec(c->db, "INSERT INTO activity (integration, at_ms, actor, event, target, job_id)"
+	cstore_exec(c->store, "INSERT INTO activity (integration, at_ms, actor, event, target, job_id)"
 		 " VALUES (?, ?, ?, ?, ?, ?)", "titttt", integration, cdb_now_ms(), actor, event,
 		 target, job_id);
 }
@@ -553,14 +553,14 @@ static int valid_id(const char *s, size_t n)
  * user, an integration or the activity log does. */
 static int live_stamp(struct pg_ctx *x)
 {
-	sqlite3 *db = x->c->db;
+	struct cstore *db = x->c->store;
 	char s[160];
 	int n = snprintf(s, sizeof(s), "%lld.%lld.%lld.%lld.%lld",
-			 (long long)cdb_int(db, 0, "SELECT max(updated_ms) FROM jobs", NULL),
-			 (long long)cdb_int(db, 0, "SELECT count(*) FROM events", NULL),
-			 (long long)cdb_int(db, 0, "SELECT max(changed_ms) FROM users", NULL),
-			 (long long)cdb_int(db, 0, "SELECT max(updated_ms) FROM integrations", NULL),
-			 (long long)cdb_int(db, 0, "SELECT count(*) FROM activity", NULL));
+			 (long long)cstore_int(db, 0, "SELECT max(updated_ms) FROM jobs", NULL),
+			 (long long)cstore_int(db, 0, "SELECT count(*) FROM events", NULL),
+			 (long long)cstore_int(db, 0, "SELECT max(changed_ms) FROM users", NULL),
+			 (long long)cstore_int(db, 0, "SELECT max(updated_ms) FROM integrations", NULL),
+			 (long long)cstore_int(db, 0, "SELECT count(*) FROM activity", NULL));
 	httpd_add_header(x->req, "cache-control", "no-store");
 	return httpd_reply(x->req, 200, "text/plain; charset=utf-8", s, (size_t)n);
 }

@@ -36,7 +36,7 @@ int pg_activity_tab(struct pg_ctx *x, const char *id)
 	const char *p = httpd_req_query(x->req, "page");
 	int page = p && atoi(p) > 0 ? atoi(p) : 1, n = 0;
 	int64_t total;
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 
 #define ACTIVITY \
 	"SELECT created_ms AS at_ms, " PG_ORIGIN_SQL " AS who, 'requested' AS kind, action AS what," \
@@ -50,23 +50,25 @@ int pg_activity_tab(struct pg_ctx *x, const char *id)
 	"  action, user_key, id FROM jobs WHERE integration = ? AND status IN ('completed', 'failed')" \
 	" UNION ALL" \
 	" SELECT at_ms, actor, 'note', event, target, job_id FROM activity WHERE integration = ?"
-	total = cdb_int(x->c->db, 0, "SELECT count(*) FROM (" ACTIVITY ") a", "tttt", id, id, id, id);
+	/* NULLS LAST: where SQLite puts a note without a job; PostgreSQL
+	 * would put it first */
+	total = cstore_int(x->c->store, 0, "SELECT count(*) FROM (" ACTIVITY ") a", "tttt", id, id, id, id);
 	pg_raw(&x->b, "<table class=\"grid activity\"><thead><tr><th>Date</th><th>Actor</th>"
 	       "<th>Event</th><th>Target</th></tr></thead><tbody>");
-	st = cdb_query(x->c->db, "SELECT at_ms, who, kind, what, target, job_id FROM (" ACTIVITY ") a"
-		       " ORDER BY at_ms DESC, job_id DESC, kind DESC LIMIT ? OFFSET ?", "ttttii",
+	st = cstore_query(x->c->store, "SELECT at_ms, who, kind, what, target, job_id FROM (" ACTIVITY ") a"
+		       " ORDER BY at_ms DESC, job_id DESC NULLS LAST, kind DESC LIMIT ? OFFSET ?", "ttttii",
 		       id, id, id, id, (int64_t)PER_PAGE, (int64_t)(page - 1) * PER_PAGE);
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		const char *kind = (const char *)sqlite3_column_text(st, 2);
-		const char *what = (const char *)sqlite3_column_text(st, 3);
-		const char *job = (const char *)sqlite3_column_text(st, 5);
+	while (st && cstore_next(st)) {
+		const char *kind = cstore_text(st, 2);
+		const char *what = cstore_text(st, 3);
+		const char *job = cstore_text(st, 5);
 		n++;
 		pg_raw(&x->b, "<tr data-kind=\"");
 		pg_text(&x->b, kind);
 		pg_raw(&x->b, "\"><td>");
-		pg_time(&x->b, sqlite3_column_int64(st, 0));
+		pg_time(&x->b, cstore_int64(st, 0));
 		pg_raw(&x->b, "</td><td>");
-		actor(&x->b, kind, (const char *)sqlite3_column_text(st, 1));
+		actor(&x->b, kind, cstore_text(st, 1));
 		pg_raw(&x->b, "</td><td>");
 		if (job) {
 			pg_raw(&x->b, "<a href=\"/admin/jobs/");
@@ -77,10 +79,10 @@ int pg_activity_tab(struct pg_ctx *x, const char *id)
 		if (job)
 			pg_raw(&x->b, "</a>");
 		pg_raw(&x->b, "</td><td>");
-		pg_text(&x->b, sqlite3_column_text(st, 4) ? (const char *)sqlite3_column_text(st, 4) : "");
+		pg_text(&x->b, cstore_text(st, 4) ? cstore_text(st, 4) : "");
 		pg_raw(&x->b, "</td></tr>");
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	if (!n)
 		pg_raw(&x->b, "<tr><td colspan=\"4\" class=\"empty\">Nothing happened yet.</td></tr>");
 	pg_raw(&x->b, "</tbody></table><nav class=\"pager\">");

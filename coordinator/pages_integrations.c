@@ -29,31 +29,31 @@ static void status_badge(struct pg_buf *b, const char *status)
 /* "invite ada@example.com — completed" for the integration's latest job. */
 static void last_operation(struct pg_ctx *x, const char *integration, int64_t *when)
 {
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT action, user_key, status, updated_ms, id"
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT action, user_key, status, updated_ms, id"
 				     " FROM jobs WHERE integration = ? ORDER BY n DESC LIMIT 1",
 				     "t", integration);
 	*when = 0;
-	if (st && sqlite3_step(st) == SQLITE_ROW) {
+	if (st && cstore_next(st)) {
 		pg_raw(&x->b, "<a href=\"/admin/jobs/");
-		pg_text(&x->b, (const char *)sqlite3_column_text(st, 4));
+		pg_text(&x->b, cstore_text(st, 4));
 		pg_raw(&x->b, "\">");
-		pg_text(&x->b, (const char *)sqlite3_column_text(st, 0));
-		if (sqlite3_column_text(st, 1)) {
+		pg_text(&x->b, cstore_text(st, 0));
+		if (cstore_text(st, 1)) {
 			pg_raw(&x->b, " ");
-			pg_text(&x->b, (const char *)sqlite3_column_text(st, 1));
+			pg_text(&x->b, cstore_text(st, 1));
 		}
 		pg_raw(&x->b, "</a> — ");
-		pg_text(&x->b, (const char *)sqlite3_column_text(st, 2));
-		*when = sqlite3_column_int64(st, 3);
+		pg_text(&x->b, cstore_text(st, 2));
+		*when = cstore_int64(st, 3);
 	} else {
 		pg_raw(&x->b, "none yet");
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 }
 
 int pg_integrations(struct pg_ctx *x, const char *rest)
 {
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	int n = 0;
 
 	(void)rest;
@@ -61,10 +61,10 @@ int pg_integrations(struct pg_ctx *x, const char *rest)
 	pg_raw(&x->b, "<h1>Integrations</h1><table class=\"grid integrations\"><thead><tr>"
 	       "<th>Integration</th><th>App</th><th>Status</th><th>Last operation</th><th>When</th>"
 	       "<th>Users</th><th>Next daily sync</th></tr></thead><tbody>");
-	st = cdb_query(x->c->db, "SELECT id, app, status, detail, updated_ms, next_sync_ms"
+	st = cstore_query(x->c->store, "SELECT id, app, status, detail, updated_ms, next_sync_ms"
 		       " FROM integrations ORDER BY id", NULL);
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
+	while (st && cstore_next(st)) {
+		const char *id = cstore_text(st, 0);
 		int64_t when;
 		n++;
 		pg_raw(&x->b, "<tr data-integration=\"");
@@ -74,24 +74,24 @@ int pg_integrations(struct pg_ctx *x, const char *rest)
 		pg_raw(&x->b, "\">");
 		pg_text(&x->b, id);
 		pg_raw(&x->b, "</a></td><td>");
-		pg_text(&x->b, (const char *)sqlite3_column_text(st, 1));
+		pg_text(&x->b, cstore_text(st, 1));
 		pg_raw(&x->b, "</td><td>");
-		status_badge(&x->b, (const char *)sqlite3_column_text(st, 2));
-		if (sqlite3_column_text(st, 3)) {
+		status_badge(&x->b, cstore_text(st, 2));
+		if (cstore_text(st, 3)) {
 			pg_raw(&x->b, "<div class=\"detail\">");
-			pg_text(&x->b, (const char *)sqlite3_column_text(st, 3));
+			pg_text(&x->b, cstore_text(st, 3));
 			pg_raw(&x->b, "</div>");
 		}
 		pg_raw(&x->b, "</td><td>");
 		last_operation(x, id, &when);
 		pg_raw(&x->b, "</td><td>");
-		pg_time(&x->b, when ? when : sqlite3_column_int64(st, 4));
-		pg_printf(&x->b, "</td><td>%lld</td><td>", (long long)cdb_int(x->c->db, 0,
+		pg_time(&x->b, when ? when : cstore_int64(st, 4));
+		pg_printf(&x->b, "</td><td>%lld</td><td>", (long long)cstore_int(x->c->store, 0,
 			  "SELECT count(*) FROM users WHERE integration = ?", "t", id));
-		pg_time(&x->b, sqlite3_column_int64(st, 5));
+		pg_time(&x->b, cstore_int64(st, 5));
 		pg_raw(&x->b, "</td></tr>");
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	if (!n)
 		pg_raw(&x->b, "<tr><td colspan=\"7\" class=\"empty\">No integrations yet: create one"
 		       " (POST /v1/integrations) or enqueue a job.</td></tr>");
@@ -122,20 +122,20 @@ int pg_integrations(struct pg_ctx *x, const char *rest)
  * since: what it would have deleted and a button to go ahead. */
 static void sync_halt(struct pg_ctx *x, const char *id)
 {
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT id, status, error, result FROM jobs"
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT id, status, error, result FROM jobs"
 				     " WHERE integration = ? AND action = 'sync'"
 				     " ORDER BY n DESC LIMIT 1", "t", id);
 	cJSON *err = NULL, *res = NULL, *sum, *gone, *g;
 	const char *msg;
 	char jid[80];
 
-	if (!st || sqlite3_step(st) != SQLITE_ROW ||
-	    strcmp((const char *)sqlite3_column_text(st, 1), "failed") ||
-	    !sqlite3_column_text(st, 2))
+	if (!st || !cstore_next(st) ||
+	    strcmp(cstore_text(st, 1), "failed") ||
+	    !cstore_text(st, 2))
 		goto out;
-	snprintf(jid, sizeof(jid), "%s", (const char *)sqlite3_column_text(st, 0));
-	err = cJSON_Parse((const char *)sqlite3_column_text(st, 2));
-	res = sqlite3_column_text(st, 3) ? cJSON_Parse((const char *)sqlite3_column_text(st, 3))
+	snprintf(jid, sizeof(jid), "%s", cstore_text(st, 0));
+	err = cJSON_Parse(cstore_text(st, 2));
+	res = cstore_text(st, 3) ? cJSON_Parse(cstore_text(st, 3))
 					 : NULL;
 	msg = cJSON_GetStringValue(cJSON_GetObjectItem(err, "message"));
 	if (!msg || !strstr(msg, "sync safeguard"))
@@ -164,18 +164,18 @@ static void sync_halt(struct pg_ctx *x, const char *id)
 out:
 	cJSON_Delete(err);
 	cJSON_Delete(res);
-	sqlite3_finalize(st);
+	cstore_done(st);
 }
 
 int pg_integration(struct pg_ctx *x, const char *id, const char *tab)
 {
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT app, status, detail, updated_ms, next_sync_ms"
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT app, status, detail, updated_ms, next_sync_ms"
 				     " FROM integrations WHERE id = ?", "t", id);
 	char path[160];
 	int64_t when;
 
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		return httpd_reply_error(x->req, 404, "no integration \"%s\"", id);
 	}
 	pg_begin(x, id, "integrations");
@@ -183,9 +183,9 @@ int pg_integration(struct pg_ctx *x, const char *id, const char *tab)
 	       "<div class=\"head\"><h1>");
 	pg_text(&x->b, id);
 	pg_raw(&x->b, "</h1> <span class=\"app\">");
-	pg_text(&x->b, (const char *)sqlite3_column_text(st, 0));
+	pg_text(&x->b, cstore_text(st, 0));
 	pg_raw(&x->b, "</span> ");
-	status_badge(&x->b, (const char *)sqlite3_column_text(st, 1));
+	status_badge(&x->b, cstore_text(st, 1));
 	pg_raw(&x->b, "<div class=\"actions\">");
 	snprintf(path, sizeof(path), "/admin/integrations/%s/sync", id);
 	pg_button_form(x, path, "Sync now", "primary sync-now", NULL);
@@ -196,13 +196,13 @@ int pg_integration(struct pg_ctx *x, const char *id, const char *tab)
 	pg_raw(&x->b, ", ");
 	pg_time(&x->b, when);
 	pg_raw(&x->b, " · next daily sync: ");
-	pg_time(&x->b, sqlite3_column_int64(st, 4));
-	if (sqlite3_column_text(st, 2)) {
+	pg_time(&x->b, cstore_int64(st, 4));
+	if (cstore_text(st, 2)) {
 		pg_raw(&x->b, "</p><p class=\"detail\">");
-		pg_text(&x->b, (const char *)sqlite3_column_text(st, 2));
+		pg_text(&x->b, cstore_text(st, 2));
 	}
 	pg_raw(&x->b, "</p>");
-	sqlite3_finalize(st);
+	cstore_done(st);
 	sync_halt(x, id);
 	pg_printf(&x->b, "<nav class=\"tabs\"><a href=\"/admin/integrations/%s/users\"%s>Users</a>"
 		  "<a href=\"/admin/integrations/%s/activity\"%s>Activity</a>"
@@ -219,19 +219,19 @@ int pg_integration(struct pg_ctx *x, const char *id, const char *tab)
 /* "Run health check": a validate job (login and list the users). */
 int pg_validate_now(struct pg_ctx *x, const char *id)
 {
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT app FROM integrations WHERE id = ?", "t", id);
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT app FROM integrations WHERE id = ?", "t", id);
 	cJSON *job, *out = NULL;
 	char err[300], ikey[120], back[160];
 	int status;
 
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		return httpd_reply_error(x->req, 404, "no integration \"%s\"", id);
 	}
 	job = cJSON_CreateObject();
 	cJSON_AddStringToObject(job, "integration", id);
-	cJSON_AddStringToObject(job, "app", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	cJSON_AddStringToObject(job, "app", cstore_text(st, 0));
+	cstore_done(st);
 	cJSON_AddStringToObject(job, "action", "validate");
 	snprintf(ikey, sizeof(ikey), "web:validate:%s:%lld", id, (long long)cdb_now_ms());
 	cJSON_AddStringToObject(job, "idempotency_key", ikey);
@@ -241,7 +241,7 @@ int pg_validate_now(struct pg_ctx *x, const char *id)
 		cJSON_Delete(out);
 		return httpd_reply_error(x->req, status, "health check: %s", err);
 	}
-	cdb_exec(x->c->db, "UPDATE jobs SET origin = 'web app' WHERE id = ?", "t",
+	cstore_exec(x->c->store, "UPDATE jobs SET origin = 'web app' WHERE id = ?", "t",
 		 cJSON_GetStringValue(cJSON_GetObjectItem(out, "id")));
 	cJSON_Delete(out);
 	snprintf(back, sizeof(back), "/admin/integrations/%s/activity", id);

@@ -26,17 +26,17 @@ static const char *trigger(const char *origin)
 
 /* A job's status as a person reads it: a job back in the queue after a
  * failed attempt, or one whose worker reported it retries, is retrying. */
-static const char *job_status(sqlite3 *db, const char *id, const char *status, int attempt)
+static const char *job_status(struct cstore *db, const char *id, const char *status, int attempt)
 {
 	if (!strcmp(status, "queued") && attempt > 0)
 		return "retrying";
 	if (!strcmp(status, "running")) {
-		sqlite3_stmt *st = cdb_query(db, "SELECT body FROM events WHERE job_id = ? AND"
+		struct cstore_rows *st = cstore_query(db, "SELECT body FROM events WHERE job_id = ? AND"
 					     " kind = 'status' ORDER BY attempt DESC, seq DESC LIMIT 1",
 					     "t", id);
-		int retry = st && sqlite3_step(st) == SQLITE_ROW &&
-			strstr((const char *)sqlite3_column_text(st, 0), "\"retrying\"");
-		sqlite3_finalize(st);
+		int retry = st && cstore_next(st) &&
+			strstr(cstore_text(st, 0), "\"retrying\"");
+		cstore_done(st);
 		return retry ? "retrying" : "running";
 	}
 	return status;
@@ -58,20 +58,20 @@ struct jrow {
 	char human[300];
 };
 
-static void job_facts(sqlite3 *db, const char *id, struct jrow *r)
+static void job_facts(struct cstore *db, const char *id, struct jrow *r)
 {
-	sqlite3_stmt *st = cdb_query(db, "SELECT status, attempt, error FROM jobs WHERE id = ?", "t", id);
+	struct cstore_rows *st = cstore_query(db, "SELECT status, attempt, error FROM jobs WHERE id = ?", "t", id);
 
 	memset(r, 0, sizeof(*r));
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		snprintf(r->status, sizeof(r->status), "queued");
 		return;
 	}
 	snprintf(r->status, sizeof(r->status), "%s", job_status(db, id,
-		 (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1)));
-	if (sqlite3_column_text(st, 2)) {
-		cJSON *e = cJSON_Parse((const char *)sqlite3_column_text(st, 2));
+		 cstore_text(st, 0), (int)cstore_int64(st, 1)));
+	if (cstore_text(st, 2)) {
+		cJSON *e = cJSON_Parse(cstore_text(st, 2));
 		const char *cls = cJSON_GetStringValue(cJSON_GetObjectItem(e, "class"));
 		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(e, "message"));
 		snprintf(r->cls, sizeof(r->cls), "%s", cls ? cls : "");
@@ -79,20 +79,20 @@ static void job_facts(sqlite3 *db, const char *id, struct jrow *r)
 			snprintf(r->human, sizeof(r->human), "%s", msg ? msg : "yes");
 		cJSON_Delete(e);
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 }
 
 /* The group's children's facts rolled up into r. */
-static int group_facts(sqlite3 *db, const char *gid, struct jrow *r)
+static int group_facts(struct cstore *db, const char *gid, struct jrow *r)
 {
-	sqlite3_stmt *st = cdb_query(db, "SELECT id FROM jobs WHERE parent = ? ORDER BY n", "t", gid);
+	struct cstore_rows *st = cstore_query(db, "SELECT id FROM jobs WHERE parent = ? ORDER BY n", "t", gid);
 	const char *sts[256];
 	struct jrow kids[256];
 	size_t n = 0;
 
 	memset(r, 0, sizeof(*r));
-	while (st && sqlite3_step(st) == SQLITE_ROW && n < 256) {
-		job_facts(db, (const char *)sqlite3_column_text(st, 0), &kids[n]);
+	while (st && cstore_next(st) && n < 256) {
+		job_facts(db, cstore_text(st, 0), &kids[n]);
 		sts[n] = kids[n].status;
 		if (kids[n].cls[0] && !strstr(r->cls, kids[n].cls))
 			snprintf(r->cls + strlen(r->cls), sizeof(r->cls) - strlen(r->cls), "%s%s",
@@ -101,7 +101,7 @@ static int group_facts(sqlite3 *db, const char *gid, struct jrow *r)
 			snprintf(r->human, sizeof(r->human), "%s", kids[n].human);
 		n++;
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	snprintf(r->status, sizeof(r->status), "%s", rollup_status(sts, n));
 	return (int)n;
 }
@@ -111,7 +111,7 @@ int pg_jobs(struct pg_ctx *x, const char *integration)
 	const char *p = httpd_req_query(x->req, "page");
 	int page = p && atoi(p) > 0 ? atoi(p) : 1, n = 0;
 	const char *in = integration ? integration : "";
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 
 	pg_begin(x, "Jobs", "jobs");
 	pg_raw(&x->b, "<h1>Jobs");
@@ -125,7 +125,7 @@ int pg_jobs(struct pg_ctx *x, const char *integration)
 	pg_raw(&x->b, "</h1><table class=\"grid jobs\"><thead><tr><th>Job</th><th>Integration</th>"
 	       "<th>Task</th><th>Target</th><th>Trigger</th><th>Status</th><th>Error class</th>"
 	       "<th>Person needed</th><th>Created</th><th>Updated</th></tr></thead><tbody>");
-	st = cdb_query(x->c->db, "SELECT kind, id, integration, task, target, origin, created_ms,"
+	st = cstore_query(x->c->store, "SELECT kind, id, integration, task, target, origin, created_ms,"
 		       " updated_ms FROM ("
 		       "SELECT 'group' AS kind, id, integration, title AS task, '' AS target, origin,"
 		       "  created_ms, created_ms AS updated_ms, 0 AS n FROM job_groups"
@@ -136,16 +136,16 @@ int pg_jobs(struct pg_ctx *x, const char *integration)
 		       "  FROM jobs WHERE parent IS NULL AND (? = '' OR integration = ?)"
 		       ") a ORDER BY created_ms DESC, n DESC LIMIT ? OFFSET ?", "ttttii", in, in, in, in,
 		       (int64_t)PER_PAGE, (int64_t)(page - 1) * PER_PAGE);
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		const char *kind = (const char *)sqlite3_column_text(st, 0);
-		const char *id = (const char *)sqlite3_column_text(st, 1);
+	while (st && cstore_next(st)) {
+		const char *kind = cstore_text(st, 0);
+		const char *id = cstore_text(st, 1);
 		struct jrow r;
 		int kids = 0;
 
 		if (!strcmp(kind, "group"))
-			kids = group_facts(x->c->db, id, &r);
+			kids = group_facts(x->c->store, id, &r);
 		else
-			job_facts(x->c->db, id, &r);
+			job_facts(x->c->store, id, &r);
 		n++;
 		pg_raw(&x->b, "<tr data-job=\"");
 		pg_text(&x->b, id);
@@ -157,13 +157,13 @@ int pg_jobs(struct pg_ctx *x, const char *integration)
 		if (!strcmp(kind, "group"))
 			pg_printf(&x->b, " <span class=\"kids\">(%d jobs)</span>", kids);
 		pg_raw(&x->b, "</td><td>");
-		pg_text(&x->b, (const char *)sqlite3_column_text(st, 2));
+		pg_text(&x->b, cstore_text(st, 2));
 		pg_raw(&x->b, "</td><td>");
-		pg_text(&x->b, (const char *)sqlite3_column_text(st, 3));
+		pg_text(&x->b, cstore_text(st, 3));
 		pg_raw(&x->b, "</td><td>");
-		pg_text(&x->b, (const char *)sqlite3_column_text(st, 4));
+		pg_text(&x->b, cstore_text(st, 4));
 		pg_raw(&x->b, "</td><td>");
-		pg_text(&x->b, trigger((const char *)sqlite3_column_text(st, 5)));
+		pg_text(&x->b, trigger(cstore_text(st, 5)));
 		pg_raw(&x->b, "</td><td>");
 		badge(&x->b, r.status);
 		pg_raw(&x->b, "</td><td>");
@@ -171,12 +171,12 @@ int pg_jobs(struct pg_ctx *x, const char *integration)
 		pg_raw(&x->b, "</td><td>");
 		pg_raw(&x->b, r.human[0] ? "Yes" : "No");
 		pg_raw(&x->b, "</td><td>");
-		pg_time(&x->b, sqlite3_column_int64(st, 6));
+		pg_time(&x->b, cstore_int64(st, 6));
 		pg_raw(&x->b, "</td><td>");
-		pg_time(&x->b, sqlite3_column_int64(st, 7));
+		pg_time(&x->b, cstore_int64(st, 7));
 		pg_raw(&x->b, "</td></tr>");
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	if (!n)
 		pg_raw(&x->b, "<tr><td colspan=\"10\" class=\"empty\">No jobs.</td></tr>");
 	pg_raw(&x->b, "</tbody></table><nav class=\"pager\">");
@@ -207,55 +207,55 @@ static void field(struct pg_buf *b, const char *name, const char *value)
 
 static int group_page(struct pg_ctx *x, const char *gid)
 {
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT integration, title, origin, created_ms"
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT integration, title, origin, created_ms"
 				     " FROM job_groups WHERE id = ?", "t", gid);
 	struct jrow r;
 
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		return httpd_reply_error(x->req, 404, "no job \"%s\"", gid);
 	}
-	group_facts(x->c->db, gid, &r);
+	group_facts(x->c->store, gid, &r);
 	pg_begin(x, gid, "jobs");
 	pg_raw(&x->b, "<p class=\"crumbs\"><a href=\"/admin/jobs\">Jobs</a> ›</p><h1>Job ");
 	pg_text(&x->b, gid);
 	pg_raw(&x->b, "</h1><dl class=\"facts\">");
-	field(&x->b, "Integration", (const char *)sqlite3_column_text(st, 0));
-	field(&x->b, "Task", (const char *)sqlite3_column_text(st, 1));
-	field(&x->b, "Trigger", trigger((const char *)sqlite3_column_text(st, 2)));
+	field(&x->b, "Integration", cstore_text(st, 0));
+	field(&x->b, "Task", cstore_text(st, 1));
+	field(&x->b, "Trigger", trigger(cstore_text(st, 2)));
 	field(&x->b, "Status", r.status);
 	field(&x->b, "Person needed", r.human[0] ? r.human : "No");
 	pg_raw(&x->b, "</dl>");
-	sqlite3_finalize(st);
+	cstore_done(st);
 	pg_raw(&x->b, "<h2>Children</h2><table class=\"grid children\"><thead><tr><th>Job</th>"
 	       "<th>Task</th><th>Target</th><th>Status</th><th>Error class</th></tr></thead><tbody>");
-	st = cdb_query(x->c->db, "SELECT id, action, user_key FROM jobs WHERE parent = ? ORDER BY n",
+	st = cstore_query(x->c->store, "SELECT id, action, user_key FROM jobs WHERE parent = ? ORDER BY n",
 		       "t", gid);
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		job_facts(x->c->db, id, &r);
+	while (st && cstore_next(st)) {
+		const char *id = cstore_text(st, 0);
+		job_facts(x->c->store, id, &r);
 		pg_raw(&x->b, "<tr><td><a href=\"/admin/jobs/");
 		pg_text(&x->b, id);
 		pg_raw(&x->b, "\">");
 		pg_text(&x->b, id);
 		pg_raw(&x->b, "</a></td><td>");
-		pg_text(&x->b, (const char *)sqlite3_column_text(st, 1));
+		pg_text(&x->b, cstore_text(st, 1));
 		pg_raw(&x->b, "</td><td>");
-		pg_text(&x->b, (const char *)sqlite3_column_text(st, 2));
+		pg_text(&x->b, cstore_text(st, 2));
 		pg_raw(&x->b, "</td><td>");
 		badge(&x->b, r.status);
 		pg_raw(&x->b, "</td><td>");
 		pg_text(&x->b, r.cls[0] ? r.cls : "—");
 		pg_raw(&x->b, "</td></tr>");
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	pg_raw(&x->b, "</tbody></table>");
 	return pg_end(x);
 }
 
 int pg_job(struct pg_ctx *x, const char *id)
 {
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT integration, app, action, user_key, "
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT integration, app, action, user_key, "
 				     PG_ORIGIN_SQL ","
 				     " attempt, max_attempts, worker, error, result, created_ms,"
 				     " updated_ms, parent FROM jobs WHERE id = ?", "t", id);
@@ -263,39 +263,39 @@ int pg_job(struct pg_ctx *x, const char *id)
 	struct jrow r;
 	char buf[64];
 
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		return group_page(x, id);
 	}
-	job_facts(x->c->db, id, &r);
-	if (sqlite3_column_text(st, 8))
-		err = cJSON_Parse((const char *)sqlite3_column_text(st, 8));
-	if (sqlite3_column_text(st, 9))
-		res = cJSON_Parse((const char *)sqlite3_column_text(st, 9));
+	job_facts(x->c->store, id, &r);
+	if (cstore_text(st, 8))
+		err = cJSON_Parse(cstore_text(st, 8));
+	if (cstore_text(st, 9))
+		res = cJSON_Parse(cstore_text(st, 9));
 	pg_begin(x, id, "jobs");
 	pg_raw(&x->b, "<p class=\"crumbs\"><a href=\"/admin/jobs\">Jobs</a> ›</p><h1>Job ");
 	pg_text(&x->b, id);
 	pg_raw(&x->b, " ");
 	badge(&x->b, r.status);
 	pg_raw(&x->b, "</h1><dl class=\"facts\">");
-	field(&x->b, "Integration", (const char *)sqlite3_column_text(st, 0));
-	field(&x->b, "App", (const char *)sqlite3_column_text(st, 1));
-	field(&x->b, "Task", (const char *)sqlite3_column_text(st, 2));
-	field(&x->b, "Target", (const char *)sqlite3_column_text(st, 3));
-	field(&x->b, "Trigger", trigger((const char *)sqlite3_column_text(st, 4)));
-	snprintf(buf, sizeof(buf), "%d of %d", sqlite3_column_int(st, 5), sqlite3_column_int(st, 6));
+	field(&x->b, "Integration", cstore_text(st, 0));
+	field(&x->b, "App", cstore_text(st, 1));
+	field(&x->b, "Task", cstore_text(st, 2));
+	field(&x->b, "Target", cstore_text(st, 3));
+	field(&x->b, "Trigger", trigger(cstore_text(st, 4)));
+	snprintf(buf, sizeof(buf), "%d of %d", (int)cstore_int64(st, 5), (int)cstore_int64(st, 6));
 	field(&x->b, "Attempt", buf);
-	field(&x->b, "Worker", (const char *)sqlite3_column_text(st, 7));
-	field(&x->b, "Parent job", (const char *)sqlite3_column_text(st, 12));
+	field(&x->b, "Worker", cstore_text(st, 7));
+	field(&x->b, "Parent job", cstore_text(st, 12));
 	field(&x->b, "Error class", cJSON_GetStringValue(cJSON_GetObjectItem(err, "class")));
 	field(&x->b, "Error", cJSON_GetStringValue(cJSON_GetObjectItem(err, "message")));
 	field(&x->b, "Person needed", r.human[0] ? "Yes — a person must act before a retry" : "No");
 	pg_raw(&x->b, "<dt>Created</dt><dd>");
-	pg_time(&x->b, sqlite3_column_int64(st, 10));
+	pg_time(&x->b, cstore_int64(st, 10));
 	pg_raw(&x->b, "</dd><dt>Updated</dt><dd>");
-	pg_time(&x->b, sqlite3_column_int64(st, 11));
+	pg_time(&x->b, cstore_int64(st, 11));
 	pg_raw(&x->b, "</dd></dl>");
-	sqlite3_finalize(st);
+	cstore_done(st);
 
 	arts = cJSON_GetObjectItem(res, "artifacts");
 	if (cJSON_GetArraySize(arts)) {
@@ -332,14 +332,14 @@ int pg_job(struct pg_ctx *x, const char *id)
 	}
 	pg_raw(&x->b, "<h2>Events</h2><table class=\"grid events\"><thead><tr><th>Attempt</th>"
 	       "<th>#</th><th>Received</th><th>Kind</th><th>Detail</th></tr></thead><tbody>");
-	st = cdb_query(x->c->db, "SELECT attempt, seq, received_ms, kind, body FROM events"
+	st = cstore_query(x->c->store, "SELECT attempt, seq, received_ms, kind, body FROM events"
 		       " WHERE job_id = ? ORDER BY attempt, seq", "t", id);
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		cJSON *ev = cJSON_Parse((const char *)sqlite3_column_text(st, 4));
-		const char *kind = (const char *)sqlite3_column_text(st, 3);
-		pg_printf(&x->b, "<tr><td>%d</td><td>%d</td><td>", sqlite3_column_int(st, 0),
-			  sqlite3_column_int(st, 1));
-		pg_time(&x->b, sqlite3_column_int64(st, 2));
+	while (st && cstore_next(st)) {
+		cJSON *ev = cJSON_Parse(cstore_text(st, 4));
+		const char *kind = cstore_text(st, 3);
+		pg_printf(&x->b, "<tr><td>%d</td><td>%d</td><td>", (int)cstore_int64(st, 0),
+			  (int)cstore_int64(st, 1));
+		pg_time(&x->b, cstore_int64(st, 2));
 		pg_raw(&x->b, "</td><td>");
 		pg_text(&x->b, kind);
 		pg_raw(&x->b, "</td><td>");
@@ -356,7 +356,7 @@ int pg_job(struct pg_ctx *x, const char *id)
 		pg_raw(&x->b, "</td></tr>");
 		cJSON_Delete(ev);
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	pg_raw(&x->b, "</tbody></table>");
 	cJSON_Delete(err);
 	cJSON_Delete(res);
@@ -368,7 +368,7 @@ int pg_job(struct pg_ctx *x, const char *id)
  * text, so no page from a fixture or an app runs in the admin's origin. */
 int pg_job_artifact(struct pg_ctx *x, const char *id, const char *name)
 {
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT result FROM jobs WHERE id = ?", "t", id);
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT result FROM jobs WHERE id = ?", "t", id);
 	const char *root = pages_artifacts_dir(x->c), *type = "text/plain; charset=utf-8";
 	cJSON *res = NULL, *a;
 	char *real = NULL, *data = NULL;
@@ -376,9 +376,9 @@ int pg_job_artifact(struct pg_ctx *x, const char *id, const char *name)
 	long len;
 	int rc;
 
-	if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		res = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	if (st && cstore_next(st) && cstore_text(st, 0))
+		res = cJSON_Parse(cstore_text(st, 0));
+	cstore_done(st);
 	cJSON_ArrayForEach(a, cJSON_GetObjectItem(res, "artifacts"))
 		if (cJSON_IsString(a) && !strcmp(base_name(a->valuestring), name)) {
 			real = realpath(a->valuestring, NULL);
@@ -428,21 +428,21 @@ out:
 
 int pg_job_approve(struct pg_ctx *x, const char *id)
 {
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT integration, action, status, error FROM jobs"
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT integration, action, status, error FROM jobs"
 				     " WHERE id = ?", "t", id);
 	char integ[80], jid[80], err[300], back[200];
 	int halted;
 
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		return httpd_reply_error(x->req, 404, "no job \"%s\"", id);
 	}
-	snprintf(integ, sizeof(integ), "%s", (const char *)sqlite3_column_text(st, 0));
-	halted = !strcmp((const char *)sqlite3_column_text(st, 1), "sync") &&
-		!strcmp((const char *)sqlite3_column_text(st, 2), "failed") &&
-		sqlite3_column_text(st, 3) &&
-		strstr((const char *)sqlite3_column_text(st, 3), "sync safeguard");
-	sqlite3_finalize(st);
+	snprintf(integ, sizeof(integ), "%s", cstore_text(st, 0));
+	halted = !strcmp(cstore_text(st, 1), "sync") &&
+		!strcmp(cstore_text(st, 2), "failed") &&
+		cstore_text(st, 3) &&
+		strstr(cstore_text(st, 3), "sync safeguard");
+	cstore_done(st);
 	if (!halted)
 		return httpd_reply_error(x->req, 409, "job \"%s\" is not a sync the safeguard halted", id);
 	/* the same sync, this once with the safeguard off */

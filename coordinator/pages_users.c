@@ -152,7 +152,7 @@ int pg_users_tab(struct pg_ctx *x, const char *id)
 	int older = u.names && !strcmp(u.names, "older"), exempt_only;
 	char like[300] = "", app[80] = "";
 	int64_t total, pages;
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	struct pg_buf back = { 0 };
 	int shown = 0;
 
@@ -175,19 +175,22 @@ int pg_users_tab(struct pg_ctx *x, const char *id)
 	if (!fs)
 		u.state = NULL;
 	{
-		sqlite3_stmt *a = cdb_query(x->c->db, "SELECT app FROM integrations WHERE id = ?", "t", id);
-		if (a && sqlite3_step(a) == SQLITE_ROW)
-			snprintf(app, sizeof(app), "%s", (const char *)sqlite3_column_text(a, 0));
-		sqlite3_finalize(a);
+		struct cstore_rows *a = cstore_query(x->c->store, "SELECT app FROM integrations WHERE id = ?", "t", id);
+		if (a && cstore_next(a))
+			snprintf(app, sizeof(app), "%s", cstore_text(a, 0));
+		cstore_done(a);
 	}
+/* LIKE is case-insensitive (ASCII) on SQLite, case-sensitive on
+ * PostgreSQL: both sides go through the engine's own lower() */
 #define USER_WHERE " FROM users WHERE integration = ?" \
-	" AND (? = '' OR lower(user_key) LIKE ? ESCAPE '\\' OR lower(coalesce(email, '')) LIKE ? ESCAPE '\\'" \
-	"   OR lower(coalesce(username, '')) LIKE ? ESCAPE '\\'" \
-	"   OR lower(coalesce(upstream_id, '')) LIKE ? ESCAPE '\\'" \
-	"   OR lower(coalesce(display_name, '')) LIKE ? ESCAPE '\\')" \
+	" AND (? = '' OR lower(user_key) LIKE lower(?) ESCAPE '\\'" \
+	"   OR lower(coalesce(email, '')) LIKE lower(?) ESCAPE '\\'" \
+	"   OR lower(coalesce(username, '')) LIKE lower(?) ESCAPE '\\'" \
+	"   OR lower(coalesce(upstream_id, '')) LIKE lower(?) ESCAPE '\\'" \
+	"   OR lower(coalesce(display_name, '')) LIKE lower(?) ESCAPE '\\')" \
 	" AND (? = '' OR (exempt = 0 AND ? LIKE '%,' || state || ',%'))" \
 	" AND (? = 0 OR exempt = 1)"
-	total = cdb_int(x->c->db, 0, "SELECT count(*)" USER_WHERE, "tttttttttn", id, like, like,
+	total = cstore_int(x->c->store, 0, "SELECT count(*)" USER_WHERE, "tttttttttn", id, like, like,
 			like, like, like, like, fs ? fs : "", fs ? fs : "", exempt_only);
 	pages = total ? (total + PER_PAGE - 1) / PER_PAGE : 1;
 	if (u.page > pages)
@@ -223,7 +226,7 @@ int pg_users_tab(struct pg_ctx *x, const char *id)
 	pg_raw(&x->b, "\">older</a></p>");
 	{
 		char path[160];
-		int failed = (int)cdb_int(x->c->db, 0, "SELECT count(*) FROM users WHERE integration = ?"
+		int failed = (int)cstore_int(x->c->store, 0, "SELECT count(*) FROM users WHERE integration = ?"
 					  " AND exempt = 0 AND state IN ('invite_failed', 'update_failed',"
 					  " 'delete_failed')", "t", id);
 		if (failed) {
@@ -238,23 +241,23 @@ int pg_users_tab(struct pg_ctx *x, const char *id)
 	       "<th>App access</th><th>Entitlements</th><th>Last used</th><th>Login method</th>"
 	       "<th>Active in app</th><th>Upstream user ID</th><th>Provisioning state</th>"
 	       "<th>Actions</th></tr></thead><tbody>");
-	st = cdb_query(x->c->db, "SELECT user_key, email, username, display_name, roles,"
+	st = cstore_query(x->c->store, "SELECT user_key, email, username, display_name, roles,"
 		       " entitlements, last_used, login_method, sso_label, active, upstream_id, state,"
 		       " exempt, detail, job_id" USER_WHERE " ORDER BY user_key LIMIT ? OFFSET ?",
 		       "tttttttttnii", id, like, like, like, like, like, like, fs ? fs : "",
 		       fs ? fs : "", exempt_only, (int64_t)PER_PAGE,
 		       (int64_t)(u.page - 1) * PER_PAGE);
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		const char *key = (const char *)sqlite3_column_text(st, 0);
-		const char *email = (const char *)sqlite3_column_text(st, 1);
-		const char *uname = (const char *)sqlite3_column_text(st, 2);
-		const char *dname = (const char *)sqlite3_column_text(st, 3);
-		const char *state = (const char *)sqlite3_column_text(st, 11);
-		int exempt = sqlite3_column_int(st, 12);
-		cJSON *roles = sqlite3_column_text(st, 4) ?
-			cJSON_Parse((const char *)sqlite3_column_text(st, 4)) : NULL;
-		cJSON *ents = sqlite3_column_text(st, 5) ?
-			cJSON_Parse((const char *)sqlite3_column_text(st, 5)) : NULL;
+	while (st && cstore_next(st)) {
+		const char *key = cstore_text(st, 0);
+		const char *email = cstore_text(st, 1);
+		const char *uname = cstore_text(st, 2);
+		const char *dname = cstore_text(st, 3);
+		const char *state = cstore_text(st, 11);
+		int exempt = (int)cstore_int64(st, 12);
+		cJSON *roles = cstore_text(st, 4) ?
+			cJSON_Parse(cstore_text(st, 4)) : NULL;
+		cJSON *ents = cstore_text(st, 5) ?
+			cJSON_Parse(cstore_text(st, 5)) : NULL;
 		char path[160], summary[200] = "";
 		int nroles = cJSON_GetArraySize(roles);
 
@@ -299,21 +302,21 @@ int pg_users_tab(struct pg_ctx *x, const char *id)
 			pg_raw(&x->b, "0");
 		}
 		pg_raw(&x->b, "</td><td>");
-		last_used(&x->b, (const char *)sqlite3_column_text(st, 6));
+		last_used(&x->b, cstore_text(st, 6));
 		pg_raw(&x->b, "</td><td>");
-		login_method(&x->b, (const char *)sqlite3_column_text(st, 7),
-			     (const char *)sqlite3_column_text(st, 8), app, uname);
+		login_method(&x->b, cstore_text(st, 7),
+			     cstore_text(st, 8), app, uname);
 		pg_raw(&x->b, "</td><td>");
-		pg_raw(&x->b, sqlite3_column_type(st, 9) == SQLITE_NULL ? "—" :
-		       sqlite3_column_int(st, 9) ? "Yes" : "No");
+		pg_raw(&x->b, cstore_is_null(st, 9) ? "—" :
+		       (int)cstore_int64(st, 9) ? "Yes" : "No");
 		pg_raw(&x->b, "</td><td>");
-		pg_text(&x->b, sqlite3_column_text(st, 10) ? (const char *)sqlite3_column_text(st, 10) : "—");
+		pg_text(&x->b, cstore_text(st, 10) ? cstore_text(st, 10) : "—");
 		pg_raw(&x->b, "</td><td class=\"pstate\"><span class=\"state st-");
 		pg_text(&x->b, exempt ? "exempted" : state);
 		pg_raw(&x->b, "\"");
-		if (sqlite3_column_text(st, 13)) {
+		if (cstore_text(st, 13)) {
 			pg_raw(&x->b, " title=\"");
-			pg_text(&x->b, (const char *)sqlite3_column_text(st, 13));
+			pg_text(&x->b, cstore_text(st, 13));
 			pg_raw(&x->b, "\"");
 		}
 		pg_raw(&x->b, ">");
@@ -330,16 +333,16 @@ int pg_users_tab(struct pg_ctx *x, const char *id)
 					   strcmp(state, "delete_awaiting"))))
 			pg_button_form(x, path, "Remove", "remove danger", "action", "remove", "user",
 				       key, NULL);
-		if (sqlite3_column_text(st, 14)) {
+		if (cstore_text(st, 14)) {
 			pg_raw(&x->b, " <a class=\"job\" href=\"/admin/jobs/");
-			pg_text(&x->b, (const char *)sqlite3_column_text(st, 14));
+			pg_text(&x->b, cstore_text(st, 14));
 			pg_raw(&x->b, "\">job</a>");
 		}
 		pg_raw(&x->b, "</td></tr>");
 		cJSON_Delete(roles);
 		cJSON_Delete(ents);
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	if (!shown)
 		pg_raw(&x->b, "<tr><td colspan=\"10\" class=\"empty\">No users match.</td></tr>");
 	pg_raw(&x->b, "</tbody></table><nav class=\"pager\">");
@@ -368,7 +371,7 @@ int pg_users_tab(struct pg_ctx *x, const char *id)
 static int enqueue_for(struct coord *c, const char *integration, const char *action,
 		       const char *key, const char *group, char *err, size_t n)
 {
-	sqlite3_stmt *st = cdb_query(c->db, "SELECT u.email, u.username, u.roles, u.upstream_id,"
+	struct cstore_rows *st = cstore_query(c->store, "SELECT u.email, u.username, u.roles, u.upstream_id,"
 				     " u.display_name, i.app, u.job_id FROM users u JOIN integrations i"
 				     " ON i.id = u.integration WHERE u.integration = ? AND u.user_key = ?",
 				     "tt", integration, key);
@@ -376,18 +379,18 @@ static int enqueue_for(struct coord *c, const char *integration, const char *act
 	char ikey[200];
 	int status = -1;
 
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
+	if (!st || !cstore_next(st)) {
 		snprintf(err, n, "no user \"%s\" in integration \"%s\"", key, integration);
 		goto out;
 	}
 	/* a retry repeats the user's last job as it was asked */
 	if (!strcmp(action, "retry")) {
-		const char *jid = (const char *)sqlite3_column_text(st, 6);
-		sqlite3_stmt *js = jid ? cdb_query(c->db, "SELECT body FROM jobs WHERE id = ?", "t", jid)
+		const char *jid = cstore_text(st, 6);
+		struct cstore_rows *js = jid ? cstore_query(c->store, "SELECT body FROM jobs WHERE id = ?", "t", jid)
 				       : NULL;
-		if (js && sqlite3_step(js) == SQLITE_ROW)
-			prev = cJSON_Parse((const char *)sqlite3_column_text(js, 0));
-		sqlite3_finalize(js);
+		if (js && cstore_next(js))
+			prev = cJSON_Parse(cstore_text(js, 0));
+		cstore_done(js);
 		action = cJSON_GetStringValue(cJSON_GetObjectItem(prev, "action"));
 		if (!action || (strcmp(action, "invite") && strcmp(action, "update") &&
 				strcmp(action, "remove"))) {
@@ -397,7 +400,7 @@ static int enqueue_for(struct coord *c, const char *integration, const char *act
 	}
 	job = cJSON_CreateObject();
 	cJSON_AddStringToObject(job, "integration", integration);
-	cJSON_AddStringToObject(job, "app", (const char *)sqlite3_column_text(st, 5));
+	cJSON_AddStringToObject(job, "app", cstore_text(st, 5));
 	cJSON_AddStringToObject(job, "action", action);
 	if (prev && cJSON_IsObject(cJSON_GetObjectItem(prev, "user"))) {
 		cJSON_AddItemToObject(job, "user", cJSON_Duplicate(cJSON_GetObjectItem(prev, "user"), 1));
@@ -406,13 +409,13 @@ static int enqueue_for(struct coord *c, const char *integration, const char *act
 						    "display_name" };
 		user = cJSON_AddObjectToObject(job, "user");
 		for (int i = 0; i < 5; i++)
-			if (cols[i] && sqlite3_column_text(st, i))
+			if (cols[i] && cstore_text(st, i))
 				cJSON_AddStringToObject(user, cols[i],
-							(const char *)sqlite3_column_text(st, i));
+							cstore_text(st, i));
 		if (!cJSON_GetObjectItem(user, "email") && !cJSON_GetObjectItem(user, "username"))
 			cJSON_AddStringToObject(user, "username", key);
-		if (sqlite3_column_text(st, 2)) {
-			cJSON *r = cJSON_Parse((const char *)sqlite3_column_text(st, 2));
+		if (cstore_text(st, 2)) {
+			cJSON *r = cJSON_Parse(cstore_text(st, 2));
 			if (cJSON_IsArray(r))
 				cJSON_AddItemToObject(user, "roles", r);
 			else
@@ -427,13 +430,13 @@ static int enqueue_for(struct coord *c, const char *integration, const char *act
 		status = -1;
 		goto out;
 	}
-	cdb_exec(c->db, "UPDATE jobs SET origin = 'web app', parent = ? WHERE id = ?", "tt", group,
+	cstore_exec(c->store, "UPDATE jobs SET origin = 'web app', parent = ? WHERE id = ?", "tt", group,
 		 cJSON_GetStringValue(cJSON_GetObjectItem(out, "id")));
 	pg_activity(c, integration, "admin", !strcmp(action, "remove") ? "User removal requested"
 		    : "Retry requested", key, cJSON_GetStringValue(cJSON_GetObjectItem(out, "id")));
 	status = 0;
 out:
-	sqlite3_finalize(st);
+	cstore_done(st);
 	cJSON_Delete(job);
 	cJSON_Delete(out);
 	cJSON_Delete(prev);
@@ -450,9 +453,9 @@ int pg_users_action(struct pg_ctx *x, const char *id)
 	snprintf(back, sizeof(back), "/admin/integrations/%s/users", id);
 	if (!strcmp(action, "exempt") || !strcmp(action, "unexempt")) {
 		int on = !strcmp(action, "exempt");
-		cdb_exec(c->db, "UPDATE users SET exempt = ?, changed_ms = ? WHERE integration = ?"
+		cstore_exec(c->store, "UPDATE users SET exempt = ?, changed_ms = ? WHERE integration = ?"
 			 " AND user_key = ?", "nitt", on, cdb_now_ms(), id, key);
-		if (!sqlite3_changes(c->db))
+		if (!cstore_changes(c->store))
 			return httpd_reply_error(x->req, 404, "no user \"%s\" in integration \"%s\"", key, id);
 		pg_activity(c, id, "admin", on ? "User exempted" : "User exemption lifted", key, NULL);
 		return pg_back(x, back);
@@ -465,22 +468,22 @@ int pg_users_action(struct pg_ctx *x, const char *id)
 	if (!strcmp(action, "retry_all")) {
 		/* one parent job: its status rolls up from the retries */
 		char gid[80], title[120];
-		sqlite3_stmt *st;
+		struct cstore_rows *st;
 		int n = 0;
 		snprintf(gid, sizeof(gid), "g%lld", (long long)cdb_now_ms());
-		cdb_exec(c->db, "INSERT INTO job_groups (id, integration, title, origin, created_ms)"
+		cstore_exec(c->store, "INSERT INTO job_groups (id, integration, title, origin, created_ms)"
 			 " VALUES (?, ?, 'retry failed users', 'web app', ?)", "tti", gid, id,
 			 cdb_now_ms());
-		st = cdb_query(c->db, "SELECT user_key FROM users WHERE integration = ? AND exempt = 0"
+		st = cstore_query(c->store, "SELECT user_key FROM users WHERE integration = ? AND exempt = 0"
 			       " AND state IN ('invite_failed', 'update_failed', 'delete_failed')"
 			       " ORDER BY user_key", "t", id);
-		while (st && sqlite3_step(st) == SQLITE_ROW)
-			if (!enqueue_for(c, id, "retry", (const char *)sqlite3_column_text(st, 0), gid,
+		while (st && cstore_next(st))
+			if (!enqueue_for(c, id, "retry", cstore_text(st, 0), gid,
 					 err, sizeof(err)))
 				n++;
-		sqlite3_finalize(st);
+		cstore_done(st);
 		snprintf(title, sizeof(title), "retry %d failed users", n);
-		cdb_exec(c->db, "UPDATE job_groups SET title = ? WHERE id = ?", "tt", title, gid);
+		cstore_exec(c->store, "UPDATE job_groups SET title = ? WHERE id = ?", "tt", title, gid);
 		return pg_back(x, back);
 	}
 	return httpd_reply_error(x->req, 400, "unknown user action \"%s\" (retry, exempt, unexempt,"

@@ -410,6 +410,16 @@ static int discovery(struct scim_ctx *x, const char *what, const char *rest)
 	return rc;
 }
 
+void scim_args_fmt(char fmt[SCIM_ARGS_MAX + 1], const char *args[SCIM_ARGS_MAX], int nargs)
+{
+	for (int i = 0; i < SCIM_ARGS_MAX; i++) {
+		fmt[i] = i < nargs ? 't' : '\0';
+		if (i >= nargs)
+			args[i] = NULL;
+	}
+	fmt[SCIM_ARGS_MAX] = '\0';
+}
+
 /* ------------------------------------------------------------ routing */
 
 static const char *bearer(struct httpd_req *req)
@@ -426,28 +436,28 @@ static const char *bearer(struct httpd_req *req)
 
 static int load_ctx(struct scim_ctx *x)
 {
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT app, deactivate_mode, scim_seen_ms"
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT app, deactivate_mode, scim_seen_ms"
 				     " FROM integrations WHERE id = ?", "t", x->integ);
 	const char *host = httpd_req_header(x->req, "host");
 	const char *proto = httpd_req_header(x->req, "x-forwarded-proto");
 	int64_t seen, now = cdb_now_ms();
 
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		return -1;
 	}
-	snprintf(x->app, sizeof(x->app), "%s", (const char *)sqlite3_column_text(st, 0));
+	snprintf(x->app, sizeof(x->app), "%s", cstore_text(st, 0));
 	snprintf(x->deactivate_mode, sizeof(x->deactivate_mode), "%s",
-		 (const char *)sqlite3_column_text(st, 1));
-	seen = sqlite3_column_int64(st, 2);
-	sqlite3_finalize(st);
+		 cstore_text(st, 1));
+	seen = cstore_int64(st, 2);
+	cstore_done(st);
 	snprintf(x->base, sizeof(x->base), "%s://%s" SCIM_PREFIX "%s",
 		 proto && !strcmp(proto, "https") ? "https" : "http", host ? host : "127.0.0.1",
 		 x->integ);
 	/* "SCIM connected" for the admin; written at most once a minute so
 	 * that reads stay reads */
 	if (now - seen > 60000)
-		cdb_exec(x->c->db, "UPDATE integrations SET scim_seen_ms = ? WHERE id = ?", "it",
+		cstore_exec(x->c->store, "UPDATE integrations SET scim_seen_ms = ? WHERE id = ?", "it",
 			 now, x->integ);
 	if (!seen)
 		pg_activity(x->c, x->integ, "SCIM", "SCIM integration connected", NULL, NULL);

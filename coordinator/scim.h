@@ -55,6 +55,15 @@ void scim_meta(cJSON *o, const char *type, const char *location, int64_t created
 	       int64_t updated, int version);
 int scim_name_is(const char *a, const char *b);
 
+/* A listing's bind arguments: the integration, then one per filter term.
+ * The store binds one per letter of its fmt; SCIM_ARGS passes every slot
+ * and scim_args_fmt makes the fmt ("t" per slot in use) and clears the
+ * unused slots. */
+#define SCIM_ARGS_MAX (1 + SCIM_FILTER_MAX_TERMS)
+#define SCIM_ARGS(a) (a)[0], (a)[1], (a)[2], (a)[3], (a)[4], (a)[5], (a)[6], (a)[7], (a)[8]
+_Static_assert(SCIM_ARGS_MAX == 9, "SCIM_ARGS names every slot");
+void scim_args_fmt(char fmt[SCIM_ARGS_MAX + 1], const char *args[SCIM_ARGS_MAX], int nargs);
+
 /* scim_users.c */
 int scim_users(struct scim_ctx *x, const char *rest);
 /* The job-facing view of a user (email, username, roles, attributes,

@@ -48,44 +48,44 @@ static int fail(struct scim_ctx *x, int status, const char *type, const char *fm
 
 static int exists(struct scim_ctx *x, const char *id)
 {
-	return cdb_int(x->c->db, 0, "SELECT count(*) FROM scim_groups WHERE integration = ? AND"
+	return cstore_int(x->c->store, 0, "SELECT count(*) FROM scim_groups WHERE integration = ? AND"
 		       " id = ?", "tt", x->integ, id) > 0;
 }
 
-static cJSON *group_json(struct scim_ctx *x, sqlite3_stmt *st, int with_members)
+static cJSON *group_json(struct scim_ctx *x, struct cstore_rows *st, int with_members)
 {
 	/* columns: id, display_name, external_id, version, created_ms, updated_ms */
-	const char *id = (const char *)sqlite3_column_text(st, 0);
+	const char *id = cstore_text(st, 0);
 	cJSON *o = cJSON_CreateObject(), *sc = cJSON_AddArrayToObject(o, "schemas");
 	char loc[500];
 
 	cJSON_AddItemToArray(sc, cJSON_CreateString(SCIM_URN_GROUP));
 	cJSON_AddStringToObject(o, "id", id);
-	cJSON_AddStringToObject(o, "displayName", (const char *)sqlite3_column_text(st, 1));
-	if (sqlite3_column_text(st, 2))
-		cJSON_AddStringToObject(o, "externalId", (const char *)sqlite3_column_text(st, 2));
+	cJSON_AddStringToObject(o, "displayName", cstore_text(st, 1));
+	if (cstore_text(st, 2))
+		cJSON_AddStringToObject(o, "externalId", cstore_text(st, 2));
 	if (with_members) {
 		cJSON *m = cJSON_AddArrayToObject(o, "members");
-		sqlite3_stmt *ms = cdb_query(x->c->db, "SELECT m.user_id, u.user_name FROM scim_members m"
+		struct cstore_rows *ms = cstore_query(x->c->store, "SELECT m.user_id, u.user_name FROM scim_members m"
 					     " JOIN scim_users u ON u.integration = m.integration AND"
 					     " u.id = m.user_id WHERE m.integration = ? AND"
 					     " m.group_id = ? ORDER BY u.user_name", "tt", x->integ, id);
-		while (ms && sqlite3_step(ms) == SQLITE_ROW) {
+		while (ms && cstore_next(ms)) {
 			cJSON *e = cJSON_CreateObject();
 			char ref[500];
-			cJSON_AddStringToObject(e, "value", (const char *)sqlite3_column_text(ms, 0));
-			cJSON_AddStringToObject(e, "display", (const char *)sqlite3_column_text(ms, 1));
+			cJSON_AddStringToObject(e, "value", cstore_text(ms, 0));
+			cJSON_AddStringToObject(e, "display", cstore_text(ms, 1));
 			snprintf(ref, sizeof(ref), "%s/Users/%s", x->base,
-				 (const char *)sqlite3_column_text(ms, 0));
+				 cstore_text(ms, 0));
 			cJSON_AddStringToObject(e, "$ref", ref);
 			cJSON_AddStringToObject(e, "type", "User");
 			cJSON_AddItemToArray(m, e);
 		}
-		sqlite3_finalize(ms);
+		cstore_done(ms);
 	}
 	snprintf(loc, sizeof(loc), "%s/Groups/%s", x->base, id);
-	scim_meta(o, "Group", loc, sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
-		  sqlite3_column_int(st, 3));
+	scim_meta(o, "Group", loc, cstore_int64(st, 4), cstore_int64(st, 5),
+		  (int)cstore_int64(st, 3));
 	return o;
 }
 
@@ -101,14 +101,14 @@ static int members_wanted(struct scim_ctx *x)
 
 static int reply_group(struct scim_ctx *x, int status, const char *id)
 {
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT " GROUP_COLS " FROM scim_groups g"
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT " GROUP_COLS " FROM scim_groups g"
 				     " WHERE g.integration = ? AND g.id = ?", "tt", x->integ, id);
 	cJSON *o = NULL;
 	int rc;
 
-	if (st && sqlite3_step(st) == SQLITE_ROW)
+	if (st && cstore_next(st))
 		o = group_json(x, st, members_wanted(x));
-	sqlite3_finalize(st);
+	cstore_done(st);
 	if (!o)
 		return fail(x, 404, NULL, "no group \"%s\"", id);
 	if (status == 201)
@@ -124,11 +124,11 @@ static int list(struct scim_ctx *x)
 	const char *ftext = httpd_req_query(x->req, "filter");
 	struct scim_filter f = { 0 };
 	struct scim_err e;
-	char where[1200] = " WHERE g.integration = ?", err[300], sql[1600];
-	const char *args[1 + SCIM_FILTER_MAX_TERMS];
+	char where[1200] = " WHERE g.integration = ?", err[300], sql[1600], fmt[SCIM_ARGS_MAX + 1];
+	const char *args[SCIM_ARGS_MAX];
 	char lc[SCIM_FILTER_MAX_TERMS][SCIM_VALUE_MAX];
 	int start, count, nargs = 1, total, with_members = members_wanted(x);
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	cJSON *res, *out;
 
 	if (scim_paging(x->req, &start, &count, &e))
@@ -157,22 +157,17 @@ static int list(struct scim_ctx *x)
 		snprintf(where + strlen(where), sizeof(where) - strlen(where), " AND %s", cond);
 		args[nargs++] = lc[i];
 	}
+	scim_args_fmt(fmt, args, nargs);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM scim_groups g%s", where);
-	st = cdb_query(x->c->db, sql, NULL);
-	for (int i = 0; st && i < nargs; i++)
-		sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
-	total = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_finalize(st);
+	total = (int)cstore_int(x->c->store, 0, sql, fmt, SCIM_ARGS(args));
 	res = cJSON_CreateArray();
 	if (count > 0 && start <= total) {
 		snprintf(sql, sizeof(sql), "SELECT " GROUP_COLS " FROM scim_groups g%s%s"
 			 " LIMIT %d OFFSET %d", where, f.n ? "" : " ORDER BY g.id", count, start - 1);
-		st = cdb_query(x->c->db, sql, NULL);
-		for (int i = 0; st && i < nargs; i++)
-			sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
-		while (st && sqlite3_step(st) == SQLITE_ROW)
+		st = cstore_query(x->c->store, sql, fmt, SCIM_ARGS(args));
+		while (st && cstore_next(st))
 			cJSON_AddItemToArray(res, group_json(x, st, with_members));
-		sqlite3_finalize(st);
+		cstore_done(st);
 	}
 	out = scim_list(total, start, res);
 	scim_reply(x->req, 200, out);
@@ -194,7 +189,7 @@ static int member_ids(struct scim_ctx *x, const cJSON *members, cJSON *ids, stru
 		const char *v = cJSON_GetStringValue(item_ci(members, "value"));
 		if (!v)
 			return scim_fail(e, 400, "invalidValue", "a member needs a \"value\" (a user id)");
-		if (!cdb_int(x->c->db, 0, "SELECT count(*) FROM scim_users WHERE integration = ? AND"
+		if (!cstore_int(x->c->store, 0, "SELECT count(*) FROM scim_users WHERE integration = ? AND"
 			     " id = ?", "tt", x->integ, v))
 			return scim_fail(e, 400, "invalidValue", "member \"%s\" is not a user of this "
 					 "integration", v);
@@ -222,11 +217,11 @@ static void add_unique(cJSON *set, const char *s)
 static cJSON *current_members(struct scim_ctx *x, const char *gid)
 {
 	cJSON *a = cJSON_CreateArray();
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT user_id FROM scim_members WHERE"
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT user_id FROM scim_members WHERE"
 				     " integration = ? AND group_id = ?", "tt", x->integ, gid);
-	while (st && sqlite3_step(st) == SQLITE_ROW)
-		cJSON_AddItemToArray(a, cJSON_CreateString((const char *)sqlite3_column_text(st, 0)));
-	sqlite3_finalize(st);
+	while (st && cstore_next(st))
+		cJSON_AddItemToArray(a, cJSON_CreateString(cstore_text(st, 0)));
+	cstore_done(st);
 	return a;
 }
 
@@ -246,12 +241,13 @@ static int set_members(struct scim_ctx *x, const char *gid, const cJSON *ids, in
 	const cJSON *u;
 	cJSON_ArrayForEach(u, ids) {
 		if (add)
-			cdb_exec(x->c->db, "INSERT OR IGNORE INTO scim_members (integration, group_id,"
-				 " user_id) VALUES (?, ?, ?)", "ttt", x->integ, gid, u->valuestring);
+			cstore_exec(x->c->store, "INSERT INTO scim_members (integration, group_id, user_id)"
+				 " VALUES (?, ?, ?) ON CONFLICT DO NOTHING", "ttt", x->integ, gid,
+				 u->valuestring);
 		else
-			cdb_exec(x->c->db, "DELETE FROM scim_members WHERE integration = ? AND"
+			cstore_exec(x->c->store, "DELETE FROM scim_members WHERE integration = ? AND"
 				 " group_id = ? AND user_id = ?", "ttt", x->integ, gid, u->valuestring);
-		if (sqlite3_changes(x->c->db))
+		if (cstore_changes(x->c->store))
 			add_unique(touched, u->valuestring);
 	}
 	return 0;
@@ -264,7 +260,7 @@ static int name_taken(struct scim_ctx *x, const char *name, const char *self)
 	char lc[300];
 	snprintf(lc, sizeof(lc), "%s", name);
 	lower(lc);
-	return cdb_int(x->c->db, 0, "SELECT count(*) FROM scim_groups WHERE integration = ? AND"
+	return cstore_int(x->c->store, 0, "SELECT count(*) FROM scim_groups WHERE integration = ? AND"
 		       " display_name_lc = ? AND id <> ?", "ttt", x->integ, lc, self ? self : "") > 0;
 }
 
@@ -303,6 +299,7 @@ static int write_group(struct scim_ctx *x, const char *gid_in)
 	const char *name, *ext;
 	char gid[40], lc[300];
 	int64_t now = cdb_now_ms();
+	int rc;
 
 	if (!b || check_group(b, &e) || member_ids(x, item_ci(b, "members"), ids, &e))
 		goto fail;
@@ -318,20 +315,35 @@ static int write_group(struct scim_ctx *x, const char *gid_in)
 		snprintf(gid, sizeof(gid), "%s", gid_in);
 	else
 		scim_new_id(gid);
-	cdb_exec(x->c->db, "BEGIN IMMEDIATE", NULL);
+	if (cstore_begin(x->c->store)) {
+		scim_fail(&e, 503, NULL, "cannot store group \"%s\" now: %s", name,
+			  cstore_errmsg(x->c->store));
+		goto fail;
+	}
 	if (gid_in) {
 		touched = current_members(x, gid);	/* old members may lose roles */
-		cdb_exec(x->c->db, "UPDATE scim_groups SET display_name = ?, display_name_lc = ?,"
+		rc = cstore_exec(x->c->store, "UPDATE scim_groups SET display_name = ?, display_name_lc = ?,"
 			 " external_id = ?, version = version + 1, updated_ms = ? WHERE"
 			 " integration = ? AND id = ?", "tttitt", name, lc, ext, now, x->integ, gid);
-		cdb_exec(x->c->db, "DELETE FROM scim_members WHERE integration = ? AND group_id = ?",
-			 "tt", x->integ, gid);
+		rc = rc || cstore_exec(x->c->store, "DELETE FROM scim_members WHERE integration = ? AND"
+				       " group_id = ?", "tt", x->integ, gid);
 	} else {
 		touched = cJSON_CreateArray();
-		cdb_exec(x->c->db, "INSERT INTO scim_groups (integration, id, display_name,"
+		rc = cstore_exec(x->c->store, "INSERT INTO scim_groups (integration, id, display_name,"
 			 " display_name_lc, external_id, version, created_ms, updated_ms)"
 			 " VALUES (?, ?, ?, ?, ?, 1, ?, ?)", "tttttii", x->integ, gid, name, lc, ext,
 			 now, now);
+	}
+	if (rc) {
+		/* a name another coordinator process stored since name_taken()
+		 * looked: the unique index has the last word */
+		int conflict = cstore_conflict(x->c->store);
+		cstore_rollback(x->c->store);
+		if (conflict)
+			scim_fail(&e, 409, "uniqueness", "a group named \"%s\" exists already", name);
+		else
+			scim_fail(&e, 500, NULL, "cannot store group \"%s\"", name);
+		goto fail;
 	}
 	set_members(x, gid, ids, 1, touched);
 	{
@@ -339,12 +351,12 @@ static int write_group(struct scim_ctx *x, const char *gid_in)
 		cJSON_ArrayForEach(u, ids)
 			add_unique(touched, u->valuestring);
 	}
-	if (regroup(x, touched)) {
-		cdb_exec(x->c->db, "ROLLBACK", NULL);
+	if (regroup(x, touched) || cstore_commit(x->c->store)) {
+		if (cstore_in_tx(x->c->store))
+			cstore_rollback(x->c->store);
 		scim_fail(&e, 500, NULL, "cannot queue the jobs for group \"%s\"", name);
 		goto fail;
 	}
-	cdb_exec(x->c->db, "COMMIT", NULL);
 	coord_jobs_added(x->c);
 	cJSON_Delete(b);
 	cJSON_Delete(ids);
@@ -414,7 +426,7 @@ static int patch_op(struct scim_ctx *x, const char *gid, int i, const cJSON *op,
 					 value->valuestring);
 		snprintf(lc, sizeof(lc), "%s", value->valuestring);
 		lower(lc);
-		cdb_exec(x->c->db, "UPDATE scim_groups SET display_name = ?, display_name_lc = ?"
+		cstore_exec(x->c->store, "UPDATE scim_groups SET display_name = ?, display_name_lc = ?"
 			 " WHERE integration = ? AND id = ?", "tttt", value->valuestring, lc,
 			 x->integ, gid);
 		/* a new name may map to other roles: every member is touched */
@@ -428,7 +440,7 @@ static int patch_op(struct scim_ctx *x, const char *gid, int i, const cJSON *op,
 		if (o != SCIM_OP_REMOVE && !cJSON_IsString(value))
 			return scim_fail(e, 400, "invalidValue", "Operations[%d]: externalId must be a "
 					 "string", i);
-		cdb_exec(x->c->db, "UPDATE scim_groups SET external_id = ? WHERE integration = ? AND"
+		cstore_exec(x->c->store, "UPDATE scim_groups SET external_id = ? WHERE integration = ? AND"
 			 " id = ?", "ttt", o == SCIM_OP_REMOVE ? NULL : cJSON_GetStringValue(value),
 			 x->integ, gid);
 		return 0;
@@ -489,7 +501,11 @@ static int patch(struct scim_ctx *x, const char *gid)
 		cJSON_Delete(touched);
 		return scim_reply_err(x->req, &e);
 	}
-	cdb_exec(x->c->db, "BEGIN IMMEDIATE", NULL);
+	if (cstore_begin(x->c->store)) {
+		scim_fail(&e, 503, NULL, "cannot change group \"%s\" now: %s", gid,
+			  cstore_errmsg(x->c->store));
+		goto fail;
+	}
 	cJSON_ArrayForEach(op, scim_patch_ops(b)) {
 		if (patch_op(x, gid, i, op, touched, &e))
 			goto fail;
@@ -499,9 +515,12 @@ static int patch(struct scim_ctx *x, const char *gid)
 		scim_fail(&e, 500, NULL, "cannot queue the jobs for group \"%s\"", gid);
 		goto fail;
 	}
-	cdb_exec(x->c->db, "UPDATE scim_groups SET version = version + 1, updated_ms = ? WHERE"
+	cstore_exec(x->c->store, "UPDATE scim_groups SET version = version + 1, updated_ms = ? WHERE"
 		 " integration = ? AND id = ?", "itt", cdb_now_ms(), x->integ, gid);
-	cdb_exec(x->c->db, "COMMIT", NULL);
+	if (cstore_commit(x->c->store)) {
+		scim_fail(&e, 500, NULL, "cannot store group \"%s\"", gid);
+		goto fail;
+	}
 	changed = cJSON_GetArraySize(touched);
 	cJSON_Delete(b);
 	cJSON_Delete(touched);
@@ -509,7 +528,8 @@ static int patch(struct scim_ctx *x, const char *gid)
 		coord_jobs_added(x->c);
 	return reply_group(x, 200, gid);
 fail:
-	cdb_exec(x->c->db, "ROLLBACK", NULL);
+	if (cstore_in_tx(x->c->store))
+		cstore_rollback(x->c->store);
 	cJSON_Delete(b);
 	cJSON_Delete(touched);
 	return scim_reply_err(x->req, &e);
@@ -521,18 +541,20 @@ static int delete(struct scim_ctx *x, const char *gid)
 
 	if (!exists(x, gid))
 		return fail(x, 404, NULL, "no group \"%s\"", gid);
-	cdb_exec(x->c->db, "BEGIN IMMEDIATE", NULL);
+	if (cstore_begin(x->c->store))
+		return fail(x, 503, NULL, "cannot delete group \"%s\" now: %s", gid,
+			    cstore_errmsg(x->c->store));
 	touched = current_members(x, gid);
-	cdb_exec(x->c->db, "DELETE FROM scim_members WHERE integration = ? AND group_id = ?", "tt",
+	cstore_exec(x->c->store, "DELETE FROM scim_members WHERE integration = ? AND group_id = ?", "tt",
 		 x->integ, gid);
-	cdb_exec(x->c->db, "DELETE FROM scim_groups WHERE integration = ? AND id = ?", "tt",
+	cstore_exec(x->c->store, "DELETE FROM scim_groups WHERE integration = ? AND id = ?", "tt",
 		 x->integ, gid);
-	if (regroup(x, touched)) {
-		cdb_exec(x->c->db, "ROLLBACK", NULL);
+	if (regroup(x, touched) || cstore_commit(x->c->store)) {
+		if (cstore_in_tx(x->c->store))
+			cstore_rollback(x->c->store);
 		cJSON_Delete(touched);
 		return fail(x, 500, NULL, "cannot queue the jobs for deleting group \"%s\"", gid);
 	}
-	cdb_exec(x->c->db, "COMMIT", NULL);
 	cJSON_Delete(touched);
 	coord_jobs_added(x->c);
 	return scim_reply(x->req, 204, NULL);

@@ -53,15 +53,15 @@ static void users_row(struct scim_ctx *x, const char *key, const cJSON *v, const
 	char *roles = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(v, "roles"));
 	int64_t now = cdb_now_ms();
 
-	cdb_exec(x->c->db, "INSERT OR IGNORE INTO users (integration, user_key, changed_ms)"
-		 " VALUES (?, ?, ?)", "tti", x->integ, key, now);
-	cdb_exec(x->c->db, "UPDATE users SET upstream_id = ?, email = coalesce(?, email),"
+	cstore_exec(x->c->store, "INSERT INTO users (integration, user_key, changed_ms)"
+		 " VALUES (?, ?, ?) ON CONFLICT DO NOTHING", "tti", x->integ, key, now);
+	cstore_exec(x->c->store, "UPDATE users SET upstream_id = ?, email = coalesce(?, email),"
 		 " username = ?, display_name = ?, roles = coalesce(?, roles)"
 		 " WHERE integration = ? AND user_key = ?", "ttttttt",
 		 jstr(v, "upstream_id"), jstr(v, "email"), jstr(v, "username"),
 		 jstr(v, "display_name"), roles, x->integ, key);
 	if (state)
-		cdb_exec(x->c->db, "UPDATE users SET state = ?, detail = NULL, job_id = ?,"
+		cstore_exec(x->c->store, "UPDATE users SET state = ?, detail = NULL, job_id = ?,"
 			 " changed_ms = ? WHERE integration = ? AND user_key = ?", "ttitt",
 			 state, job_id, now, x->integ, key);
 	cJSON_free(roles);
@@ -71,14 +71,14 @@ static void users_row(struct scim_ctx *x, const char *key, const cJSON *v, const
  * events still to come (api.c reads the job's key) move to the new key. */
 static void rename_key(struct scim_ctx *x, const char *from, const char *to)
 {
-	if (cdb_int(x->c->db, 0, "SELECT count(*) FROM users WHERE integration = ? AND"
+	if (cstore_int(x->c->store, 0, "SELECT count(*) FROM users WHERE integration = ? AND"
 		    " user_key = ?", "tt", x->integ, to))
-		cdb_exec(x->c->db, "DELETE FROM users WHERE integration = ? AND user_key = ?", "tt",
+		cstore_exec(x->c->store, "DELETE FROM users WHERE integration = ? AND user_key = ?", "tt",
 			 x->integ, from);
 	else
-		cdb_exec(x->c->db, "UPDATE users SET user_key = ? WHERE integration = ? AND"
+		cstore_exec(x->c->store, "UPDATE users SET user_key = ? WHERE integration = ? AND"
 			 " user_key = ?", "ttt", to, x->integ, from);
-	cdb_exec(x->c->db, "UPDATE jobs SET user_key = ? WHERE integration = ? AND user_key = ?",
+	cstore_exec(x->c->store, "UPDATE jobs SET user_key = ? WHERE integration = ? AND user_key = ?",
 		 "ttt", to, x->integ, from);
 }
 
@@ -86,7 +86,7 @@ static int enqueue(struct scim_ctx *x, const char **action_p, const char *key, c
 		   char *job_id, size_t idn)
 {
 	const char *action = *action_p;
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	int64_t now = cdb_now_ms(), n;
 	char *body;
 	int rc;
@@ -96,31 +96,40 @@ static int enqueue(struct scim_ctx *x, const char **action_p, const char *key, c
 	/* no ORDER BY: it would steer SQLite to the (integration, n) index and
 	 * a scan of every job of the integration; there is at most one such
 	 * job per user anyway */
-	st = cdb_query(x->c->db, "SELECT id, action FROM jobs WHERE integration = ? AND user_key = ?"
+	st = cstore_query(x->c->store, "SELECT id, action FROM jobs WHERE integration = ? AND user_key = ?"
 		       " AND status = 'queued' AND attempt = 0", "tt", x->integ, key);
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		const char *qid = (const char *)sqlite3_column_text(st, 0);
-		const char *qact = (const char *)sqlite3_column_text(st, 1);
+	while (st && cstore_next(st)) {
+		const char *qid = cstore_text(st, 0);
+		const char *qact = cstore_text(st, 1);
 
+		/* each write says again "still unclaimed": another coordinator
+		 * process on the same PostgreSQL may have handed the job to a
+		 * worker since the SELECT (SQLite's write lock rules that out) */
 		if (!strcmp(action, "update") && (!strcmp(qact, "invite") || !strcmp(qact, "update"))) {
+			int folded;
 			body = job_body(qid, x, qact, user);
-			cdb_exec(x->c->db, "UPDATE jobs SET body = ?, updated_ms = ? WHERE id = ?", "tit",
-				 body, now, qid);
+			folded = !cstore_exec(x->c->store, "UPDATE jobs SET body = ?, updated_ms = ? WHERE id = ?"
+					   " AND status = 'queued' AND attempt = 0", "tit", body, now, qid) &&
+				 cstore_changes(x->c->store) == 1;
 			cJSON_free(body);
-			snprintf(job_id, idn, "%s", qid);
-			*action_p = action_lookup(qact)->action;	/* the folded job's */
-			sqlite3_finalize(st);
-			return 0;
+			if (folded) {
+				snprintf(job_id, idn, "%s", qid);
+				*action_p = action_lookup(qact)->action;	/* the folded job's */
+				cstore_done(st);
+				return 0;
+			}
+			continue;	/* claimed meanwhile: the change gets its own job */
 		}
-		cdb_exec(x->c->db, "UPDATE jobs SET status = 'completed', outcome = 'superseded',"
-			 " updated_ms = ? WHERE id = ?", "it", now, qid);
+		cstore_exec(x->c->store, "UPDATE jobs SET status = 'completed', outcome = 'superseded',"
+			 " updated_ms = ? WHERE id = ? AND status = 'queued' AND attempt = 0", "it", now,
+			 qid);
 	}
-	sqlite3_finalize(st);
-	n = cdb_int(x->c->db, 0, "SELECT max(n) FROM jobs", NULL) + 1;
+	cstore_done(st);
+	n = cstore_next_serial(x->c->store, "jobs", "n");
 	snprintf(job_id, idn, "j%lld", (long long)n);
 	body = job_body(job_id, x, action, user);
 	/* origin: the Jobs page's trigger column */
-	rc = cdb_exec(x->c->db, "INSERT INTO jobs (id, n, integration, app, action, user_key, body,"
+	rc = cstore_exec(x->c->store, "INSERT INTO jobs (id, n, integration, app, action, user_key, body,"
 		      " idempotency_key, max_attempts, lease_s, created_ms, updated_ms, origin)"
 		      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 5, ?, ?, ?, 'SCIM')", "tittttttnii",
 		      job_id, n, x->integ, x->app, action, key, body, job_id,
@@ -128,7 +137,7 @@ static int enqueue(struct scim_ctx *x, const char **action_p, const char *key, c
 	cJSON_free(body);
 	if (rc)
 		return -1;
-	cdb_exec(x->c->db, "UPDATE integrations SET status = 'in_progress', detail = NULL,"
+	cstore_exec(x->c->store, "UPDATE integrations SET status = 'in_progress', detail = NULL,"
 		 " updated_ms = ? WHERE id = ?", "it", now, x->integ);
 	return 0;
 }
@@ -176,7 +185,7 @@ int scim_jobs_plan(struct scim_ctx *x, const cJSON *before, const cJSON *after, 
 	}
 	if (!rc && !deleted) {
 		char *v = cJSON_PrintUnformatted(after);
-		cdb_exec(x->c->db, "UPDATE scim_users SET sent_view = ? WHERE integration = ? AND"
+		cstore_exec(x->c->store, "UPDATE scim_users SET sent_view = ? WHERE integration = ? AND"
 			 " id = ?", "ttt", v, x->integ, jstr(after, "id"));
 		cJSON_free(v);
 	}

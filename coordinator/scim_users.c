@@ -323,13 +323,13 @@ static const char *pick_email(const cJSON *r, int work_only)
 static cJSON *group_names(struct scim_ctx *x, const char *id)
 {
 	cJSON *a = cJSON_CreateArray();
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT g.display_name FROM scim_members m"
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT g.display_name FROM scim_members m"
 				     " JOIN scim_groups g ON g.integration = m.integration AND"
 				     " g.id = m.group_id WHERE m.integration = ? AND m.user_id = ?"
 				     " ORDER BY g.display_name", "tt", x->integ, id);
-	while (st && sqlite3_step(st) == SQLITE_ROW)
-		cJSON_AddItemToArray(a, cJSON_CreateString((const char *)sqlite3_column_text(st, 0)));
-	sqlite3_finalize(st);
+	while (st && cstore_next(st))
+		cJSON_AddItemToArray(a, cJSON_CreateString(cstore_text(st, 0)));
+	cstore_done(st);
 	return a;
 }
 
@@ -386,25 +386,25 @@ static cJSON *view_of(struct scim_ctx *x, const char *id, const cJSON *r)
 
 static cJSON *load_resource(struct scim_ctx *x, const char *id)
 {
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT resource FROM scim_users WHERE integration = ?"
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT resource FROM scim_users WHERE integration = ?"
 				     " AND id = ?", "tt", x->integ, id);
 	cJSON *r = NULL;
 
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		r = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	if (st && cstore_next(st))
+		r = cJSON_Parse(cstore_text(st, 0));
+	cstore_done(st);
 	return r;
 }
 
 static cJSON *sent_view(struct scim_ctx *x, const char *id)
 {
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT sent_view FROM scim_users WHERE"
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT sent_view FROM scim_users WHERE"
 				     " integration = ? AND id = ?", "tt", x->integ, id);
 	cJSON *v = NULL;
 
-	if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		v = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	if (st && cstore_next(st) && cstore_text(st, 0))
+		v = cJSON_Parse(cstore_text(st, 0));
+	cstore_done(st);
 	return v;
 }
 
@@ -426,29 +426,25 @@ cJSON *scim_user_view(struct scim_ctx *x, const char *id)
 #define USER_FROM " FROM scim_users s LEFT JOIN users u ON u.integration = s.integration AND" \
 	" u.user_key = s.user_key"
 
-static void add_col(cJSON *o, const char *k, sqlite3_stmt *st, int col)
+static void add_col(cJSON *o, const char *k, struct cstore_rows *st, int col)
 {
-	if (sqlite3_column_text(st, col))
-		cJSON_AddStringToObject(o, k, (const char *)sqlite3_column_text(st, col));
+	if (cstore_text(st, col))
+		cJSON_AddStringToObject(o, k, cstore_text(st, col));
 }
 
-/* The groups query of a listing, prepared once for all its rows; NULL
- * when the integration has no groups at all (the common case for Okta
- * without group push), so a page of users costs one query. */
-static sqlite3_stmt *groups_stmt(struct scim_ctx *x)
+/* Whether the integration has groups at all: when not (the common case
+ * for Okta without group push) a page of users costs one query. */
+static int has_groups(struct scim_ctx *x)
 {
-	if (!cdb_int(x->c->db, 0, "SELECT count(*) FROM scim_groups WHERE integration = ?", "t",
-		     x->integ))
-		return NULL;
-	return cdb_query(x->c->db, "SELECT g.id, g.display_name FROM scim_members m JOIN"
-			 " scim_groups g ON g.integration = m.integration AND g.id = m.group_id"
-			 " WHERE m.integration = ? AND m.user_id = ?", NULL);
+	return cstore_int(x->c->store, 0, "SELECT count(*) FROM scim_groups WHERE integration = ?", "t",
+		       x->integ) > 0;
 }
 
-static cJSON *user_json(struct scim_ctx *x, sqlite3_stmt *st, sqlite3_stmt *gs)
+static cJSON *user_json(struct scim_ctx *x, struct cstore_rows *st, int groups)
 {
-	const char *id = (const char *)sqlite3_column_text(st, 0);
-	cJSON *r = cJSON_Parse((const char *)sqlite3_column_text(st, 1)), *o, *sc, *g, *ext;
+	const char *id = cstore_text(st, 0);
+	cJSON *r = cJSON_Parse(cstore_text(st, 1)), *o, *sc, *g, *ext;
+	struct cstore_rows *gs;
 	char loc[500];
 
 	if (!r)
@@ -466,57 +462,54 @@ static cJSON *user_json(struct scim_ctx *x, sqlite3_stmt *st, sqlite3_stmt *gs)
 	}
 	cJSON_Delete(r);
 	g = cJSON_AddArrayToObject(o, "groups");
-	if (gs) {
-		sqlite3_reset(gs);
-		sqlite3_bind_text(gs, 1, x->integ, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(gs, 2, id, -1, SQLITE_TRANSIENT);
-	}
-	while (gs && sqlite3_step(gs) == SQLITE_ROW) {
+	gs = groups ? cstore_query(x->c->store, "SELECT g.id, g.display_name FROM scim_members m JOIN"
+				" scim_groups g ON g.integration = m.integration AND g.id = m.group_id"
+				" WHERE m.integration = ? AND m.user_id = ? ORDER BY m.group_id", "tt",
+				x->integ, id) : NULL;
+	while (gs && cstore_next(gs)) {
 		cJSON *e = cJSON_CreateObject();
 		char ref[500];
 		add_col(e, "value", gs, 0);
 		add_col(e, "display", gs, 1);
-		snprintf(ref, sizeof(ref), "%s/Groups/%s", x->base, (const char *)sqlite3_column_text(gs, 0));
+		snprintf(ref, sizeof(ref), "%s/Groups/%s", x->base, cstore_text(gs, 0));
 		cJSON_AddStringToObject(e, "$ref", ref);
 		cJSON_AddStringToObject(e, "type", "direct");
 		cJSON_AddItemToArray(g, e);
 	}
+	cstore_done(gs);
 	/* the provisioning state, for the IdP admin to read */
 	ext = cJSON_AddObjectToObject(o, SCIM_URN_IDLCM);
 	add_col(ext, "state", st, 5);
 	add_col(ext, "detail", st, 6);
 	add_col(ext, "loginMethod", st, 7);
-	if (sqlite3_column_type(st, 8) != SQLITE_NULL)
-		cJSON_AddBoolToObject(ext, "activeInApp", sqlite3_column_int(st, 8));
-	if (sqlite3_column_text(st, 9)) {
-		cJSON *roles = cJSON_Parse((const char *)sqlite3_column_text(st, 9));
+	if (!cstore_is_null(st, 8))
+		cJSON_AddBoolToObject(ext, "activeInApp", (int)cstore_int64(st, 8));
+	if (cstore_text(st, 9)) {
+		cJSON *roles = cJSON_Parse(cstore_text(st, 9));
 		if (roles)
 			cJSON_AddItemToObject(ext, "appRoles", roles);
 	}
 	add_col(ext, "job", st, 10);
-	if (sqlite3_column_int64(st, 11)) {
+	if (cstore_int64(st, 11)) {
 		char iso[40];
-		cdb_iso(sqlite3_column_int64(st, 11), iso, sizeof(iso));
+		cdb_iso(cstore_int64(st, 11), iso, sizeof(iso));
 		cJSON_AddStringToObject(ext, "lastChange", iso);
 	}
 	snprintf(loc, sizeof(loc), "%s/Users/%s", x->base, id);
-	scim_meta(o, "User", loc, sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-		  sqlite3_column_int(st, 2));
+	scim_meta(o, "User", loc, cstore_int64(st, 3), cstore_int64(st, 4),
+		  (int)cstore_int64(st, 2));
 	return o;
 }
 
 static cJSON *get_user(struct scim_ctx *x, const char *id)
 {
-	sqlite3_stmt *st = cdb_query(x->c->db, "SELECT " USER_COLS USER_FROM
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT " USER_COLS USER_FROM
 				     " WHERE s.integration = ? AND s.id = ?", "tt", x->integ, id);
 	cJSON *o = NULL;
 
-	if (st && sqlite3_step(st) == SQLITE_ROW) {
-		sqlite3_stmt *gs = groups_stmt(x);
-		o = user_json(x, st, gs);
-		sqlite3_finalize(gs);
-	}
-	sqlite3_finalize(st);
+	if (st && cstore_next(st))
+		o = user_json(x, st, has_groups(x));
+	cstore_done(st);
 	return o;
 }
 
@@ -547,10 +540,10 @@ static int list(struct scim_ctx *x)
 	struct scim_filter f = { 0 };
 	struct scim_err e;
 	char where[1200] = " WHERE s.integration = ?", err[300];
-	const char *args[1 + SCIM_FILTER_MAX_TERMS];
+	const char *args[SCIM_ARGS_MAX];
 	char lc[SCIM_FILTER_MAX_TERMS][SCIM_VALUE_MAX];
 	int start, count, nargs = 1, total;
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	cJSON *res;
 
 	if (scim_paging(x->req, &start, &count, &e))
@@ -578,37 +571,33 @@ static int list(struct scim_ctx *x)
 		args[nargs++] = lc[i];
 	}
 	{
-		/* bind by hand: the number of terms varies */
-		char sql[1600];
+		char sql[1600], fmt[SCIM_ARGS_MAX + 1];
+		int groups;
+
+		scim_args_fmt(fmt, args, nargs);
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM scim_users s%s", where);
-		st = cdb_query(x->c->db, sql, NULL);
-		for (int i = 0; st && i < nargs; i++)
-			sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
-		total = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-		sqlite3_finalize(st);
+		total = (int)cstore_int(x->c->store, 0, sql, fmt, SCIM_ARGS(args));
 		res = cJSON_CreateArray();
 		if (count > 0 && start <= total) {
 			/* a filter's few rows come in its index's order: ORDER BY
 			 * would steer SQLite to the primary key and a scan */
-			if (f.n)
+			if (f.n) {
 				snprintf(sql, sizeof(sql), "SELECT " USER_COLS USER_FROM "%s"
 					 " LIMIT %d OFFSET %d", where, count, start - 1);
-			else	/* the offset walks the primary key alone, not the join */
+			} else {	/* the offset walks the primary key alone, not the join */
 				snprintf(sql, sizeof(sql), "SELECT " USER_COLS " FROM (SELECT id FROM"
 					 " scim_users WHERE integration = ? ORDER BY id LIMIT %d OFFSET %d)"
 					 " p JOIN scim_users s ON s.integration = ? AND s.id = p.id"
 					 " LEFT JOIN users u ON u.integration = s.integration AND"
 					 " u.user_key = s.user_key ORDER BY s.id", count, start - 1);
-			st = cdb_query(x->c->db, sql, NULL);
-			for (int i = 0; st && i < nargs; i++)
-				sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
-			if (st && !f.n)
-				sqlite3_bind_text(st, 2, x->integ, -1, SQLITE_STATIC);
-			sqlite3_stmt *gs = groups_stmt(x);
-			while (st && sqlite3_step(st) == SQLITE_ROW)
-				cJSON_AddItemToArray(res, user_json(x, st, gs));
-			sqlite3_finalize(gs);
-			sqlite3_finalize(st);
+				args[1] = x->integ;
+				scim_args_fmt(fmt, args, 2);
+			}
+			st = cstore_query(x->c->store, sql, fmt, SCIM_ARGS(args));
+			groups = has_groups(x);
+			while (st && cstore_next(st))
+				cJSON_AddItemToArray(res, user_json(x, st, groups));
+			cstore_done(st);
 		}
 	}
 	{
@@ -626,19 +615,19 @@ static int taken(struct scim_ctx *x, const char *user_name, const char *self, ch
 		 size_t n)
 {
 	char lc[300];
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	int hit = 0;
 
 	snprintf(lc, sizeof(lc), "%s", user_name);
 	lower(lc);
-	st = cdb_query(x->c->db, "SELECT id FROM scim_users WHERE integration = ? AND"
+	st = cstore_query(x->c->store, "SELECT id FROM scim_users WHERE integration = ? AND"
 		       " user_name_lc = ?", "tt", x->integ, lc);
-	if (st && sqlite3_step(st) == SQLITE_ROW &&
-	    (!self || strcmp(self, (const char *)sqlite3_column_text(st, 0)))) {
-		snprintf(other, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	if (st && cstore_next(st) &&
+	    (!self || strcmp(self, cstore_text(st, 0)))) {
+		snprintf(other, n, "%s", cstore_text(st, 0));
 		hit = 1;
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	return hit;
 }
 
@@ -665,14 +654,14 @@ static cJSON *store(struct scim_ctx *x, const char *id, const cJSON *r, int crea
 	view = view_of(x, id, r);
 	key = scim_user_key(view);
 	if (creating)
-		rc = cdb_exec(x->c->db, "INSERT INTO scim_users (integration, id, user_name, user_name_lc,"
+		rc = cstore_exec(x->c->store, "INSERT INTO scim_users (integration, id, user_name, user_name_lc,"
 			      " external_id, email_lc, work_email_lc, active, user_key, resource,"
 			      " version, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
 			      " 1, ?, ?)", "tttttttnttii", x->integ, id, jstr(r, "userName"), name_lc,
 			      jstr(r, "externalId"), e ? email : NULL, w ? work : NULL,
 			      cJSON_IsTrue(cJSON_GetObjectItem(r, "active")), key, text, now, now);
 	else
-		rc = cdb_exec(x->c->db, "UPDATE scim_users SET user_name = ?, user_name_lc = ?,"
+		rc = cstore_exec(x->c->store, "UPDATE scim_users SET user_name = ?, user_name_lc = ?,"
 			      " external_id = ?, email_lc = ?, work_email_lc = ?, active = ?,"
 			      " user_key = ?, resource = ?, version = version + 1, updated_ms = ?"
 			      " WHERE integration = ? AND id = ?", "tttttnttitt", jstr(r, "userName"),
@@ -700,15 +689,27 @@ static int commit_user(struct scim_ctx *x, const char *id, const cJSON *r, int c
 		return scim_fail(e, 409, "uniqueness", "userName \"%s\" is taken by user \"%s\" "
 				 "(userName compares case-insensitively)", jstr(r, "userName"), other);
 	}
-	cdb_exec(x->c->db, "BEGIN IMMEDIATE", NULL);
+	if (cstore_begin(x->c->store)) {
+		cJSON_Delete(before);
+		return scim_fail(e, 503, NULL, "cannot store user \"%s\" now: %s", jstr(r, "userName"),
+				 cstore_errmsg(x->c->store));
+	}
 	after = store(x, id, r, creating);
-	if (!after || scim_jobs_plan(x, before, after, 0)) {
-		cdb_exec(x->c->db, "ROLLBACK", NULL);
+	if (!after && cstore_conflict(x->c->store)) {
+		/* another coordinator process stored the same userName since
+		 * taken() looked: the unique index has the last word */
+		cstore_rollback(x->c->store);
+		cJSON_Delete(before);
+		return scim_fail(e, 409, "uniqueness", "userName \"%s\" is taken (userName compares "
+				 "case-insensitively)", jstr(r, "userName"));
+	}
+	if (!after || scim_jobs_plan(x, before, after, 0) || cstore_commit(x->c->store)) {
+		if (cstore_in_tx(x->c->store))
+			cstore_rollback(x->c->store);
 		cJSON_Delete(before);
 		cJSON_Delete(after);
 		return scim_fail(e, 500, NULL, "cannot store user \"%s\"", jstr(r, "userName"));
 	}
-	cdb_exec(x->c->db, "COMMIT", NULL);
 	coord_jobs_added(x->c);
 	cJSON_Delete(before);
 	cJSON_Delete(after);
@@ -741,7 +742,7 @@ static int replace(struct scim_ctx *x, const char *id)
 	struct scim_err e;
 	cJSON *body, *r;
 
-	if (!cdb_int(x->c->db, 0, "SELECT count(*) FROM scim_users WHERE integration = ? AND id = ?",
+	if (!cstore_int(x->c->store, 0, "SELECT count(*) FROM scim_users WHERE integration = ? AND id = ?",
 		     "tt", x->integ, id)) {
 		scim_fail(&e, 404, NULL, "no user \"%s\"", id);
 		return scim_reply_err(x->req, &e);
@@ -1052,25 +1053,30 @@ static int delete(struct scim_ctx *x, const char *id)
 	struct scim_err e;
 	cJSON *before = sent_view(x, id);
 
-	if (!before && !cdb_int(x->c->db, 0, "SELECT count(*) FROM scim_users WHERE"
+	if (!before && !cstore_int(x->c->store, 0, "SELECT count(*) FROM scim_users WHERE"
 				" integration = ? AND id = ?", "tt", x->integ, id)) {
 		scim_fail(&e, 404, NULL, "no user \"%s\"", id);
 		return scim_reply_err(x->req, &e);
 	}
 	if (!before)
 		before = scim_user_view(x, id);
-	cdb_exec(x->c->db, "BEGIN IMMEDIATE", NULL);
-	cdb_exec(x->c->db, "DELETE FROM scim_members WHERE integration = ? AND user_id = ?", "tt",
+	if (cstore_begin(x->c->store)) {
+		cJSON_Delete(before);
+		scim_fail(&e, 503, NULL, "cannot delete user \"%s\" now: %s", id,
+			  cstore_errmsg(x->c->store));
+		return scim_reply_err(x->req, &e);
+	}
+	cstore_exec(x->c->store, "DELETE FROM scim_members WHERE integration = ? AND user_id = ?", "tt",
 		 x->integ, id);
-	cdb_exec(x->c->db, "DELETE FROM scim_users WHERE integration = ? AND id = ?", "tt",
+	cstore_exec(x->c->store, "DELETE FROM scim_users WHERE integration = ? AND id = ?", "tt",
 		 x->integ, id);
-	if (scim_jobs_plan(x, before, NULL, 1)) {
-		cdb_exec(x->c->db, "ROLLBACK", NULL);
+	if (scim_jobs_plan(x, before, NULL, 1) || cstore_commit(x->c->store)) {
+		if (cstore_in_tx(x->c->store))
+			cstore_rollback(x->c->store);
 		cJSON_Delete(before);
 		scim_fail(&e, 500, NULL, "cannot queue the removal of user \"%s\"", id);
 		return scim_reply_err(x->req, &e);
 	}
-	cdb_exec(x->c->db, "COMMIT", NULL);
 	coord_jobs_added(x->c);
 	cJSON_Delete(before);
 	return scim_reply(x->req, 204, NULL);
@@ -1124,24 +1130,24 @@ int scim_user_regroup(struct scim_ctx *x, const char *id)
 int scim_resync_all(struct coord *c, const char *integ)
 {
 	struct scim_ctx x = { .c = c, .integ = integ };
-	sqlite3_stmt *st = cdb_query(c->db, "SELECT app, deactivate_mode FROM integrations"
+	struct cstore_rows *st = cstore_query(c->store, "SELECT app, deactivate_mode FROM integrations"
 				     " WHERE id = ?", "t", integ);
 	int rc = 0;
 
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		return -1;
 	}
-	snprintf(x.app, sizeof(x.app), "%s", (const char *)sqlite3_column_text(st, 0));
+	snprintf(x.app, sizeof(x.app), "%s", cstore_text(st, 0));
 	snprintf(x.deactivate_mode, sizeof(x.deactivate_mode), "%s",
-		 (const char *)sqlite3_column_text(st, 1));
-	sqlite3_finalize(st);
-	st = cdb_query(c->db, "SELECT id FROM scim_users WHERE integration = ?", "t", integ);
-	while (!rc && st && sqlite3_step(st) == SQLITE_ROW) {
+		 cstore_text(st, 1));
+	cstore_done(st);
+	st = cstore_query(c->store, "SELECT id FROM scim_users WHERE integration = ?", "t", integ);
+	while (!rc && st && cstore_next(st)) {
 		char id[80];
-		snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(id, sizeof(id), "%s", cstore_text(st, 0));
 		rc = scim_user_regroup(&x, id);
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	return rc;
 }

@@ -31,28 +31,28 @@ struct sync_timer {
 int sync_enqueue(struct coord *c, const char *integration, const char *origin,
 		 double ratio, char *id, size_t idn, char *err, size_t errn)
 {
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	cJSON *job = NULL, *exp, *ex, *out = NULL;
 	char app[80], ikey[160];
 	int status, rc = -1;
 
-	st = cdb_query(c->db, "SELECT id FROM jobs WHERE integration = ? AND action = 'sync'"
+	st = cstore_query(c->store, "SELECT id FROM jobs WHERE integration = ? AND action = 'sync'"
 		       " AND status IN ('queued', 'running') ORDER BY n LIMIT 1", "t", integration);
-	if (st && sqlite3_step(st) == SQLITE_ROW) {
+	if (st && cstore_next(st)) {
 		/* one sync at a time: a second press shows the one under way */
-		snprintf(id, idn, "%s", (const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
+		snprintf(id, idn, "%s", cstore_text(st, 0));
+		cstore_done(st);
 		return 0;
 	}
-	sqlite3_finalize(st);
-	st = cdb_query(c->db, "SELECT app FROM integrations WHERE id = ?", "t", integration);
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	cstore_done(st);
+	st = cstore_query(c->store, "SELECT app FROM integrations WHERE id = ?", "t", integration);
+	if (!st || !cstore_next(st)) {
+		cstore_done(st);
 		snprintf(err, errn, "no integration \"%s\"", integration);
 		return -1;
 	}
-	snprintf(app, sizeof(app), "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	snprintf(app, sizeof(app), "%s", cstore_text(st, 0));
+	cstore_done(st);
 
 	job = cJSON_CreateObject();
 	cJSON_AddStringToObject(job, "integration", integration);
@@ -64,7 +64,7 @@ int sync_enqueue(struct coord *c, const char *integration, const char *origin,
 	 * expected with the roles the IdP's groups give (as the last job sent
 	 * them), so a sync also sees the roles someone changed in the app.
 	 * (SCIM users are IdP-assigned already: their upstream_id is set.) */
-	st = cdb_query(c->db, "SELECT user_key, email, username, upstream_id, exempt,"
+	st = cstore_query(c->store, "SELECT user_key, email, username, upstream_id, exempt,"
 		       " (SELECT s.sent_view FROM scim_users s WHERE s.integration = users.integration"
 		       "  AND s.user_key = users.user_key AND s.active = 1"
 		       "  ORDER BY s.updated_ms DESC LIMIT 1) FROM users"
@@ -73,21 +73,20 @@ int sync_enqueue(struct coord *c, const char *integration, const char *origin,
 		       "  WHERE j.integration = users.integration AND j.user_key = users.user_key"
 		       "  AND j.action IN ('invite', 'update')))))"
 		       " ORDER BY user_key", "t", integration);
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		const char *key = (const char *)sqlite3_column_text(st, 0);
-		if (sqlite3_column_int(st, 4)) {
+	while (st && cstore_next(st)) {
+		const char *key = cstore_text(st, 0);
+		if ((int)cstore_int64(st, 4)) {
 			cJSON_AddItemToArray(ex, cJSON_CreateString(key));
 		} else {
 			cJSON *u = cJSON_CreateObject(), *view, *roles;
 			static const char *const k[] = { NULL, "email", "username", "upstream_id" };
 			for (int i = 1; i < 4; i++)
-				if (sqlite3_column_text(st, i))
+				if (cstore_text(st, i))
 					cJSON_AddStringToObject(u, k[i],
-								(const char *)sqlite3_column_text(st, i));
+								cstore_text(st, i));
 			if (!cJSON_GetObjectItem(u, "email") && !cJSON_GetObjectItem(u, "username"))
 				cJSON_AddStringToObject(u, strchr(key, '@') ? "email" : "username", key);
-			view = sqlite3_column_text(st, 5) ?
-			       cJSON_Parse((const char *)sqlite3_column_text(st, 5)) : NULL;
+			view = cstore_text(st, 5) ? cJSON_Parse(cstore_text(st, 5)) : NULL;
 			roles = cJSON_GetObjectItemCaseSensitive(view, "roles");
 			if (cJSON_IsArray(roles) && cJSON_GetArraySize(roles) > 0)
 				cJSON_AddItemToObject(u, "roles", cJSON_Duplicate(roles, 1));
@@ -95,7 +94,7 @@ int sync_enqueue(struct coord *c, const char *integration, const char *origin,
 			cJSON_AddItemToArray(exp, u);
 		}
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	if (ratio > 0)
 		cJSON_AddNumberToObject(job, "max_delete_ratio", ratio);
 	snprintf(ikey, sizeof(ikey), "sync:%s:%lld", integration, (long long)cdb_now_ms());
@@ -104,7 +103,7 @@ int sync_enqueue(struct coord *c, const char *integration, const char *origin,
 	if (status >= 400)
 		goto out;
 	snprintf(id, idn, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(out, "id")));
-	cdb_exec(c->db, "UPDATE jobs SET origin = ? WHERE id = ?", "tt", origin, id);
+	cstore_exec(c->store, "UPDATE jobs SET origin = ? WHERE id = ?", "tt", origin, id);
 	rc = 0;
 out:
 	cJSON_Delete(job);
@@ -113,30 +112,32 @@ out:
 }
 
 /* Every integration whose next sync is due gets one; an integration seen
- * for the first time gets its first one a period from now. */
+ * for the first time gets its first one a period from now.  The UPDATE …
+ * RETURNING claims the due ones: of several coordinator processes on one
+ * PostgreSQL, each due integration goes to one (the row lock makes the
+ * others see the new next_sync_ms). */
 static void sync_due(struct coord *c)
 {
 	int64_t now = cdb_now_ms(), every = (int64_t)pages_sync_every_s(c) * 1000;
-	sqlite3_stmt *st;
-	char ids[64][80];
-	int n = 0;
+	struct cstore_rows *st;
+	cJSON *ids = cJSON_CreateArray(), *i;
 
-	cdb_exec(c->db, "UPDATE integrations SET next_sync_ms = ? WHERE next_sync_ms IS NULL",
+	cstore_exec(c->store, "UPDATE integrations SET next_sync_ms = ? WHERE next_sync_ms IS NULL",
 		 "i", now + every);
-	st = cdb_query(c->db, "SELECT id FROM integrations WHERE next_sync_ms <= ? ORDER BY id",
-		       "i", now);
-	while (st && sqlite3_step(st) == SQLITE_ROW && n < 64)
-		snprintf(ids[n++], sizeof(ids[0]), "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	for (int i = 0; i < n; i++) {
+	st = cstore_query(c->store, "UPDATE integrations SET next_sync_ms = ? WHERE next_sync_ms <= ?"
+		       " RETURNING id", "ii", now + every, now);
+	while (st && cstore_next(st))
+		cJSON_AddItemToArray(ids, cJSON_CreateString(cstore_text(st, 0)));
+	cstore_done(st);
+	cJSON_ArrayForEach(i, ids) {
 		char id[80], err[300];
-		if (sync_enqueue(c, ids[i], "daily sync", 0, id, sizeof(id), err, sizeof(err)))
-			fprintf(stderr, "idlcm-coordinator: daily sync of \"%s\": %s\n", ids[i], err);
+		if (sync_enqueue(c, i->valuestring, "daily sync", 0, id, sizeof(id), err, sizeof(err)))
+			fprintf(stderr, "idlcm-coordinator: daily sync of \"%s\": %s\n", i->valuestring,
+				err);
 		else
-			pg_activity(c, ids[i], "daily sync", "Daily sync started", NULL, id);
-		cdb_exec(c->db, "UPDATE integrations SET next_sync_ms = ? WHERE id = ?", "it",
-			 now + every, ids[i]);
+			pg_activity(c, i->valuestring, "daily sync", "Daily sync started", NULL, id);
 	}
+	cJSON_Delete(ids);
 }
 
 static void on_tick(lws_sorted_usec_list_t *sul)

@@ -22,7 +22,7 @@
 
 int validation_app_done(struct coord *c, const char *app)
 {
-	return cdb_int(c->db, 0, "SELECT count(*) FROM jobs WHERE app = ? AND action = 'validate'"
+	return cstore_int(c->store, 0, "SELECT count(*) FROM jobs WHERE app = ? AND action = 'validate'"
 		       " AND status = 'completed' AND outcome = 'ok'", "t", app) > 0;
 }
 
@@ -33,26 +33,25 @@ static int waiting(const char *status)
 
 const char *validation_status(struct coord *c, const char *integration, const char *wanted)
 {
-	sqlite3_stmt *st = cdb_query(c->db, "SELECT status, app FROM integrations WHERE id = ?",
-				     "t", integration);
+	struct cstore_rows *st = cstore_query(c->store, "SELECT status, app FROM integrations"
+					      " WHERE id = ?", "t", integration);
 	const char *out = wanted;
 
-	if (st && sqlite3_step(st) == SQLITE_ROW &&
-	    waiting((const char *)sqlite3_column_text(st, 0))) {
-		const char *now = (const char *)sqlite3_column_text(st, 0);
+	if (cstore_next(st) && waiting(cstore_text(st, 0))) {
+		const char *now = cstore_text(st, 0);
 		if (!strcmp(wanted, "validated")) {
 			/* the app works here: every integration waiting on it moves */
-			cdb_exec(c->db, "UPDATE integrations SET status = 'validated', detail = NULL,"
+			cstore_exec(c->store, "UPDATE integrations SET status = 'validated', detail = NULL,"
 				 " updated_ms = ? WHERE app = ? AND id <> ? AND status IN"
 				 " ('under_validation', 'under_review')", "itt", cdb_now_ms(),
-				 (const char *)sqlite3_column_text(st, 1), integration);
+				 cstore_text(st, 1), integration);
 		} else if (!strcmp(wanted, "validation_failed")) {
 			out = "under_review";
 		} else {
 			out = !strcmp(now, "under_review") ? "under_review" : "under_validation";
 		}
 	}
-	sqlite3_finalize(st);
+	cstore_done(st);
 	return out;
 }
 
@@ -65,7 +64,7 @@ int validation_begin(struct coord *c, const char *integration, const char *app,
 
 	if (validation_app_done(c, app))
 		return 0;	/* validated before: nothing to wait for */
-	if (cdb_exec(c->db, "UPDATE integrations SET status = 'under_validation', detail = ?,"
+	if (cstore_exec(c->store, "UPDATE integrations SET status = 'under_validation', detail = ?,"
 		     " updated_ms = ? WHERE id = ?", "tit",
 		     "the first integration of this app is being validated", cdb_now_ms(),
 		     integration))
@@ -79,7 +78,7 @@ int validation_begin(struct coord *c, const char *integration, const char *app,
 	status = coord_enqueue(c, job, &out, err, n);
 	cJSON_Delete(job);
 	if (status < 400)
-		cdb_exec(c->db, "UPDATE jobs SET origin = 'validation' WHERE id = ?", "t",
+		cstore_exec(c->store, "UPDATE jobs SET origin = 'validation' WHERE id = ?", "t",
 			 cJSON_GetStringValue(cJSON_GetObjectItem(out, "id")));
 	cJSON_Delete(out);
 	return status < 400 ? 0 : -1;

@@ -15,7 +15,9 @@
 
 
 struct coord_client {
-	char *base;		/* "https://host:port", no trailing slash */
+	char *base;		/* "https://host:port", no trailing slash: bases[cur] */
+	char **bases;		/* every coordinator given, in order (failover) */
+	int nbases, cur;
 	char *auth;		/* "Authorization: Bearer …" */
 	char worker[128];
 	int call_timeout_ms;	/* heartbeat, events, complete */
@@ -28,7 +30,10 @@ struct coord_client {
 };
 
 /* Read the token from token_file (refused when group/world can read it);
- * token_file NULL = no auth. */
+ * token_file NULL = no auth.  url: one coordinator, or several separated
+ * by commas (coordinator processes sharing one PostgreSQL database): calls
+ * go to one, and move to the next when it cannot be reached or answers
+ * 502/503/504. */
 int coord_client_init(struct coord_client *, const char *url, const char *token_file,
 		      const char *worker, char *err, size_t errlen);
 void coord_client_release(struct coord_client *);

@@ -60,6 +60,13 @@ void httpd_stop(struct httpd *h);
 /* httpd_run() until SIGINT or SIGTERM (SIGPIPE ignored): what a server's
  * main wants.  0 on a clean stop. */
 int httpd_run_until_signal(struct httpd *h);
+/* Watch fd (a database connection's socket) in the loop: fn(arg) runs
+ * when it is readable, and returns -1 to stop watching.  The loop polls a
+ * dup of fd, so fd stays its owner's to close.  0, or -1. */
+int httpd_watch_fd(struct httpd *h, int fd, int (*fn)(void *arg), void *arg);
+/* fn(arg) runs after every turn of the loop (for work an fd's owner read
+ * early, while it was busy with something else). */
+void httpd_set_idle(struct httpd *h, void (*fn)(void *arg), void *arg);
 
 /* --- the request ------------------------------------------------------ */
 

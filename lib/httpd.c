@@ -39,13 +39,21 @@ struct route {
 
 struct httpd {
 	struct lws_context *ctx;
-	struct lws_protocols protocols[2];
+	struct lws_protocols protocols[3];	/* http, fd watches, end */
 	struct route *routes;
 	size_t nroutes;
 	size_t max_body;
 	int port;
 	char *server_name;
 	volatile sig_atomic_t stopping;
+	void (*idle_fn)(void *arg);
+	void *idle_arg;
+};
+
+/* One watched fd (httpd_watch_fd), the opaque user data of its wsi. */
+struct fd_watch {
+	int (*fn)(void *arg);
+	void *arg;
 };
 
 struct kv {
@@ -940,6 +948,58 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+/* A watched fd became readable (or was closed by lws). */
+static int watch_callback(struct lws *wsi, enum lws_callback_reasons reason,
+			  void *user, void *in, size_t len)
+{
+	struct fd_watch *w = lws_get_opaque_user_data(wsi);
+
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+		if (w && w->fn(w->arg) < 0)
+			return -1;
+		return 0;
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		lws_set_opaque_user_data(wsi, NULL);
+		free(w);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int httpd_watch_fd(struct httpd *h, int fd, int (*fn)(void *arg), void *arg)
+{
+	struct lws_vhost *vh = lws_get_vhost_by_name(h->ctx, "default");
+	struct fd_watch *w = calloc(1, sizeof(*w));
+	lws_sock_file_fd_type u;
+	struct lws *wsi;
+
+	if (!w || !vh || fd < 0)
+		goto fail;
+	w->fn = fn;
+	w->arg = arg;
+	u.filefd = (lws_filefd_type)fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (u.filefd < 0)
+		goto fail;
+	wsi = lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, u, "httpd-fd-watch", NULL);
+	if (!wsi) {
+		close(u.filefd);
+		goto fail;
+	}
+	lws_set_opaque_user_data(wsi, w);
+	return 0;
+fail:
+	free(w);
+	return -1;
+}
+
+void httpd_set_idle(struct httpd *h, void (*fn)(void *arg), void *arg)
+{
+	h->idle_fn = fn;
+	h->idle_arg = arg;
+}
+
 /* --- lifecycle ---------------------------------------------------------- */
 
 /*
@@ -994,6 +1054,8 @@ struct httpd *httpd_new(const struct httpd_config *cfg, char **err)
 	h->protocols[0].name = "http";
 	h->protocols[0].callback = callback;
 	h->protocols[0].per_session_data_size = sizeof(struct httpd_req);
+	h->protocols[1].name = "httpd-fd-watch";
+	h->protocols[1].callback = watch_callback;
 
 	memset(&info, 0, sizeof(info));
 	info.port = cfg->port;
@@ -1081,9 +1143,12 @@ struct lws_context *httpd_context(struct httpd *h)
 
 int httpd_run(struct httpd *h, volatile sig_atomic_t *stop)
 {
-	while (!h->stopping && !(stop && *stop))
+	while (!h->stopping && !(stop && *stop)) {
 		if (lws_service(h->ctx, 0) < 0)
 			return -1;
+		if (h->idle_fn)
+			h->idle_fn(h->idle_arg);
+	}
 	return 0;
 }
 

@@ -86,6 +86,30 @@ acme() {
 		--browser "$CHROME_HTTP" --runs-dir "$WORK/runs" "$@"
 }
 
+# The coordinator's state for work directory DIR: the SQLite file DIR/co.db,
+# or, when IDLCM_TEST_PG names a running PostgreSQL server's socket
+# directory (tests/e2e/test_pgrest.sh), a database of its own on it.
+# co_db DIR prints what --db takes; co_sql DIR SQL prints rows as sqlite3
+# does (a line each, columns split by |); co_dump DIR dumps it all.
+co_db() {
+	if [ -z "${IDLCM_TEST_PG:-}" ]; then printf '%s/co.db' "$1"; return 0; fi
+	_n=co_$(printf '%s' "$1" | md5sum | cut -c1-16)
+	if [ ! -e "$1/.pgdb" ]; then
+		psql -h "$IDLCM_TEST_PG" -U idlcm -d postgres -Xq -c "CREATE DATABASE $_n" >/dev/null ||
+			return 1
+		: >"$1/.pgdb"
+	fi
+	printf 'postgresql://idlcm@/%s?host=%s' "$_n" "$IDLCM_TEST_PG"
+}
+co_sql() {
+	if [ -z "${IDLCM_TEST_PG:-}" ]; then sqlite3 "$1/co.db" "$2"; return; fi
+	psql "$(co_db "$1")" -XAtq -v ON_ERROR_STOP=1 -c "$2"
+}
+co_dump() {
+	if [ -z "${IDLCM_TEST_PG:-}" ]; then sqlite3 "$1/co.db" .dump; return; fi
+	pg_dump "$(co_db "$1")"
+}
+
 fail() {
 	echo "    $*"
 	echo "    --- exit $RC; stdout:"; printf '%s\n' "$OUT" | sed 's/^/    | /' | tail -20

@@ -1,13 +1,13 @@
 # GET /metrics on a real bin/idlcm-coordinator: the Prometheus text format
 # checked line by line (tests/e2e/prom_check.awk), the figures against
 # the database, the bearer token; and every binary's --help and --version.
-# curl + jq + sqlite3, no browser.
+# curl + jq + sqlite3 (or psql), no browser.
 
 MT_WD=; MT_PID=; MT_URL=
 
 mt_start() { # [coordinator options…]
 	: >"$MT_WD/co.out"
-	"$BIN/idlcm-coordinator" --listen 127.0.0.1:0 --db "$MT_WD/co.db" --claim-wait-s 1 "$@" \
+	"$BIN/idlcm-coordinator" --listen 127.0.0.1:0 --db "$(co_db "$MT_WD")" --claim-wait-s 1 "$@" \
 		>"$MT_WD/co.out" 2>>"$MT_WD/co.err" &
 	MT_PID=$!
 	for _ in $(seq 1 100); do
@@ -77,8 +77,8 @@ t_metrics_scrape_matches_db() {
 	expect_eq "$ctype" "text/plain; version=0.0.4; charset=utf-8" "content type"
 	mt_check
 	# every (status, outcome) the jobs table holds, with its count
-	sqlite3 -separator ' ' "$MT_WD/co.db" "SELECT status, COALESCE(outcome, ''), COUNT(*) FROM jobs
-		GROUP BY 1, 2" >"$MT_WD/db_jobs"
+	co_sql "$MT_WD" "SELECT status || ' ' || COALESCE(outcome, '') || ' ' || COUNT(*) FROM jobs
+		GROUP BY status, COALESCE(outcome, '')" >"$MT_WD/db_jobs"
 	[ "$(wc -l <"$MT_WD/db_jobs")" -ge 2 ] || fail "expected jobs in two states: $(cat "$MT_WD/db_jobs")"
 	while read -r st n; do
 		case $n in *' '*) oc=${n% *}; n=${n#* } ;; *) oc= ;; esac
@@ -86,19 +86,19 @@ t_metrics_scrape_matches_db() {
 	done <"$MT_WD/db_jobs"
 	expect_eq "$(grep -c '^idlcm_jobs{' "$MT_WD/metrics")" "$(wc -l <"$MT_WD/db_jobs")" "idlcm_jobs series"
 	for app in acme globex; do
-		n=$(sqlite3 "$MT_WD/co.db" "SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND app = '$app'")
+		n=$(co_sql "$MT_WD" "SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND app = '$app'")
 		got=$(mt_sample idlcm_queue_depth "{app=\"$app\"}")
 		expect_eq "${got:-0}" "$n" "queue depth of $app"
 		[ "$n" = 0 ] || [ -n "$(mt_sample idlcm_queue_oldest_age_seconds "{app=\"$app\"}")" ] ||
 			fail "no oldest-age gauge for $app"
 	done
 	expect_eq "$(mt_sample idlcm_events_applied_total '')" \
-		"$(sqlite3 "$MT_WD/co.db" "SELECT COUNT(*) FROM events")" "events applied = rows stored"
+		"$(co_sql "$MT_WD" "SELECT COUNT(*) FROM events")" "events applied = rows stored"
 	expect_eq "$(mt_sample idlcm_events_duplicated_total '')" 1 "events duplicated"
 	expect_eq "$(mt_sample idlcm_scim_request_seconds_count '')" 3 "SCIM requests timed"
 	expect_eq "$(mt_sample idlcm_scim_request_seconds_bucket '{le="+Inf"}')" 3 "+Inf bucket"
 	expect_eq "$(mt_sample idlcm_claim_wait_seconds_count '')" \
-		"$(sqlite3 "$MT_WD/co.db" "SELECT COUNT(*) FROM jobs WHERE attempt > 0")" "claims timed"
+		"$(co_sql "$MT_WD" "SELECT COUNT(*) FROM jobs WHERE attempt > 0")" "claims timed"
 	echo "# $(grep -c '^[^#]' "$MT_WD/metrics") samples, checker passed"
 }
 

@@ -59,20 +59,21 @@ t_pages_admin_round_trip() {
 	# users the coordinator expects that the app does not have: the next
 	# sync would delete 3 of 6 (50% > 20%), so the safeguard halts it
 	for g in ghost1 ghost2 ghost3; do
-		sqlite3 "$WD/co.db" "insert into users (integration, user_key, email, upstream_id, state, roles, changed_ms)
+		co_sql "$WD" "insert into users (integration, user_key, email, upstream_id, state, roles, changed_ms)
 			values ('acme-prod', '$g@example.com', '$g@example.com', 'okta-$g', 'onboarded', '[\"member\"]', 1)"
 	done
 	# one integration per status of the product, as the Integrations page lists them
 	for s in under_validation under_review validating validated validation_failed in_progress \
 		failed retrying up_to_date; do
-		sqlite3 "$WD/co.db" "insert into integrations (id, app, status, updated_ms)
+		co_sql "$WD" "insert into integrations (id, app, status, updated_ms)
 			values ('st-$s', 'acme', '$s', 1)"
 	done
 	# 10,000 users: the Users tab pages them on the server
-	sqlite3 "$WD/co.db" "insert into integrations (id, app, status, updated_ms) values ('big', 'acme', 'up_to_date', 1);
+	co_sql "$WD" "insert into integrations (id, app, status, updated_ms) values ('big', 'acme', 'up_to_date', 1);
 		with recursive k(i) as (select 1 union all select i + 1 from k where i < 10000)
 		insert into users (integration, user_key, email, state, roles, changed_ms)
-		select 'big', printf('user%05d@big.test', i), printf('user%05d@big.test', i),
+		select 'big', 'user' || substr(cast(100000 + i as text), 2) || '@big.test',
+			'user' || substr(cast(100000 + i as text), 2) || '@big.test',
 			case when i % 10 = 0 then 'update_failed' else 'onboarded' end, '[\"member\"]', 1 from k"
 
 	admin_script
@@ -88,9 +89,9 @@ t_pages_admin_round_trip() {
 	expect_eq "$(fx acme state | jq -r '[.users[] | select(.email == "alice@acme.test")] | length')" 0 \
 		"alice gone from the app"
 	# the jobs the pages enqueued say who asked
-	expect_eq "$(sqlite3 "$WD/co.db" "select count(*) from jobs where action = 'sync' and origin = 'web app'")" 2 \
+	expect_eq "$(co_sql "$WD" "select count(*) from jobs where action = 'sync' and origin = 'web app'")" 2 \
 		"Sync now + approval"
-	expect_eq "$(sqlite3 "$WD/co.db" "select origin from jobs where action = 'remove' and user_key = 'alice@acme.test'")" \
+	expect_eq "$(co_sql "$WD" "select origin from jobs where action = 'remove' and user_key = 'alice@acme.test'")" \
 		"web app" "remove from the page"
 }
 
@@ -119,10 +120,10 @@ t_pages_signin_and_csrf() {
 		403 "no csrf"
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=$(other_token "$CSRF")" \
 		"$CO_URL/admin/integrations/acme-prod/sync")" 403 "wrong csrf"
-	expect_eq "$(sqlite3 "$WD/co.db" "select count(*) from jobs where action = 'sync'")" 0 "nothing enqueued"
+	expect_eq "$(co_sql "$WD" "select count(*) from jobs where action = 'sync'")" 0 "nothing enqueued"
 	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" -d "csrf=$CSRF" \
 		"$CO_URL/admin/integrations/acme-prod/sync")" 303 "with csrf"
-	expect_eq "$(sqlite3 "$WD/co.db" "select origin from jobs where action = 'sync'")" "web app" "enqueued"
+	expect_eq "$(co_sql "$WD" "select origin from jobs where action = 'sync'")" "web app" "enqueued"
 	# a redirect back only to our own pages
 	expect_eq "$(curl -s -o /dev/null -w '%{redirect_url}' -b "$WD/cj" -d "csrf=$CSRF&back=//evil.test/x" \
 		"$CO_URL/admin/integrations/acme-prod/sync")" "$CO_URL/admin/jobs" "no open redirect"
@@ -147,13 +148,13 @@ t_pages_daily_sync_scheduler() {
 	enq acme-prod list_users >/dev/null
 	# no worker: the sync jobs wait in the queue, one at a time
 	for _ in $(seq 1 50); do
-		[ "$(sqlite3 "$WD/co.db" "select count(*) from jobs where action = 'sync'")" -ge 1 ] && break
+		[ "$(co_sql "$WD" "select count(*) from jobs where action = 'sync'")" -ge 1 ] && break
 		sleep 0.1
 	done
-	expect_eq "$(sqlite3 "$WD/co.db" "select origin || ' ' || integration from jobs where action = 'sync'")" \
+	expect_eq "$(co_sql "$WD" "select origin || ' ' || integration from jobs where action = 'sync'")" \
 		"daily sync acme-prod" "the scheduler enqueued a sync"
 	sleep 2.5
-	expect_eq "$(sqlite3 "$WD/co.db" "select count(*) from jobs where action = 'sync'")" 1 \
+	expect_eq "$(co_sql "$WD" "select count(*) from jobs where action = 'sync'")" 1 \
 		"one sync at a time while the first waits"
 	pg_login
 	curl -fsS -b "$WD/cj" "$CO_URL/admin/jobs" | grep -q '<td>sync</td><td></td><td>daily sync</td>' ||
@@ -168,7 +169,7 @@ pg_scim() {
 
 # pg_last_job: waits for the integration's newest job to finish
 pg_last_job() {
-	j=$(sqlite3 "$WD/co.db" "select id from jobs where integration = 'okta-acme' order by n desc limit 1")
+	j=$(co_sql "$WD" "select id from jobs where integration = 'okta-acme' order by n desc limit 1")
 	[ -n "$j" ] || fail "no job was queued"
 	wait_done "$j" 120
 	expect_eq "$(jobf "$j" '.action + " " + .status')" "$1 completed" "SCIM job $j"

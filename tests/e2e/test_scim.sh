@@ -7,7 +7,7 @@ SC_WD=; SC_PID=; SC_URL=; SC_PORT=0; TOKEN=; INTEG=okta
 
 sc_start() {
 	: >"$SC_WD/co.out"
-	"$BIN/idlcm-coordinator" --listen "127.0.0.1:$SC_PORT" --db "$SC_WD/co.db" \
+	"$BIN/idlcm-coordinator" --listen "127.0.0.1:$SC_PORT" --db "$(co_db "$SC_WD")" \
 		--claim-wait-s 1 ${SC_ARGS:-} >"$SC_WD/co.out" 2>>"$SC_WD/co.err" &
 	SC_PID=$!
 	for _ in $(seq 1 100); do
@@ -125,9 +125,9 @@ t_scim_integration_crud_over_http() {
 	expect_eq "$(jqb .scim_url)" "$SC_URL/scim/v2/okta" "scim_url"
 	printf '%s' "$TOKEN" | grep -q '^idlcm_scim_[0-9a-f]\{64\}$' || fail "odd token $TOKEN"
 	# only the hash is stored
-	sqlite3 "$SC_WD/co.db" .dump | grep -qF "$TOKEN" && fail "the SCIM token is stored in clear"
+	co_dump "$SC_WD" | grep -qF "$TOKEN" && fail "the SCIM token is stored in clear"
 	hash=$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)
-	expect_eq "$(sqlite3 "$SC_WD/co.db" "select scim_token_hash from integrations where id='okta'")" \
+	expect_eq "$(co_sql "$SC_WD" "select scim_token_hash from integrations where id='okta'")" \
 		"$hash" "stored SHA-256"
 	admin GET /v1/integrations/okta
 	sc_expect 200 "show"
@@ -172,36 +172,36 @@ t_scim_integration_cli() {
 	SC_WD=$(mktemp -d "$WORK/scim-XXXXXX"); SC_PORT=0; INTEG=cli
 	trap sc_teardown EXIT
 	co="$BIN/idlcm-coordinator"
-	"$co" integration add cli --app acme --db "$SC_WD/co.db" --role-mapping '{"Admins":"admin"}' \
+	"$co" integration add cli --app acme --db "$(co_db "$SC_WD")" --role-mapping '{"Admins":"admin"}' \
 		--base-url http://idp.example >"$SC_WD/add.json" 2>"$SC_WD/add.err" ||
 		fail "add failed: $(cat "$SC_WD/add.err")"
 	TOKEN=$(jq -r .scim_token "$SC_WD/add.json")
 	expect_eq "$(jq -r .scim_url "$SC_WD/add.json")" "http://idp.example/scim/v2/cli"
-	"$co" integration list --db "$SC_WD/co.db" | jq -e '.integrations[0].id == "cli"' >/dev/null ||
+	"$co" integration list --db "$(co_db "$SC_WD")" | jq -e '.integrations[0].id == "cli"' >/dev/null ||
 		fail "list"
-	"$co" integration show cli --db "$SC_WD/co.db" | jq -e '.role_mapping.Admins == ["admin"]' \
+	"$co" integration show cli --db "$(co_db "$SC_WD")" | jq -e '.role_mapping.Admins == ["admin"]' \
 		>/dev/null || fail "show"
-	"$co" integration set cli --db "$SC_WD/co.db" --deactivate-mode deactivate |
+	"$co" integration set cli --db "$(co_db "$SC_WD")" --deactivate-mode deactivate |
 		jq -e '.deactivate_mode == "deactivate"' >/dev/null || fail "set"
-	"$co" integration add cli --app acme --db "$SC_WD/co.db" 2>"$SC_WD/e" && fail "duplicate add succeeded"
+	"$co" integration add cli --app acme --db "$(co_db "$SC_WD")" 2>"$SC_WD/e" && fail "duplicate add succeeded"
 	grep -q 'exists already' "$SC_WD/e" || fail "duplicate: $(cat "$SC_WD/e")"
-	"$co" integration add bad --db "$SC_WD/co.db" 2>"$SC_WD/e"
+	"$co" integration add bad --db "$(co_db "$SC_WD")" 2>"$SC_WD/e"
 	[ $? = 2 ] || fail "a missing --app should exit 2"
 	grep -q '"app"' "$SC_WD/e" || fail "missing app: $(cat "$SC_WD/e")"
-	"$co" integration show nope --db "$SC_WD/co.db" 2>"$SC_WD/e" && fail "show of a missing one succeeded"
+	"$co" integration show nope --db "$(co_db "$SC_WD")" 2>"$SC_WD/e" && fail "show of a missing one succeeded"
 	grep -q 'no integration "nope"' "$SC_WD/e" || fail "$(cat "$SC_WD/e")"
 	# the printed token works against a running coordinator on that file
 	sc_start
 	sc GET /Users
 	sc_expect 200 "token from the CLI"
-	TOKEN2=$("$co" integration rotate-token cli --db "$SC_WD/co.db" | jq -r .scim_token)
+	TOKEN2=$("$co" integration rotate-token cli --db "$(co_db "$SC_WD")" | jq -r .scim_token)
 	sc GET /Users
 	sc_expect 401 "old CLI token after rotate-token"
 	TOKEN=$TOKEN2 sc GET /Users
 	sc_expect 200 "rotated CLI token"
 	sc_stop
-	"$co" integration delete cli --db "$SC_WD/co.db" | grep -q 'deleted integration "cli"' || fail "delete"
-	"$co" integration list --db "$SC_WD/co.db" | jq -e '.integrations == []' >/dev/null || fail "list after delete"
+	"$co" integration delete cli --db "$(co_db "$SC_WD")" | grep -q 'deleted integration "cli"' || fail "delete"
+	"$co" integration list --db "$(co_db "$SC_WD")" | jq -e '.integrations == []' >/dev/null || fail "list after delete"
 }
 
 # ---------------------------------------------------------- auth
@@ -276,7 +276,7 @@ t_scim_okta_spec_test_sequence() {
 	expect_eq "$(jqb .userName)" "$rnd"; expect_eq "$(jqb .active)" true
 	[ -n "$id" ] && [ "$id" != null ] || fail "no id: $B"
 	expect_eq "$(jqb .password)" null "the password is never returned"
-	sqlite3 "$SC_WD/co.db" .dump | grep -q 1mz050nq && fail "the password was stored"
+	co_dump "$SC_WD" | grep -q 1mz050nq && fail "the password was stored"
 	# Required: Verify that user was created
 	sc GET "/Users/$id"
 	sc_expect 200 "verify"
@@ -498,7 +498,7 @@ t_scim_quirk_create_retried_after_crash() {
 	expect_eq "$(jqb .totalResults)" 1 "one user after the retry"
 	expect_eq "$(jqb '.Resources[0].id')" "$id"
 	expect_eq "$(sc_jobs)" "invite:queued:crash@example.com" "one invite"
-	expect_eq "$(sqlite3 "$SC_WD/co.db" "select count(*) from users where integration='okta'")" 1
+	expect_eq "$(co_sql "$SC_WD" "select count(*) from users where integration='okta'")" 1
 }
 
 t_scim_errors_are_precise() {
@@ -572,7 +572,7 @@ t_scim_changes_queue_the_right_jobs() {
 	expect_eq "$(jqb '."urn:idlcm:params:scim:schemas:extension:provisioning:2.0:User".state')" \
 		provisioning_awaiting "state on the created resource"
 	expect_eq "$(sc_jobs)" "invite:queued:jobs@example.com"
-	expect_eq "$(sqlite3 "$SC_WD/co.db" "select origin from jobs")" SCIM "the job's trigger"
+	expect_eq "$(co_sql "$SC_WD" "select origin from jobs")" SCIM "the job's trigger"
 	expect_eq "$(sc_job_user 1 | jq -c '[.roles, .username, .upstream_id != null]')" \
 		'[["viewer"],"jobs@example.com",true]'
 	# a change before a worker claimed the invite folds into it
@@ -580,13 +580,13 @@ t_scim_changes_queue_the_right_jobs() {
 	expect_eq "$(sc_jobs | wc -l)" 1 "folded into the queued invite"
 	expect_eq "$(sc_job_user 1 | jq -r .attributes.title)" Boss
 	# a worker took it: later changes are jobs of their own
-	sqlite3 "$SC_WD/co.db" "update jobs set status='completed', attempt=1 where integration='okta'"
+	co_sql "$SC_WD" "update jobs set status='completed', attempt=1 where integration='okta'"
 	sc PATCH "/Users/$id" "$(patch_body '[{"op":"replace","path":"title","value":"CEO"}]')"
 	expect_eq "$(sc_jobs | tail -1)" "update:queued:jobs@example.com" "attribute change"
 	# no change, no job
 	sc PATCH "/Users/$id" "$(patch_body '[{"op":"replace","path":"title","value":"CEO"}]')"
 	expect_eq "$(sc_jobs | wc -l)" 2 "a no-op PATCH"
-	sqlite3 "$SC_WD/co.db" "update jobs set status='completed', attempt=1 where integration='okta'"
+	co_sql "$SC_WD" "update jobs set status='completed', attempt=1 where integration='okta'"
 	sc PATCH "/Users/$id" "$(patch_body '[{"op":"replace","value":{"active":false}}]')"
 	expect_eq "$(sc_jobs | tail -1)" "remove:queued:jobs@example.com" "deactivation removes"
 	expect_eq "$(jqb '."urn:idlcm:params:scim:schemas:extension:provisioning:2.0:User".state')" delete_awaiting
@@ -594,12 +594,12 @@ t_scim_changes_queue_the_right_jobs() {
 	sc PATCH "/Users/$id" "$(patch_body '[{"op":"replace","value":{"active":true}}]')"
 	expect_eq "$(sc_jobs | tail -1)" "invite:queued:jobs@example.com" "reactivation invites"
 	expect_eq "$(curl -fsS "$SC_URL/v1/jobs?integration=okta" | jq -r '[.jobs[] | select(.action=="remove")][0].outcome')" superseded
-	sqlite3 "$SC_WD/co.db" "update jobs set status='completed', attempt=1 where integration='okta'"
+	co_sql "$SC_WD" "update jobs set status='completed', attempt=1 where integration='okta'"
 	# an email change moves the Users row and the job to the new key
 	sc PATCH "/Users/$id" "$(patch_body '[{"op":"replace","path":"emails[type eq \"work\"].value","value":"jobs2@example.com"}]')"
 	expect_eq "$(sc_jobs | tail -1)" "update:queued:jobs2@example.com" "email change"
-	expect_eq "$(sqlite3 "$SC_WD/co.db" "select group_concat(user_key) from users where integration='okta'")" jobs2@example.com
-	sqlite3 "$SC_WD/co.db" "update jobs set status='completed', attempt=1 where integration='okta'"
+	expect_eq "$(co_sql "$SC_WD" "select user_key from users where integration='okta'")" jobs2@example.com
+	co_sql "$SC_WD" "update jobs set status='completed', attempt=1 where integration='okta'"
 	sc DELETE "/Users/$id"
 	sc_expect 204
 	expect_eq "$(sc_jobs | tail -1)" "remove:queued:jobs2@example.com" "DELETE removes"
@@ -610,11 +610,11 @@ t_scim_deactivate_mode_updates_instead_of_removing() {
 	sc_setup '"deactivate_mode":"deactivate"'
 	sc POST /Users "$(okta_user susp@example.com)"
 	id=$(jqb .id)
-	sqlite3 "$SC_WD/co.db" "update jobs set status='completed', attempt=1"
+	co_sql "$SC_WD" "update jobs set status='completed', attempt=1"
 	sc PATCH "/Users/$id" "$(patch_body '[{"op":"replace","value":{"active":false}}]')"
 	expect_eq "$(sc_jobs | tail -1)" "update:queued:susp@example.com"
 	expect_eq "$(sc_job_user 2 | jq -c '[.active, .attributes.active]')" "[false,false]"
-	sqlite3 "$SC_WD/co.db" "update jobs set status='completed', attempt=1"
+	co_sql "$SC_WD" "update jobs set status='completed', attempt=1"
 	sc PATCH "/Users/$id" "$(patch_body '[{"op":"replace","value":{"active":true}}]')"
 	expect_eq "$(sc_jobs | tail -1)" "update:queued:susp@example.com" "reactivation in deactivate mode"
 	expect_eq "$(sc_job_user 3 | jq -c .active)" true
@@ -624,7 +624,7 @@ t_scim_groups_map_to_roles() {
 	sc_setup '"role_mapping":{"Admins":"admin","Eng":["member"]},"default_roles":["viewer"]'
 	sc POST /Users "$(okta_user grace@example.com)"
 	uid=$(jqb .id)
-	sqlite3 "$SC_WD/co.db" "update jobs set status='completed', attempt=1"
+	co_sql "$SC_WD" "update jobs set status='completed', attempt=1"
 	sc POST /Groups "{\"displayName\":\"Admins\",\"members\":[{\"value\":\"$uid\"}]}"
 	sc_expect 201
 	gid=$(jqb .id)
@@ -632,15 +632,15 @@ t_scim_groups_map_to_roles() {
 	expect_eq "$(sc_job_user 2 | jq -c '[.roles, .groups]')" '[["admin"],["Admins"]]'
 	sc GET "/Users/$uid"
 	expect_eq "$(jqb '.groups[0].display')" Admins "the user's groups"
-	sqlite3 "$SC_WD/co.db" "update jobs set status='completed', attempt=1"
+	co_sql "$SC_WD" "update jobs set status='completed', attempt=1"
 	sc PATCH "/Groups/$gid" "$(patch_body "[{\"op\":\"remove\",\"path\":\"members\",\"value\":[{\"value\":\"$uid\"}]}]")"
 	sc_expect 200
 	expect_eq "$(sc_job_user 3 | jq -c .roles)" '["viewer"]' "removed: back to the default role"
-	sqlite3 "$SC_WD/co.db" "update jobs set status='completed', attempt=1"
+	co_sql "$SC_WD" "update jobs set status='completed', attempt=1"
 	# Okta's group push: replace the member list
 	sc PATCH "/Groups/$gid" "$(patch_body "[{\"op\":\"replace\",\"path\":\"members\",\"value\":[{\"value\":\"$uid\"}]}]")"
 	expect_eq "$(sc_job_user 4 | jq -c .roles)" '["admin"]'
-	sqlite3 "$SC_WD/co.db" "update jobs set status='completed', attempt=1"
+	co_sql "$SC_WD" "update jobs set status='completed', attempt=1"
 	# a new mapping re-plans every user
 	admin PATCH /v1/integrations/okta '{"role_mapping":{"Admins":["admin","member"]}}'
 	sc_expect 200
@@ -649,7 +649,7 @@ t_scim_groups_map_to_roles() {
 	sc PATCH "/Groups/$gid" "$(patch_body '[{"op":"add","path":"members","value":[{"value":"nobody"}]}]')"
 	sc_expect_error 400 invalidValue 'member "nobody" is not a user'
 	# deleting the group takes its roles away
-	sqlite3 "$SC_WD/co.db" "update jobs set status='completed', attempt=1"
+	co_sql "$SC_WD" "update jobs set status='completed', attempt=1"
 	sc DELETE "/Groups/$gid"
 	expect_eq "$(sc_job_user 6 | jq -c .roles)" '["viewer"]' "group deleted"
 }
@@ -702,7 +702,7 @@ t_scim_state_follows_the_worker() {
 	fx acme state | jq -e '.users[] | select(.email == "scim.loop@example.com")' >/dev/null ||
 		fail "the user is not in the app: $(fx acme state)"
 	expect_eq "$(curl -fsS "$SC_URL/v1/integrations/okta/users" | jq -r '.users[] | select(.user == "scim.loop@example.com") | .state')" "$s"
-	expect_eq "$(sqlite3 "$SC_WD/co.db" "select upstream_id from users where user_key='scim.loop@example.com'")" 00u-loop "upstream id"
+	expect_eq "$(co_sql "$SC_WD" "select upstream_id from users where user_key='scim.loop@example.com'")" 00u-loop "upstream id"
 	sc PATCH "/Users/$id" "$(patch_body '[{"op":"replace","value":{"active":false}}]')"
 	for _ in $(seq 1 300); do
 		s=$(state); case "$s" in deleted|delete_failed) break;; esac

@@ -29,7 +29,7 @@ wk_teardown() {
 # restart comes back on the same one), lease ${LEASE:-20} s.
 co_start() {
 	: >"$WD/co.out"
-	"$BIN/idlcm-coordinator" --listen "127.0.0.1:$CO_PORT" --db "$WD/co.db" \
+	"$BIN/idlcm-coordinator" --listen "127.0.0.1:$CO_PORT" --db "$(co_db "$WD")" \
 		--lease-s "${LEASE:-20}" --claim-wait-s 2 --test-hooks ${CO_ARGS:-} >"$WD/co.out" 2>>"$WD/co.err" &
 	CO_PID=$!
 	for _ in $(seq 1 100); do

@@ -75,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char err[200];
 		seed = cdb_open(":memory:", err, sizeof(err));
 		c.db = seed;
+		c.store = cstore_wrap_sqlite(seed);
 		c.h = httpd_new_unbound(&cfg);
 		c.token = "s3cret";
 		c.default_lease_s = 60;
@@ -94,6 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bk = sqlite3_backup_init(c.db, "main", seed, "main");
 	if (!bk || sqlite3_backup_step(bk, -1) != SQLITE_DONE || sqlite3_backup_finish(bk))
 		abort();
+	cstore_close(c.store);
+	c.store = cstore_wrap_sqlite(c.db);
 	/* j1's lease runs from now, however long the fuzzer has been running */
 	if (cdb_exec(c.db, "UPDATE jobs SET lease_until_ms = ? WHERE status = 'running'", "i",
 		     cdb_now_ms() + 60000))
