@@ -16,6 +16,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "coordinator.h"
@@ -235,4 +236,67 @@ int coord_account_open(const char *integration, cJSON *account)
 		free(buf);
 	}
 	return rc;
+}
+
+void coord_account_refer(const char *integration, cJSON *account)
+{
+	cJSON *f;
+
+	cJSON_ArrayForEach(f, account) {
+		char ref[400];
+		cJSON *r;
+		if (!(cJSON_IsObject(f) && cJSON_GetObjectItem(f, "sealed")) &&
+		    !(cJSON_IsString(f) && is_secret_field(f->string)))
+			continue;
+		snprintf(ref, sizeof(ref), COORD_REF_PREFIX "%s/%s", integration, f->string);
+		r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "vault", ref);
+		if (replace(account, f, r))
+			f = r;
+	}
+}
+
+char *coord_account_field(const char *integration, const cJSON *account,
+			  const char *field, char *why, size_t n)
+{
+	cJSON *one = cJSON_CreateObject(), *f;
+	char *value = NULL;
+
+	f = cJSON_GetObjectItemCaseSensitive(account, field);
+	if (!f || !(cJSON_IsString(f) || cJSON_GetObjectItem(f, "sealed"))) {
+		snprintf(why, n, "integration \"%s\" has no secret \"%s\"", integration, field);
+		cJSON_Delete(one);
+		return NULL;
+	}
+	cJSON_AddItemToObject(one, field, cJSON_Duplicate(f, 1));
+	if (coord_account_open(integration, one)) {
+		snprintf(why, n, "the secret \"%s\" of integration \"%s\" does not open "
+			 "with this key", field, integration);
+	} else {
+		f = cJSON_GetObjectItemCaseSensitive(one, field);
+		value = cJSON_IsString(f) ? strdup(f->valuestring) : NULL;
+		if (cJSON_IsString(f))
+			OPENSSL_cleanse(f->valuestring, strlen(f->valuestring));
+		if (!value)
+			snprintf(why, n, "out of memory");
+	}
+	cJSON_Delete(one);
+	return value;
+}
+
+void coord_lease_key(const char *job, int attempt, const char *worker, char out[65])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	char msg[600];
+
+	/* a label of its own: never the same input as anything else keyed */
+	snprintf(msg, sizeof(msg), "idlcm lease key\n%s\n%d\n%s", job, attempt, worker);
+	if (!have_key || !HMAC(EVP_sha256(), key, KEY_LEN, (const unsigned char *)msg,
+			       strlen(msg), mac, &len) || len < 32) {
+		out[0] = '\0';
+		return;
+	}
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", mac[i]);
 }

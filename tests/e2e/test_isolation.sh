@@ -46,3 +46,78 @@ t_isolation_new_pages_cannot_read_files() {
 		expect_err "loot:"
 	done
 }
+
+# ---- claim answers carry vault references, not passwords
+
+iso_co() { # a coordinator of its own: sets ICO_URL, ICO_PID, ICO_DIR
+	ICO_DIR=$(mktemp -d "$WORK/co-XXXXXX")
+	"$BIN/idlcm-coordinator" --listen 127.0.0.1:0 --db "$ICO_DIR/co.db" >"$ICO_DIR/out" 2>"$ICO_DIR/err" &
+	ICO_PID=$!
+	for _ in $(seq 1 100); do ICO_URL=$(sed -n 's/^listening on //p' "$ICO_DIR/out"); [ -n "$ICO_URL" ] && break; sleep 0.05; done
+}
+iso_post() { # PATH JSON → sets CODE, BODY
+	BODY=$(curl -s -o - -w '\n%{http_code}' -X POST -H 'content-type: application/json' -d "$2" "$ICO_URL$1")
+	CODE=$(printf '%s' "$BODY" | tail -1); BODY=$(printf '%s' "$BODY" | sed '$d')
+}
+iso_secret() { # JOB WORKER ATTEMPT KEY REF
+	iso_post "/v1/jobs/$1/secret" "{\"worker\":\"$2\",\"attempt\":$3,\"lease_key\":\"$4\",\"ref\":\"$5\"}"
+}
+
+t_isolation_claim_answer_has_no_password() {
+	iso_co
+	pw="pw-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
+	pw2="pw-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
+	for i in one two; do
+		p=$pw; [ $i = two ] && p=$pw2
+		iso_post /v1/jobs "{\"id\":\"job-$i\",\"integration\":\"int-$i\",\"app\":\"acme\",\"action\":\"list_users\",\"account\":{\"base_url\":\"http://x\",\"username\":\"u\",\"password\":\"$p\",\"totp_secret\":\"JBSWY3DPEHPK3PXP\"}}"
+	done
+	iso_post /v1/claim '{"worker":"w1","capacity":1}'
+	claim=$BODY
+	printf '%s' "$claim" | grep -qF "$pw" && { kill "$ICO_PID"; fail "the claim answer carries the password"; }
+	printf '%s' "$claim" | grep -qF JBSWY3DPEHPK3PXP && { kill "$ICO_PID"; fail "the claim answer carries the TOTP seed"; }
+	expect_eq "$(printf '%s' "$claim" | jq -r '.jobs[0].account.password.vault')" "coordinator:int-one/password" "reference"
+	expect_eq "$(printf '%s' "$claim" | jq -r '.jobs[0].account.username')" u "a plain field stays"
+	key=$(printf '%s' "$claim" | jq -r '.jobs[0].lease_key')
+	[ ${#key} = 64 ] || fail "no lease key in the claim answer: $claim"
+	ref=coordinator:int-one/password
+	# the lease holder gets it
+	iso_secret job-one w1 1 "$key" "$ref"
+	expect_eq "$CODE" 200 "the holder's request"
+	expect_eq "$(printf '%s' "$BODY" | jq -r .value)" "$pw" "the secret"
+	# nobody else: no key, a wrong key, another worker, another attempt,
+	# another job's secret, a job not leased
+	iso_post /v1/jobs/job-one/secret "{\"worker\":\"w1\",\"attempt\":1,\"ref\":\"$ref\"}"
+	expect_eq "$CODE" 400 "without the lease key"
+	iso_secret job-one w1 1 "$(printf '%s' "$key" | tr 0-9a-f 1-9a-f0)" "$ref"
+	expect_eq "$CODE" 403 "a wrong lease key"
+	iso_secret job-one w2 1 "$key" "$ref"
+	expect_eq "$CODE" 403 "another worker"
+	iso_secret job-one w1 2 "$key" "$ref"
+	expect_eq "$CODE" 403 "another attempt"
+	iso_secret job-one w1 1 "$key" coordinator:int-two/password
+	expect_eq "$CODE" 403 "another job's integration"
+	printf '%s' "$BODY" | grep -qF "$pw2" && fail "another job's secret leaked"
+	iso_secret job-two w1 1 "$key" coordinator:int-two/password
+	expect_eq "$CODE" 403 "a job that is not leased"
+	# the lease ends with the job: its secret with it
+	iso_post /v1/jobs/job-one/complete '{"worker":"w1","attempt":1,"outcome":"ok"}'
+	iso_secret job-one w1 1 "$key" "$ref"
+	expect_eq "$CODE" 403 "after complete"
+	kill "$ICO_PID"; wait "$ICO_PID" 2>/dev/null
+	grep -qF "$pw" "$ICO_DIR/out" "$ICO_DIR/err" && fail "the coordinator logged the secret"
+	true
+}
+
+t_isolation_worker_signs_in_with_fetched_secret() {
+	# The worker gets a reference and fetches the password with its lease:
+	# the job signs in, and the password is in none of the worker's files.
+	wk_setup
+	fx acme reset >/dev/null
+	wk_start
+	id=$(enq isolation-ref list_users)
+	wait_done "$id"
+	expect_eq "$(jobf "$id" .status)" completed "job status ($(jobf "$id" .error))"
+	kill -TERM "$WK_PID"; wait "$WK_PID" 2>/dev/null; WK_PID=
+	leaked=$(grep -rlaF acme-admin-pw "$WD"/wk.* "$WD/runs" 2>/dev/null)
+	[ -z "$leaked" ] || fail "the password landed in: $leaked"
+}
