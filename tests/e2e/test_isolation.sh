@@ -121,3 +121,38 @@ t_isolation_worker_signs_in_with_fetched_secret() {
 	leaked=$(grep -rlaF acme-admin-pw "$WD"/wk.* "$WD/runs" 2>/dev/null)
 	[ -z "$leaked" ] || fail "the password landed in: $leaked"
 }
+
+# ---- server redirects (the fixture server's /redirect?to=URL)
+
+iso_redirect() { # MODE TARGET
+	agent run "$HS/hostile_redirect.lua" list_users --browser "$CHROME_HTTP" --runs-dir "$WORK/runs" \
+		--timeout 30000 --account "{\"base_url\":\"$FX_URL/acme\",\"mode\":\"$1\",\"target\":\"$2\",\"devtools_port\":$(iso_port),\"path\":\"$WORK/iso-token.txt\"}"
+}
+
+t_isolation_server_redirects_refused() {
+	secret="vault-key-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
+	printf '%s\n' "$secret" >"$WORK/iso-token.txt"
+	# to the DevTools endpoint: the guard refuses it and stops the job,
+	# however the page got there
+	for mode in navigate click fetch; do
+		iso_redirect $mode devtools
+		iso_no_loot webSocketDebuggerUrl
+		iso_stopped
+	done
+	# to file: and chrome:: Chromium refuses a redirect off the web; a
+	# navigation says so and is not retried, a link lands on the error page,
+	# a fetch fails
+	for target in file chrome; do
+		iso_redirect navigate $target
+		iso_no_loot "$secret"; iso_no_loot "Command Line"
+		expect_rc 1
+		expect_out "the server redirected it to a URL a job's pages may not open (net::ERR_UNSAFE_REDIRECT)"
+		printf '%s' "$OUT" | grep -q "error (transient)" && fail "a redirect off the web is retried"
+		iso_redirect click $target
+		iso_no_loot "$secret"; iso_no_loot "Command Line"
+		expect_err "ERR_UNSAFE_REDIRECT"
+		iso_redirect fetch $target
+		iso_no_loot "$secret"; iso_no_loot "Command Line"
+		expect_err "loot:fetch failed: Failed to fetch"
+	done
+}
