@@ -847,6 +847,7 @@ static int secret(struct coord *c, struct httpd_req *req, const char *id)
 	cJSON_AddStringToObject(out, "value", value);
 	OPENSSL_cleanse(value, strlen(value));
 	free(value);
+	httpd_add_header(req, "cache-control", "no-store");
 	httpd_reply_json(req, 200, out);
 	{
 		cJSON *v = cJSON_GetObjectItem(out, "value");
