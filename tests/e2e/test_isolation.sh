@@ -37,6 +37,29 @@ t_isolation_popup_guarded() {
 	iso_stopped
 }
 
+t_isolation_guard_stops_only_the_job_that_reached() {
+	# Every job's guard sees every page's forbidden request: the one whose
+	# page asked is stopped, a job running beside it is not.
+	fx acme reset >/dev/null
+	"$BIN/idlcm-agent" run "$HS/victim_hold.lua" list_users --browser "$CHROME_HTTP" \
+		--runs-dir "$WORK/runs" --timeout 40000 --account "$(acme_account | sed 's/}$/,"hold_ms":12000}/')" \
+		>"$WORK/victim.out" 2>&1 &
+	victim=$!
+	for _ in $(seq 1 150); do
+		curl -fsS "$CHROME_HTTP/json/list" | jq -r '.[].url' | grep '/acme/' | grep -qv login && break
+		sleep 0.1
+	done
+	iso_hostile popup_fetch
+	iso_no_loot webSocketDebuggerUrl
+	iso_stopped
+	wait "$victim"
+	grep -q "job is stopped" "$WORK/victim.out" && fail "the job beside it was stopped: $(tail -3 "$WORK/victim.out")"
+	# it ran its course (its list_users returns nobody, which the agent
+	# refuses at the end)
+	grep -q "the users reader found no users" "$WORK/victim.out" ||
+		fail "the victim did not run to its end: $(tail -3 "$WORK/victim.out")"
+}
+
 t_isolation_new_pages_cannot_read_files() {
 	secret="vault-key-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
 	printf '%s\n' "$secret" >"$WORK/iso-token.txt"
