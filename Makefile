@@ -161,6 +161,12 @@ $(B)/tests/replay_coordinator: tests/fuzz/fuzz_coordinator.c tests/fuzz/replay.c
 	  $(filter-out $(B)/coordinator/main.o,$(COORD_OBJ)) $(LIB_OBJ) $(PKG_LIBS) -lm
 
 # The claim target includes agent/worker.c itself (its static functions).
+# The SCIM parsers live in the coordinator: only their module is linked.
+$(B)/tests/replay_scim: tests/fuzz/fuzz_scim.c tests/fuzz/replay.c $(B)/coordinator/scim_filter.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/corpus/scim"' $(LDFLAGS) -o $@ $< \
+	  tests/fuzz/replay.c $(B)/coordinator/scim_filter.o $(PKG_LIBS) -lm
+
 $(B)/tests/replay_claim: tests/fuzz/fuzz_claim.c tests/fuzz/replay.c $(AGENT_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/corpus/claim"' $(LDFLAGS) -o $@ $< \
@@ -189,6 +195,7 @@ fuzz-claim: $(EMBED_C)
 FUZZ_FLAGS_claim := -close_fd_mask=2	# the worker logs every rejected job
 FUZZ_DEPS_cli := agent/cli.c
 FUZZ_DEPS_vault := agent/vault.c lib/base64.c lib/log.c lib/privfile.c lib/sqldb.c
+FUZZ_DEPS_scim := coordinator/scim_filter.c
 FUZZ_DEPS_browser := agent/browser.c agent/cdp.c agent/confine.c lib/envscrub.c lib/curlbuf.c lib/curl_lazy.c lib/plainhttp.c lib/log.c
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=fuzz-%)
 fuzz-%: tests/fuzz/fuzz_%.c

@@ -490,6 +490,39 @@ static void breach(struct cdp *c, const char *fmt, ...)
 	log_error("confine: %s", k->breach);
 }
 
+/* -1: never seen; 0: another context's; 1: the job's own */
+static int known_owner(const struct confine *k, const char *id)
+{
+	if (!id || !*id)
+		return -1;
+	if (!strcmp(id, k->page_target))
+		return 1;
+	for (int i = 0; i < k->nknown; i++)
+		if (!strcmp(k->known[i].id, id))
+			return k->known[i].own;
+	return -1;
+}
+
+static void know(struct confine *k, const char *id, int own)
+{
+	struct confine_known *e = NULL;
+
+	if (!id || !*id || strlen(id) >= sizeof(k->known[0].id))
+		return;
+	for (int i = 0; i < k->nknown && !e; i++)
+		if (!strcmp(k->known[i].id, id))
+			e = &k->known[i];
+	if (!e) {
+		/* a ring: the oldest ids are of targets long gone */
+		e = &k->known[k->known_next];
+		k->known_next = (k->known_next + 1) % CONFINE_MAX_KNOWN;
+		if (k->nknown < CONFINE_MAX_KNOWN)
+			k->nknown++;
+		snprintf(e->id, sizeof(e->id), "%s", id);
+	}
+	e->own = own;
+}
+
 /* A page of the job's context shows a URL it may not: take it away. */
 static void target_seen(struct cdp *c, cJSON *info)
 {
@@ -500,6 +533,9 @@ static void target_seen(struct cdp *c, cJSON *info)
 	char reason[500];
 	cJSON *p;
 
+	/* Whose it is, for the browser-wide guard: a page's main frame and an
+	 * out-of-process frame have the target's id. */
+	know(k, tid, ctx && !strcmp(ctx, k->context_id));
 	if (!ctx || strcmp(ctx, k->context_id) || !url || !tid || !*url ||
 	    !web_target_type(str_param(info, "type")))
 		return;
@@ -516,12 +552,47 @@ static void target_seen(struct cdp *c, cJSON *info)
 	}
 }
 
+/* The browser-wide guard paused a request no page may make.  Its frame
+ * says whose page asked: the job's own → refused and the job stopped;
+ * another job's → passed on to that job's own guard (each job's guard is
+ * in the chain, and attributes its own breach); a frame nobody has
+ * announced (a same-process frame of a page no session watches) →
+ * refused, nobody stopped. */
+static void guard_paused(struct cdp *c, cJSON *params)
+{
+	struct confine *k = c->confine;
+	const char *url = str_param(cJSON_GetObjectItem(params, "request"), "url");
+	const char *rid = str_param(params, "requestId");
+	int owner = known_owner(k, str_param(params, "frameId"));
+	cJSON *p = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(p, "requestId", rid ? rid : "");
+	if (owner == 0) {
+		cdp_send_async(c, NULL, "Fetch.continueRequest", p, NULL);
+		return;
+	}
+	cJSON_AddStringToObject(p, "errorReason", "BlockedByClient");
+	cdp_send_async(c, NULL, "Fetch.failRequest", p, NULL);
+	if (owner == 1)
+		breach(c, "a page of the job tried to load %.300s, which a job may not reach",
+		       url ? url : "(unknown)");
+	else
+		log_info("confine: refused %.300s to a page of no known job", url ? url : "(unknown)");
+}
+
 int confine_event(struct cdp *c, const char *session, const char *method, cJSON *params)
 {
 	struct confine *k = c->confine;
 
 	if (!k)
 		return 0;
+	if (!*session && !strcmp(method, "Fetch.requestPaused")) {
+		guard_paused(c, params);
+		return 1;
+	}
+	/* Frames of the job's pages, as sessions the job holds announce them. */
+	if (*session && has_session(k, session) && !strcmp(method, "Page.frameAttached"))
+		know(k, str_param(params, "frameId"), 1);
 	if (k->guard_session[0] && !strcmp(session, k->guard_session)) {
 		if (!strcmp(method, "Fetch.requestPaused")) {
 			const char *url = str_param(cJSON_GetObjectItem(params, "request"), "url");
@@ -636,6 +707,21 @@ int confine_open(struct cdp *c, const char *context_id, const char *target_id,
 		cJSON_AddItemToArray(patterns, pat);
 	}
 	if (call(c, k->guard_session, "Fetch.enable", p, err))
+		return -1;
+
+	/* The same patterns browser-wide, so that every page of the job is
+	 * guarded before it loads anything: a second page a script creates,
+	 * a popup of window.open or a link, their frames and workers.  A page
+	 * session's auto-attach never reaches popups, and a browser-wide
+	 * auto-attach would pause every job's new pages on every other job. */
+	p = cJSON_CreateObject();
+	patterns = cJSON_AddArrayToObject(p, "patterns");
+	for (int i = 0; guard_patterns[i]; i++) {
+		pat = cJSON_CreateObject();
+		cJSON_AddStringToObject(pat, "urlPattern", guard_patterns[i]);
+		cJSON_AddItemToArray(patterns, pat);
+	}
+	if (call(c, NULL, "Fetch.enable", p, err))
 		return -1;
 
 	/* Every target of the job's context, as it appears and navigates:

@@ -185,6 +185,9 @@ int coord_post(struct coord_client *cc, const char *path, const cJSON *body,
 		if (unavailable(code))
 			failover(cc, err);
 	}
+	/* an answer may carry a secret (/secret): leave none in the heap */
+	if (buf.data)
+		explicit_bzero(buf.data, buf.len);
 	free(buf.data);
 	return (int)code;
 }
@@ -272,6 +275,75 @@ int coord_wait(struct coord_client *cc, struct curl_waitfd *fds, unsigned nfds, 
 		}
 		coord_claim_cancel(cc);
 		return 1;
+	}
+	return 0;
+}
+
+static const char *coordinator_ref(const cJSON *o)
+{
+	const char *r;
+
+	if (!cJSON_IsObject(o) || cJSON_GetArraySize(o) != 1)
+		return NULL;
+	r = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "vault"));
+	return r && !strncmp(r, COORD_REF_PREFIX, strlen(COORD_REF_PREFIX)) ? r : NULL;
+}
+
+int coord_resolve_secrets(struct coord_client *cc, const char *job, int attempt,
+			  const char *lease_key, cJSON *account, char *err, size_t errlen)
+{
+	cJSON *f;
+
+	cJSON_ArrayForEach(f, account) {
+		const char *ref = coordinator_ref(f);
+		cJSON *body, *reply = NULL, *v, *s;
+		char path[300], cerr[400];
+		int status;
+
+		if (!ref)
+			continue;
+		if (!lease_key) {
+			snprintf(err, errlen, "\"%s\" refers to the coordinator's \"%s\", but the "
+				 "claim answer had no lease key", f->string ? f->string : "?", ref);
+			return -1;
+		}
+		body = cJSON_CreateObject();
+		cJSON_AddStringToObject(body, "worker", cc->worker);
+		cJSON_AddNumberToObject(body, "attempt", attempt);
+		cJSON_AddStringToObject(body, "lease_key", lease_key);
+		cJSON_AddStringToObject(body, "ref", ref);
+		snprintf(path, sizeof(path), "/v1/jobs/%s/secret", job);
+		status = coord_post(cc, path, body, &reply, cerr, sizeof(cerr));
+		cJSON_Delete(body);
+		v = cJSON_GetObjectItem(reply, "value");
+		if (status != 200 || !cJSON_IsString(v)) {
+			snprintf(err, errlen, "cannot fetch \"%s\" from the coordinator: %s", ref,
+				 status < 0 || status >= 400 ? cerr : "the answer has no value");
+			cJSON_Delete(reply);
+			return -1;
+		}
+		{
+			/* the label the recorder writes in its place, as for a
+			 * password given in clear (job_register_secrets) */
+			char label[200];
+			snprintf(label, sizeof(label), "account.%s", f->string ? f->string : "secret");
+			secret_register_as(v->valuestring, label);
+		}
+		s = cJSON_CreateString(v->valuestring);
+		explicit_bzero(v->valuestring, strlen(v->valuestring));
+		cJSON_Delete(reply);
+		/* by pointer, keeping the key (ReplaceItemViaPointer drops it) */
+		if (s && f->string) {
+			s->string = cJSON_malloc(strlen(f->string) + 1);
+			if (s->string)
+				memcpy(s->string, f->string, strlen(f->string) + 1);
+		}
+		if (!s || (f->string && !s->string) || !cJSON_ReplaceItemViaPointer(account, f, s)) {
+			cJSON_Delete(s);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		f = s;
 	}
 	return 0;
 }

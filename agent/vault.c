@@ -15,18 +15,17 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include "base64.h"
 #include "log.h"
 #include "privfile.h"
+#include "seal.h"
 #include "sqldb.h"
 #include "vault.h"
 
-#define NONCE_LEN 12
-#define TAG_LEN 16
+#define NONCE_LEN SEAL_NONCE_LEN
+#define TAG_LEN SEAL_TAG_LEN
 #define NAME_MAX_LEN 200
 #define VALUE_MAX_LEN (1u << 20)
 static const char CHECK_NAME[] = "\001idlcm-vault-check";
@@ -134,50 +133,7 @@ const char *vault_default_path(void)
 	return p && *p ? p : "idlcm-vault.db";
 }
 
-/* ---- sealing */
-
-static int seal(const unsigned char *key, const char *name, const void *in, size_t len,
-		unsigned char nonce[NONCE_LEN], unsigned char *out,
-		unsigned char tag[TAG_LEN])
-{
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int n, ok;
-
-	if (!ctx)
-		return -1;
-	ok = RAND_bytes(nonce, NONCE_LEN) == 1 &&
-	     EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) == 1 &&
-	     EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) == 1 &&
-	     EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)name,
-			       (int)strlen(name)) == 1 &&
-	     (len == 0 || EVP_EncryptUpdate(ctx, out, &n, in, (int)len) == 1) &&
-	     EVP_EncryptFinal_ex(ctx, out + len, &n) == 1 &&
-	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) == 1;
-	EVP_CIPHER_CTX_free(ctx);
-	return ok ? 0 : -1;
-}
-
-static int unseal(const unsigned char *key, const char *name, const unsigned char *nonce,
-		  const unsigned char *in, size_t len, const unsigned char *tag,
-		  unsigned char *out)
-{
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int n, ok;
-
-	if (!ctx)
-		return -1;
-	ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) == 1 &&
-	     EVP_DecryptInit_ex(ctx, NULL, NULL, key, nonce) == 1 &&
-	     EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)name,
-			       (int)strlen(name)) == 1 &&
-	     (len == 0 || EVP_DecryptUpdate(ctx, out, &n, in, (int)len) == 1) &&
-	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, (void *)tag) == 1 &&
-	     EVP_DecryptFinal_ex(ctx, out + len, &n) == 1;
-	EVP_CIPHER_CTX_free(ctx);
-	return ok ? 0 : -1;
-}
+/* ---- sealing: lib/seal.c, shared with the coordinator */
 
 /* ---- storage */
 
@@ -216,7 +172,7 @@ static int put(struct vault *v, const char *name, const void *value, size_t len,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (seal(v->key, name, value, len, nonce, ct, tag)) {
+	if (seal_encrypt(v->key, name, value, len, nonce, ct, tag)) {
 		snprintf(err, errlen, "cannot encrypt \"%s\"", name);
 		goto out;
 	}
@@ -283,7 +239,7 @@ static int fetch(struct vault *v, const char *name, char **value, size_t *len,
 			snprintf(err, errlen, "out of memory");
 			goto out;
 		}
-		if (unseal(v->key, name, nonce, ct, (size_t)clen, tag, (unsigned char *)out)) {
+		if (seal_decrypt(v->key, name, nonce, ct, (size_t)clen, tag, (unsigned char *)out)) {
 			OPENSSL_cleanse(out, (size_t)clen + 17);
 			free(out);
 			snprintf(err, errlen, "cannot decrypt vault entry \"%s\": wrong key or "

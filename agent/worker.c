@@ -528,6 +528,9 @@ static int accept_claim(struct worker *w, const char *body, size_t len)
 			/* every one: a key given twice is still a secret */
 			while (cJSON_GetObjectItem(copy, "account"))
 				cJSON_DeleteItemFromObject(copy, "account");
+			/* nor the key that fetches them */
+			while (cJSON_GetObjectItem(copy, "lease_key"))
+				cJSON_DeleteItemFromObject(copy, "lease_key");
 			kept = cJSON_PrintUnformatted(copy);
 			put = store_job_put(w->st, id, attempt, kept ? kept : "{}");
 			cJSON_free(kept);
@@ -648,6 +651,22 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, struct cdp *c,
 
 	if (account)
 		job_register_secrets(account);
+	/* {"password": {"vault": "coordinator:<integration>/password"}}: the
+	 * claim answer names the secret; this child, the job's only user of
+	 * it, fetches it with the lease and keeps it in memory only */
+	if (account && coord_resolve_secrets(&w->cc, j->id, j->attempt,
+					     jstr(j->body, "lease_key"), account,
+					     err, sizeof(err))) {
+		char m[700];
+		res = cJSON_CreateObject();
+		cJSON_AddStringToObject(res, "kind", "result");
+		cJSON_AddNumberToObject(res, "exit", 1);
+		cJSON_AddStringToObject(res, "error_class", "transient");
+		snprintf(m, sizeof(m), "the service account's secrets: %s", err);
+		cJSON_AddStringToObject(res, "error", m);
+		child_emit(NULL, res);
+		_exit(1);
+	}
 	/* {"password": {"vault": "acme/admin"}}: resolved here, never in Lua */
 	if (account && vault_refs_present(account)) {
 		v = open_vault(w, err, sizeof(err));

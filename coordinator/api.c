@@ -316,15 +316,24 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			cJSON_DeleteItemFromObject(job, "lease_s");
 			cJSON_AddNumberToObject(job, "attempt", attempt);
 			cJSON_AddNumberToObject(job, "lease_s", lease_s);
+			/* The answer names the account's secrets, never carries
+			 * them: the worker fetches each (POST /v1/jobs/{id}/secret)
+			 * with the lease key, while the lease lives. */
 			acct = json_col(st, 5);
-			if (acct && coord_account_open(str(job, "integration") ?
-						       str(job, "integration") : "", acct))
-				fprintf(stderr, "idlcm-coordinator: job %s: a sealed secret of its "
-					"account does not open with this key\n", id);
+			if (acct)
+				coord_account_refer(str(job, "integration") ?
+						    str(job, "integration") : "", acct);
 			if (acct && !cJSON_GetObjectItem(job, "account"))
 				cJSON_AddItemToObject(job, "account", acct);
 			else
 				cJSON_Delete(acct);
+			{
+				char lk[65];
+				coord_lease_key(id, attempt, worker, lk);
+				cJSON_DeleteItemFromObject(job, "lease_key");
+				if (lk[0])
+					cJSON_AddStringToObject(job, "lease_key", lk);
+			}
 		}
 		bad |= cstore_exec(c->store, "UPDATE jobs SET status = 'running', attempt = ?, worker = ?,"
 				" lease_until_ms = ?, updated_ms = ? WHERE id = ?", "ntiit",
@@ -836,6 +845,86 @@ static int heartbeat(struct coord *c, struct httpd_req *req, const char *id)
 	return 0;
 }
 
+/* One secret of the job's service account, to the worker that holds the
+ * job's live lease and shows its lease key: {worker, attempt, lease_key,
+ * ref} → {value}.  Refused (403) for anyone else, another job's
+ * integration, a lapsed lease or an attempt that is over; the value is
+ * never logged, and the answer is not to be cached. */
+static int secret(struct coord *c, struct httpd_req *req, const char *id)
+{
+	const char *jerr, *worker, *ref, *key, *status, *holder, *integ, *field;
+	cJSON *body = httpd_req_json(req, &jerr), *att, *acct = NULL, *out;
+	sqlite3_stmt *st;
+	char lk[65], why[300], ihave[200];
+	int attempt, live;
+	int64_t until;
+	char *value;
+
+	if (!body || !cJSON_IsObject(body))
+		return httpd_reply_error(req, 400, "secret: %s", body ? "body must be an object" : jerr);
+	worker = str(body, "worker");
+	ref = str(body, "ref");
+	key = str(body, "lease_key");
+	att = cJSON_GetObjectItemCaseSensitive(body, "attempt");
+	if (!worker || !ref || !key || !cJSON_IsNumber(att))
+		return httpd_reply_error(req, 400, "secret: \"worker\", \"attempt\", \"lease_key\" "
+					 "and \"ref\" are required");
+	if (strncmp(ref, COORD_REF_PREFIX, strlen(COORD_REF_PREFIX)) ||
+	    !strchr(ref + strlen(COORD_REF_PREFIX), '/'))
+		return httpd_reply_error(req, 400, "secret: \"ref\" must look like "
+					 "\"coordinator:<integration>/<field>\"");
+	sweep(c);
+	st = cdb_query(c->db, "SELECT j.status, j.worker, j.attempt, j.lease_until_ms,"
+		       " j.integration, i.account FROM jobs j"
+		       " LEFT JOIN integrations i ON i.id = j.integration WHERE j.id = ?", "t", id);
+	if (!st || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return httpd_reply_error(req, 404, "no job \"%s\"", id);
+	}
+	status = (const char *)sqlite3_column_text(st, 0);
+	holder = (const char *)sqlite3_column_text(st, 1);
+	attempt = sqlite3_column_int(st, 2);
+	until = sqlite3_column_int64(st, 3);
+	integ = (const char *)sqlite3_column_text(st, 4);
+	snprintf(ihave, sizeof(ihave), "%s", integ ? integ : "");
+	coord_lease_key(id, attempt, worker, lk);
+	live = status && !strcmp(status, "running") && holder && !strcmp(holder, worker) &&
+	       att->valueint == attempt && until >= cdb_now_ms() && lk[0] &&
+	       strlen(key) == strlen(lk) && !CRYPTO_memcmp(key, lk, strlen(lk));
+	if (!live) {
+		sqlite3_finalize(st);
+		return httpd_reply_error(req, 403, "secret: job \"%s\" attempt %d is not leased to "
+					 "\"%s\" with that key", id, att->valueint, worker);
+	}
+	field = ref + strlen(COORD_REF_PREFIX);
+	if (strncmp(field, ihave, strlen(ihave)) || field[strlen(ihave)] != '/') {
+		sqlite3_finalize(st);
+		return httpd_reply_error(req, 403, "secret: \"%s\" is not a secret of job \"%s\"'s "
+					 "integration \"%s\"", ref, id, ihave);
+	}
+	field += strlen(ihave) + 1;
+	if (sqlite3_column_type(st, 5) == SQLITE_TEXT)
+		acct = cJSON_Parse((const char *)sqlite3_column_text(st, 5));
+	sqlite3_finalize(st);
+	value = coord_account_field(ihave, acct, field, why, sizeof(why));
+	cJSON_Delete(acct);
+	if (!value)
+		return httpd_reply_error(req, 404, "secret: %s", why);
+	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "value", value);
+	OPENSSL_cleanse(value, strlen(value));
+	free(value);
+	httpd_add_header(req, "cache-control", "no-store");
+	httpd_reply_json(req, 200, out);
+	{
+		cJSON *v = cJSON_GetObjectItem(out, "value");
+		if (cJSON_IsString(v))
+			OPENSSL_cleanse(v->valuestring, strlen(v->valuestring));
+	}
+	cJSON_Delete(out);
+	return 0;
+}
+
 /* A state event moves the job's own user, under the job's key (SCIM
  * keys the user by its email or username, which a worker may spell in
  * another case); a job for one user cannot move, or create, another.  A job
@@ -1285,6 +1374,8 @@ static int h_jobs(struct httpd_req *req, void *arg)
 		return httpd_reply_error(req, 405, "use POST on %s", httpd_req_path(req));
 	if (!strcmp(slash, "/heartbeat"))
 		return heartbeat(c, req, id);
+	if (!strcmp(slash, "/secret"))
+		return secret(c, req, id);
 	if (!strcmp(slash, "/events"))
 		return events(c, req, id);
 	if (!strcmp(slash, "/complete"))

@@ -70,6 +70,18 @@ char *coord_account_seal(const char *integration, const cJSON *account);
 /* Unseal an account read back, in place; -1 when a field cannot be
  * opened (another key: it stays sealed). */
 int coord_account_open(const char *integration, cJSON *account);
+/* For a claim answer: every secret field of account (sealed, or a plain
+ * secret-looking string of an older database) becomes a reference,
+ * {"vault": "coordinator:<integration>/<field>"}, in place. */
+void coord_account_refer(const char *integration, cJSON *account);
+/* The clear value of one field of a stored account (malloc'd: the caller
+ * cleanses and frees it), or NULL with why. */
+char *coord_account_field(const char *integration, const cJSON *account,
+			  const char *field, char *why, size_t n);
+/* The key that goes with one lease (job, attempt, worker): a MAC under the
+ * sealing key, so only whoever got the claim answer can show it. */
+void coord_lease_key(const char *job, int attempt, const char *worker, char out[65]);
+#define COORD_REF_PREFIX "coordinator:"
 
 /* validation.c: the first integration of an app is validated first.
  * validation_status: the status to store when `wanted` is asked of an

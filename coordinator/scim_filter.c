@@ -106,13 +106,19 @@ static int quoted(struct cur *c, char *out, size_t n)
 static int attr_path(struct cur *c, char *out, size_t n)
 {
 	size_t k = 0;
-	int depth = 0, inq = 0;
+	int depth = 0, inq = 0, esc = 0;
 
 	while (c->s[c->i]) {
 		char ch = c->s[c->i];
 		if (!inq && !depth && (ch == ' ' || ch == '\t' || ch == '+' || ch == '(' || ch == ')'))
 			break;
-		if (ch == '"' && (k == 0 || out[k - 1] != '\\'))
+		/* inside a string a backslash escapes the next character, so
+		 * "a\\" ends at its quote (the byte before it is no guide) */
+		if (inq && esc)
+			esc = 0;
+		else if (inq && ch == '\\')
+			esc = 1;
+		else if (ch == '"')
 			inq = !inq;
 		else if (!inq && ch == '[')
 			depth++;
@@ -196,7 +202,8 @@ static int term_attr(struct cur *c, const char *path, struct scim_term *t, int *
 int scim_filter_parse(const char *text, struct scim_filter *f, char *err, size_t errlen)
 {
 	struct cur c = { text ? text : "", 0, err, errlen };
-	char path[700], op[16];
+	/* a members[value eq "…"] term: a whole value, every byte escaped */
+	char path[2 * SCIM_VALUE_MAX + 200], op[16];
 
 	memset(f, 0, sizeof(*f));
 	for (;;) {

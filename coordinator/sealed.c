@@ -16,14 +16,14 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "coordinator.h"
 #include "privfile.h"
+#include "seal.h"
 
-#define KEY_LEN 32
-#define NONCE_LEN 12
-#define TAG_LEN 16
+#define KEY_LEN SEAL_KEY_LEN
 
 static unsigned char key[KEY_LEN];
 static int have_key;
@@ -34,33 +34,6 @@ static int is_secret_field(const char *name)
 	for (int i = 0; name && hints[i]; i++)
 		if (strcasestr(name, hints[i]))
 			return 1;
-	return 0;
-}
-
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-static int unhex(const char *s, unsigned char *out, size_t cap, size_t *n)
-{
-	size_t len = strlen(s);
-
-	if (len % 2 || len / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < len / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	*n = len / 2;
 	return 0;
 }
 
@@ -107,7 +80,7 @@ int coord_sealing_init(const char *key_file, const char *dbpath, char *err, size
 	text = privfile_read(path, "key file", err, n);
 	if (!text)
 		return -1;
-	rc = unhex(text, key, sizeof(key), &got);
+	rc = seal_unhex(text, key, sizeof(key), &got);
 	privfile_free(text);
 	if (rc || got != KEY_LEN) {
 		snprintf(err, n, "%s must hold 32 bytes as 64 hex digits (try: openssl rand -hex 32)",
@@ -116,24 +89,6 @@ int coord_sealing_init(const char *key_file, const char *dbpath, char *err, size
 	}
 	have_key = 1;
 	return 0;
-}
-
-static int gcm(int enc, const char *aad, const unsigned char *nonce, unsigned char *tag,
-	       const unsigned char *in, int len, unsigned char *out)
-{
-	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-	int ok, m = 0, f = 0;
-
-	if (!x)
-		return -1;
-	ok = EVP_CipherInit_ex(x, EVP_aes_256_gcm(), NULL, key, nonce, enc) == 1 &&
-	     EVP_CipherUpdate(x, NULL, &m, (const unsigned char *)aad, (int)strlen(aad)) == 1 &&
-	     EVP_CipherUpdate(x, out, &m, in, len) == 1 &&
-	     (enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1) &&
-	     EVP_CipherFinal_ex(x, out + m, &f) == 1 &&
-	     (!enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) == 1);
-	EVP_CIPHER_CTX_free(x);
-	return ok ? m + f : -1;
 }
 
 /* Put s where f is, under f's name (f is freed); 1 when done. */
@@ -150,27 +105,14 @@ static int replace(cJSON *obj, cJSON *f, cJSON *s)
 
 static cJSON *seal_one(const char *aad, const char *value)
 {
-	int len = (int)strlen(value);
-	unsigned char *buf = malloc((size_t)len + NONCE_LEN + TAG_LEN);
-	char *hex;
+	char *hex = seal_hex(key, aad, value, strlen(value));
 	cJSON *o = NULL;
 
-	if (!buf || RAND_bytes(buf, NONCE_LEN) != 1 ||
-	    gcm(1, aad, buf, buf + NONCE_LEN, (const unsigned char *)value, len,
-		buf + NONCE_LEN + TAG_LEN) != len) {
-		free(buf);
-		return NULL;
-	}
-	hex = malloc(2 * ((size_t)len + NONCE_LEN + TAG_LEN) + 1);
 	if (hex) {
-		for (size_t i = 0; i < (size_t)len + NONCE_LEN + TAG_LEN; i++)
-			snprintf(hex + 2 * i, 3, "%02x", buf[i]);
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "sealed", hex);
 		free(hex);
 	}
-	OPENSSL_cleanse(buf, (size_t)len + NONCE_LEN + TAG_LEN);
-	free(buf);
 	return o;
 }
 
@@ -203,36 +145,84 @@ int coord_account_open(const char *integration, cJSON *account)
 
 	cJSON_ArrayForEach(f, account) {
 		const char *hex = cJSON_GetStringValue(cJSON_GetObjectItem(f, "sealed"));
-		unsigned char *buf;
-		size_t n = 0, cap;
-		char aad[400];
-		int len;
+		char aad[400], *plain = NULL;
+		cJSON *s;
 
 		if (!cJSON_IsObject(f) || !hex)
 			continue;
-		cap = strlen(hex) / 2 + 1;
-		buf = malloc(cap * 2);
-		if (!buf || !have_key || unhex(hex, buf, cap, &n) || n < NONCE_LEN + TAG_LEN) {
-			free(buf);
+		snprintf(aad, sizeof(aad), "%s/%s", integration, f->string);
+		if (!have_key || seal_open_hex(key, aad, hex, &plain, NULL)) {
 			rc = -1;
 			continue;
 		}
-		snprintf(aad, sizeof(aad), "%s/%s", integration, f->string);
-		len = gcm(0, aad, buf, buf + NONCE_LEN, buf + NONCE_LEN + TAG_LEN,
-			  (int)(n - NONCE_LEN - TAG_LEN), buf + cap);
-		if (len < 0) {
-			rc = -1;
-		} else {
-			char *plain = strndup((char *)buf + cap, (size_t)len);
-			cJSON *s = plain ? cJSON_CreateString(plain) : NULL;
-			if (s && replace(account, f, s))
-				f = s;
-			if (plain)
-				OPENSSL_cleanse(plain, strlen(plain));
-			free(plain);
-		}
-		OPENSSL_cleanse(buf, cap * 2);
-		free(buf);
+		s = cJSON_CreateString(plain);
+		if (s && replace(account, f, s))
+			f = s;
+		OPENSSL_cleanse(plain, strlen(plain));
+		free(plain);
 	}
 	return rc;
+}
+
+void coord_account_refer(const char *integration, cJSON *account)
+{
+	cJSON *f;
+
+	cJSON_ArrayForEach(f, account) {
+		char ref[400];
+		cJSON *r;
+		if (!(cJSON_IsObject(f) && cJSON_GetObjectItem(f, "sealed")) &&
+		    !(cJSON_IsString(f) && is_secret_field(f->string)))
+			continue;
+		snprintf(ref, sizeof(ref), COORD_REF_PREFIX "%s/%s", integration, f->string);
+		r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "vault", ref);
+		if (replace(account, f, r))
+			f = r;
+	}
+}
+
+char *coord_account_field(const char *integration, const cJSON *account,
+			  const char *field, char *why, size_t n)
+{
+	cJSON *one = cJSON_CreateObject(), *f;
+	char *value = NULL;
+
+	f = cJSON_GetObjectItemCaseSensitive(account, field);
+	if (!f || !(cJSON_IsString(f) || cJSON_GetObjectItem(f, "sealed"))) {
+		snprintf(why, n, "integration \"%s\" has no secret \"%s\"", integration, field);
+		cJSON_Delete(one);
+		return NULL;
+	}
+	cJSON_AddItemToObject(one, field, cJSON_Duplicate(f, 1));
+	if (coord_account_open(integration, one)) {
+		snprintf(why, n, "the secret \"%s\" of integration \"%s\" does not open "
+			 "with this key", field, integration);
+	} else {
+		f = cJSON_GetObjectItemCaseSensitive(one, field);
+		value = cJSON_IsString(f) ? strdup(f->valuestring) : NULL;
+		if (cJSON_IsString(f))
+			OPENSSL_cleanse(f->valuestring, strlen(f->valuestring));
+		if (!value)
+			snprintf(why, n, "out of memory");
+	}
+	cJSON_Delete(one);
+	return value;
+}
+
+void coord_lease_key(const char *job, int attempt, const char *worker, char out[65])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	char msg[600];
+
+	/* a label of its own: never the same input as anything else keyed */
+	snprintf(msg, sizeof(msg), "idlcm lease key\n%s\n%d\n%s", job, attempt, worker);
+	if (!have_key || !HMAC(EVP_sha256(), key, KEY_LEN, (const unsigned char *)msg,
+			       strlen(msg), mac, &len) || len < 32) {
+		out[0] = '\0';
+		return;
+	}
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", mac[i]);
 }

@@ -12,6 +12,14 @@
 #include "cdp.h"
 
 #define CONFINE_MAX_IDS 64
+#define CONFINE_MAX_KNOWN 512
+
+/* A target or frame the guard has seen, and whose it is: a request the
+ * browser-wide guard pauses names only its frame. */
+struct confine_known {
+	char id[48];
+	int own;			/* of the job's context */
+};
 
 struct confine {
 	char context_id[128];		/* the job's browser context */
@@ -22,6 +30,8 @@ struct confine {
 	int devtools_port;		/* refused as a URL port; 0 = unknown */
 	char run_dir[1024];		/* files a script may upload; downloads */
 	char breach[600];		/* set once a page left the web: job stops */
+	struct confine_known known[CONFINE_MAX_KNOWN];	/* a ring */
+	int nknown, known_next;
 };
 
 /* Set up the job's confinement on c for the page just opened: remember

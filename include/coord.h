@@ -43,6 +43,14 @@ void coord_client_release(struct coord_client *);
 int coord_post(struct coord_client *, const char *path, const cJSON *body,
 	       cJSON **reply, char *err, size_t errlen);
 
+/* Replace each {"vault": "coordinator:<integration>/<field>"} in account
+ * by the secret's value, fetched from POST /v1/jobs/{job}/secret with the
+ * job's lease (attempt, lease_key), and register it with the redactor.
+ * 0, or -1 with err (the value never appears in it). */
+#define COORD_REF_PREFIX "coordinator:"
+int coord_resolve_secrets(struct coord_client *, const char *job, int attempt,
+			  const char *lease_key, cJSON *account, char *err, size_t errlen);
+
 /* Start a claim {worker, capacity, apps, wait_s} in the background. */
 int coord_claim_start(struct coord_client *, int capacity, const cJSON *apps,
 		      int wait_s, char *err, size_t errlen);

@@ -235,6 +235,13 @@ function Page:navigate(url, opts)
   local step = self:_next_step("navigate")
   cdp.drop_events("Page.lifecycleEvent", self.session)
   local r = self:send("Page.navigate", { url = url }, timeout)
+  if r.errorText == "net::ERR_UNSAFE_REDIRECT" then
+    -- Chromium refuses a server redirect to file:, chrome: and the like:
+    -- it will do so on every try
+    P.raise("navigation", string.format("cannot open %s: the server redirected it to a URL "
+      .. "a job's pages may not open (%s) (%s)", url, r.errorText, step),
+      { transient = false, url = url })
+  end
   if r.errorText and r.errorText ~= "" then
     P.raise("navigation", string.format("cannot open %s: %s (%s)", url, r.errorText, step),
       { transient = true, url = url })

@@ -214,10 +214,11 @@ t_confine_coordinator_seals_account_secrets() {
 	pw="pw-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
 	curl -fsS -X POST -H 'content-type: application/json' "$url/v1/jobs" -d \
 		"{\"integration\":\"sealed\",\"app\":\"acme\",\"action\":\"list_users\",\"account\":{\"base_url\":\"http://x\",\"username\":\"u\",\"password\":\"$pw\"}}" >/dev/null
-	got=$(curl -fsS -X POST -d '{"worker":"w1","capacity":1}' "$url/v1/claim" | jq -r '.jobs[0].account.password')
+	got=$(curl -fsS -X POST -d '{"worker":"w1","capacity":1}' "$url/v1/claim" | jq -r '.jobs[0].account.password.vault')
 	kill "$pid"; wait "$pid" 2>/dev/null
-	# the worker that claims the job gets the password; the database file never holds it
-	expect_eq "$got" "$pw" "the claimed account's password"
+	# the claim names the password (the worker fetches it with its lease:
+	# test_isolation.sh); the database file never holds it
+	expect_eq "$got" "coordinator:sealed/password" "the claimed account's password reference"
 	cat "$d"/co.db* | grep -qaF "$pw" && fail "the password is in the coordinator's database files"
 	sqlite3 "$d/co.db" "select account from integrations" | grep -q '"password":{"sealed":"' ||
 		fail "no sealed password: $(sqlite3 "$d/co.db" "select account from integrations")"
