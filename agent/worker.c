@@ -1383,6 +1383,16 @@ static void check_pool(struct worker *w)
 	w->next_check_ms = now + (w->o->browser_check_ms < 1000 ? w->o->browser_check_ms : 1000);
 }
 
+/* A pool with no browser that answers claims nothing: the jobs would only
+ * wait here while another worker could run them. */
+static int browsers_up(const struct worker *w)
+{
+	for (int k = 0; k < w->pool.n; k++)
+		if (w->pool.b[k].up)
+			return 1;
+	return !w->pooled;
+}
+
 /* The browser the next job (or prewarmed page) goes to: -1 our own
  * Chromium, a pool index (the least busy that answers, `prefer` among
  * equals; checked first unless it was just now), or NO_BROWSER. */
@@ -1650,7 +1660,7 @@ static void loop(struct worker *w)
 		drain_held(w, 0);
 		flush(w, 2000);
 		if (!stopping && !w->cc.claim && !w->held && w->njobs < w->o->slots &&
-		    now >= w->next_claim_ms &&
+		    now >= w->next_claim_ms && browsers_up(w) &&
 		    coord_claim_start(&w->cc, w->o->slots - w->njobs, w->o->apps, w->o->poll_s,
 				      err, sizeof(err)))
 			log_error("%s", err);

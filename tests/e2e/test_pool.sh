@@ -247,3 +247,33 @@ t_pool_worker_metrics() {
 	expect_eq "$(pl_sample idlcm_worker_jobs_total '{outcome="ok"}')" 2 "two jobs ok"
 	echo "# $(grep -c '^[^#]' "$WD/metrics") samples, checker passed; outbox held $n message(s), oldest $age s"
 }
+
+# A ws:// endpoint (what a browser farm hands out) works as it is given; a
+# member that never answers gets no job.
+t_pool_ws_endpoint_and_dead_member() {
+	fx acme reset >/dev/null
+	wk_setup
+	ws=$(curl -fsS "$CHROME_HTTP/json/version" | jq -r .webSocketDebuggerUrl)
+	OWN_BROWSER=1 wk_start --browser http://127.0.0.1:9 --browser "$ws"
+	a=$(enq ws invite '{"email":"w1@example.com","roles":["member"]}')
+	b=$(enq ws invite '{"email":"w2@example.com","roles":["member"]}')
+	wait_done "$a" 60; wait_done "$b" 60
+	for x in $a $b; do
+		expect_eq "$(jobf "$x" .status)" completed "job $x"
+		expect_eq "$(jobf "$x" .result.browser)" "$ws" "job $x ran on the ws endpoint"
+	done
+	grep -qF "browser http://127.0.0.1:9 does not answer" "$WD/wk.err" ||
+		fail "the dead member is not said: $(grep browser "$WD/wk.err")"
+}
+
+# A pool with no browser that answers claims nothing (another worker may
+# run the job), and says why.
+t_pool_no_browser_claims_nothing() {
+	wk_setup
+	OWN_BROWSER=1 wk_start --browser http://127.0.0.1:9
+	x=$(enq none invite '{"email":"n1@example.com","roles":["member"]}')
+	sleep 3
+	expect_eq "$(jobf "$x" .status)" queued "the job while no browser answers"
+	expect_eq "$(jobf "$x" .attempt)" 0 "never claimed"
+	grep -qF "browser http://127.0.0.1:9 does not answer" "$WD/wk.err" || fail "no word of the browser"
+}
