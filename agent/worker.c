@@ -55,6 +55,7 @@ struct wjob {
 	int nevents, dropped;		/* the event cap (JOB_EVENTS_MAX) */
 	size_t nbytes, dropped_bytes;
 	int lost;			/* runs whose pool browser went away under them */
+	int may_retry;			/* its run may end "retrying" on a transient error */
 	int64_t first_run_ms;
 	char browser[300];		/* the browser of its last run ("" before one) */
 	struct wjob *next;
@@ -738,7 +739,7 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, const char *ws_
 	spec.action_timeout_ms = w->o->action_timeout_ms;
 	spec.artifacts_dir = dir;
 	spec.emit = child_emit;
-	spec.retry_transient = charged_tries(w, j) < w->o->max_tries;
+	spec.retry_transient = j->may_retry;
 	/* no vault: a captured password fails the job (the key was read at
 	 * start, and the environment scrubbed of it) */
 	spec.capture = have_vault_key ? JOB_CAPTURE_VAULT : JOB_CAPTURE_NONE;
@@ -858,6 +859,7 @@ warm_child(struct worker *w, int ctl, int fd, const char *ws_url)
 	snprintf(dir, sizeof(dir), "%s", jstr(msg, "dir"));
 	j.attempt = cJSON_GetObjectItem(msg, "attempt")->valueint;
 	j.tries = cJSON_GetObjectItem(msg, "tries")->valueint;
+	j.may_retry = cJSON_IsTrue(cJSON_GetObjectItem(msg, "may_retry"));
 	j.timeout_ms = cJSON_GetObjectItem(msg, "timeout_ms")->valueint;
 	j.body = cJSON_DetachItemFromObject(msg, "job");
 	j.action = jstr(j.body, "action");
@@ -964,7 +966,8 @@ static int prewarm_take(struct worker *w, struct wjob *j, struct slot *s, pid_t 
 	m = cJSON_CreateObject();
 	cJSON_AddStringToObject(m, "id", j->id);
 	cJSON_AddNumberToObject(m, "attempt", j->attempt);
-	cJSON_AddNumberToObject(m, "tries", charged_tries(w, j));
+	cJSON_AddNumberToObject(m, "tries", j->tries);
+	cJSON_AddBoolToObject(m, "may_retry", j->may_retry);
 	cJSON_AddNumberToObject(m, "timeout_ms", j->timeout_ms);
 	cJSON_AddStringToObject(m, "dir", s->dir);
 	cJSON_AddItemReferenceToObject(m, "job", j->body);
@@ -1029,6 +1032,11 @@ static void start_job(struct worker *w, struct wjob *j, struct slot *s, int k)
 	const char *url = browser_url(w, k);
 
 	j->tries++;
+	/* A transient error may end in a retry: when tries are left, and on
+	 * a pool while a lost browser would not be charged (finish_slot then
+	 * knows; it sends the final state itself when it does not retry). */
+	j->may_retry = charged_tries(w, j) < w->o->max_tries ||
+		(w->pooled && j->lost < w->pool.n);
 	snprintf(s->dir, sizeof(s->dir), "%s/%s/a%d-t%d", w->o->runs_dir, j->id, j->attempt,
 		 j->tries);
 	if (w->warm.browser == k && prewarm_take(w, j, s, &pid, &fds[0])) {
@@ -1446,6 +1454,7 @@ static void heartbeats(struct worker *w)
 				j->next_hb_ms = now + 3600 * 1000;
 			} else {
 				emit_log(w, j->id, j->attempt, "warn", "lease lost before the job ran again");
+				w->m.jobs_lease_lost++;
 				store_job_set_state(w->st, j->id, STORE_JOB_DROPPED, j->tries, 0);
 				job_unlink(w, j);
 			}
