@@ -662,8 +662,6 @@ static void child_prologue(int fd)
 	child_fd = fd;
 }
 
-/* Run job j in this child; c and page come prewarmed, or NULL (connect
- * and open the page the usual way). */
 /* Runs of j that count against --max-tries: a pool browser that went away
  * under a run is not the job's doing (up to once per browser). */
 static int charged_tries(const struct worker *w, const struct wjob *j)
@@ -671,6 +669,9 @@ static int charged_tries(const struct worker *w, const struct wjob *j)
 	int free_runs = j->lost < w->pool.n ? j->lost : w->pool.n;
 	return j->tries - free_runs;
 }
+
+/* Run job j in this child on the browser at ws_url; c and page come
+ * prewarmed, or NULL (connect and open the page the usual way). */
 
 static void __attribute__((noreturn))
 run_child_job(struct worker *w, struct wjob *j, const char *dir, const char *ws_url,
@@ -1267,7 +1268,7 @@ static void finish_slot(struct worker *w, struct slot *s)
 		cJSON *ev = cJSON_CreateObject();
 		if (browser_lost) {
 			snprintf(detail, sizeof(detail), "browser %s went away (%s); run %d again on "
-				 "another browser: %s", w->pool.b[s->browser].spec,
+				 "a browser that answers: %s", w->pool.b[s->browser].spec,
 				 w->pool.b[s->browser].why, j->tries + 1, msg ? msg : "transient error");
 			w->m.retries_browser++;
 		} else {
