@@ -41,9 +41,17 @@ static const char *chromium_flags[] = {
  * may not open it (its /json pages list and close every job's targets). */
 static int devtools_port;
 
+static void note_devtools_port(const char *url);
+
 int browser_devtools_port(void)
 {
 	return devtools_port;
+}
+
+void browser_set_devtools_url(const char *url)
+{
+	devtools_port = 0;
+	note_devtools_port(url);
 }
 
 static void note_devtools_port(const char *url)
@@ -254,6 +262,14 @@ out:
 static int resolve_http(const char *spec, int timeout_ms, char **ws,
 			char *err, size_t errlen)
 {
+	long code = 0;
+
+	return browser_version(spec, timeout_ms, ws, &code, err, errlen);
+}
+
+int browser_version(const char *spec, int timeout_ms, char **ws, long *http_code,
+		    char *err, size_t errlen)
+{
 	struct curl_buf hb = { .limit = 1u << 20 };
 	char url[1200], cerr[CURL_ERROR_SIZE] = "";
 	CURL *curl;
@@ -261,6 +277,8 @@ static int resolve_http(const char *spec, int timeout_ms, char **ws,
 	long code = 0;
 	size_t n = strlen(spec);
 
+	*ws = NULL;
+	*http_code = 0;
 	while (n && spec[n - 1] == '/')
 		n--;
 	snprintf(url, sizeof(url), "%.*s/json/version", (int)n, spec);
@@ -292,6 +310,7 @@ static int resolve_http(const char *spec, int timeout_ms, char **ws,
 	rc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(curl);
+	*http_code = rc == CURLE_OK ? code : 0;
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "cannot reach browser at %s: %s", url,
 			 cerr[0] ? cerr : curl_easy_strerror(rc));

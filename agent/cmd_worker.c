@@ -57,8 +57,17 @@ int cmd_worker(int argc, char **argv)
 			continue;
 		} else if (!strcmp(a, "--token-file"))
 			s = &o.token_file;
-		else if (!strcmp(a, "--browser"))
-			s = &o.browser;
+		else if (!strcmp(a, "--browser")) {
+			/* repeatable: each one more browser of the pool */
+			if (!v || !*v)
+				cli_usage_error("--browser wants a DevTools URL or @FILE");
+			if (o.nbrowsers >= WORKER_BROWSERS_MAX)
+				cli_usage_error("--browser: at most %d", WORKER_BROWSERS_MAX);
+			o.browsers[o.nbrowsers++] = v;
+			i++;
+			continue;
+		} else if (!strcmp(a, "--metrics-listen"))
+			s = &o.metrics_listen;
 		else if (!strcmp(a, "--db"))
 			s = &o.db;
 		else if (!strcmp(a, "--runs-dir"))
@@ -96,6 +105,8 @@ int cmd_worker(int argc, char **argv)
 			o.grace_ms = cli_int(a, v, 0, 3600 * 1000);
 		else if (!strcmp(a, "--prewarm-max-ms"))
 			o.prewarm_max_ms = cli_int(a, v, 0, 3600 * 1000);
+		else if (!strcmp(a, "--browser-check-ms"))
+			o.browser_check_ms = cli_int(a, v, 100, 3600 * 1000);
 		else if (!strcmp(a, "--apps")) {
 			if (!v)
 				cli_usage_error("--apps wants a comma-separated list");

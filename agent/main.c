@@ -51,10 +51,36 @@ static const struct { const char *name, *text; } commands[] = {
 	  "  vault set|get|list|rm NAME [--value V] [--vault FILE]\n"
 	  "      secrets at rest (AES-256-GCM); set reads stdin without --value\n" },
 	{ "worker",
-	  "  worker --coordinator URL [--token-file F] [--slots N] [--browser URL]\n"
+	  "  worker --coordinator URL [--token-file F] [--slots N] [--browser URL|@FILE]…\n"
 	  "         [--db FILE] [--runs-dir DIR] [--scripts DIR] [--apps a,b]\n"
-	  "      claim jobs from a coordinator and run them (docs/worker.md); repeat\n"
-	  "      --coordinator for coordinators sharing one database: failover in turn\n" },
+	  "      claim jobs from a coordinator and run them (docs/worker.md):\n"
+	  "      --coordinator URL     the coordinator (http:// or https://); repeat\n"
+	  "                            it for coordinators sharing one database:\n"
+	  "                            failover in turn\n"
+	  "      --token-file F        its bearer token (a file of mode 0600)\n"
+	  "      --worker-id ID        how the coordinator knows it (host-pid)\n"
+	  "      --apps a,b            claim only these apps' jobs (all)\n"
+	  "      --slots N             jobs at once, 1-64 (2)\n"
+	  "      --browser URL|@FILE   a running browser's DevTools endpoint,\n"
+	  "                            http://host:port or ws://…; repeat it, or\n"
+	  "                            name a file of them (one a line), for a pool:\n"
+	  "                            jobs go to the least busy one that answers\n"
+	  "                            (without it: launch and own one Chromium)\n"
+	  "      --browser-check-ms MS health-check pool browsers this often (5000)\n"
+	  "      --metrics-listen ADDR:PORT  serve GET /metrics (Prometheus text)\n"
+	  "      --db FILE             the worker's store (idlcm-worker.db)\n"
+	  "      --runs-dir DIR        runs and failure evidence (runs)\n"
+	  "      --scripts DIR         the app scripts (scripts/apps)\n"
+	  "      --vault FILE          the vault ($IDLCM_VAULT or the default)\n"
+	  "      --poll-s S            claim long poll, 0-300 s (20)\n"
+	  "      --job-timeout MS      a job's deadline when it names none (300000)\n"
+	  "      --action-timeout MS   a step's default timeout\n"
+	  "      --kill-grace MS       SIGKILL this long past the deadline (5000)\n"
+	  "      --max-tries N         runs of a job on transient errors (3)\n"
+	  "      --retry-base MS, --retry-max MS  retry backoff (2000, 60000)\n"
+	  "      --grace MS            on SIGTERM, running jobs may finish (30000)\n"
+	  "      --prewarm-max-ms MS   a page opened ahead waits this long (30000; 0 off)\n"
+	  "      --log-level L         error, warn, info or debug (info)\n" },
 	{ "version", "  version, --version    print the version\n" },
 	{ "help", "  help, --help          this text\n" },
 };

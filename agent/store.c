@@ -315,6 +315,11 @@ int store_outbox_mark(struct store *s, int64_t id, int status, const char *reaso
 		    store_now_ms(), id);
 }
 
+int64_t store_outbox_oldest_ms(struct store *s)
+{
+	return scalar(s, 0, "SELECT min(created_ms) FROM outbox WHERE status = 0", NULL);
+}
+
 int store_outbox_pending(struct store *s)
 {
 	return (int)scalar(s, -1, "SELECT count(*) FROM outbox WHERE status = 0", NULL);

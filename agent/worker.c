@@ -24,10 +24,12 @@
 #include "envscrub.h"
 #include "job.h"
 #include "log.h"
+#include "pool.h"
 #include "session.h"
 #include "states.h"
 #include "store.h"
 #include "vault.h"
+#include "wmetrics.h"
 #include "worker.h"
 
 #define JOB_MAX_BYTES (1u << 20)	/* one job's JSON */
@@ -37,6 +39,10 @@
  * status events the job's outcome rests on. */
 #define JOB_EVENTS_MAX 1000
 #define JOB_EVENT_BYTES_MAX (1u << 20)
+/* A pool browser checked this recently is not checked again before use. */
+#define BROWSER_RECHECK_MS 500
+#define BROWSER_CHECK_TIMEOUT_MS 2000
+#define NO_BROWSER (-2)		/* next_browser(): none can take a job now */
 
 struct wjob {
 	char id[128];
@@ -48,6 +54,10 @@ struct wjob {
 	int running;
 	int nevents, dropped;		/* the event cap (JOB_EVENTS_MAX) */
 	size_t nbytes, dropped_bytes;
+	int lost;			/* runs whose pool browser went away under them */
+	int may_retry;			/* its run may end "retrying" on a transient error */
+	int64_t first_run_ms;
+	char browser[300];		/* the browser of its last run ("" before one) */
 	struct wjob *next;
 };
 
@@ -61,6 +71,7 @@ struct slot {
 	cJSON *result;
 	int exited, status, eof;
 	const char *killed;	/* why we killed it, or NULL */
+	int browser;		/* pool index, or -1 for our own Chromium */
 	char dir[1200];
 };
 
@@ -72,6 +83,7 @@ struct warm {
 	int fd;			/* read end of its event pipe: the slot's, once used */
 	int64_t born_ms;
 	int retiring;		/* ctl closed: it disposes its page and exits */
+	int browser;		/* the browser its page is on (as slot.browser) */
 };
 
 /* A message the store could not take (full disk, read-only file): held in
@@ -81,6 +93,7 @@ struct held {
 	int attempt;
 	cJSON *ev;		/* an event, or NULL */
 	char *complete;		/* a complete's body, or NULL */
+	int64_t at_ms;		/* when it was held */
 	struct held *next;
 };
 
@@ -96,6 +109,10 @@ struct worker {
 	struct browser b;
 	int own_browser;
 	int64_t browser_retry_ms;
+	struct pool pool;	/* --browser endpoints (pooled: jobs run there) */
+	int pooled;
+	int64_t next_check_ms;
+	struct wmetrics m;
 	struct slot *slots;
 	struct wjob *jobs;
 	int njobs;
@@ -126,6 +143,7 @@ void worker_opts_defaults(struct worker_opts *o)
 	o->retry_max_ms = 60000;
 	o->grace_ms = 30000;
 	o->prewarm_max_ms = 30000;
+	o->browser_check_ms = 5000;
 }
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -208,6 +226,7 @@ static void hold(struct worker *w, const char *job_id, int attempt, cJSON *ev,
 	h->attempt = attempt;
 	h->ev = ev ? cJSON_Duplicate(ev, 1) : NULL;
 	h->complete = complete_body ? strdup(complete_body) : NULL;
+	h->at_ms = store_now_ms();
 	if (!w->held_tail)
 		w->held_tail = &w->held;
 	*w->held_tail = h;
@@ -328,6 +347,16 @@ static void complete(struct worker *w, struct wjob *j, const char *outcome,
 	cJSON_AddStringToObject(c, "worker", w->cc.worker);
 	cJSON_AddNumberToObject(c, "attempt", j->attempt);
 	cJSON_AddStringToObject(c, "outcome", outcome);
+	if (j->browser[0])	/* which browser ran it (its last run) */
+		cJSON_AddStringToObject(c, "browser", j->browser);
+	if (!strcmp(outcome, "ok"))
+		w->m.jobs_ok++;
+	else if (!strcmp(outcome, "failed"))
+		w->m.jobs_failed++;
+	else
+		w->m.jobs_released++;
+	if (j->first_run_ms && strcmp(outcome, "released"))
+		wmetrics_job_duration(&w->m, (double)(cdp_wall_ms() - j->first_run_ms) / 1000.0);
 	if (result) {
 		static const char *const keep[] = { "state", "detail", "app_user", "users",
 						    "invite_link", "summary", NULL };
@@ -506,6 +535,7 @@ static int accept_claim(struct worker *w, const char *body, size_t len)
 				cJSON_AddStringToObject(e, "class", "malformed");
 				cJSON_AddStringToObject(e, "message", msg);
 				ct = cJSON_PrintUnformatted(c);
+				w->m.jobs_failed++;
 				if (ct && (w->held ||
 					   store_outbox_add_complete(w->st, tmp.id, attempt, ct)))
 					hold(w, tmp.id, attempt, NULL, ct);
@@ -635,11 +665,20 @@ static void child_prologue(int fd)
 	child_fd = fd;
 }
 
-/* Run job j in this child; c and page come prewarmed, or NULL (connect
- * and open the page the usual way). */
+/* Runs of j that count against --max-tries: a pool browser that went away
+ * under a run is not the job's doing (up to once per browser). */
+static int charged_tries(const struct worker *w, const struct wjob *j)
+{
+	int free_runs = j->lost < w->pool.n ? j->lost : w->pool.n;
+	return j->tries - free_runs;
+}
+
+/* Run job j in this child on the browser at ws_url; c and page come
+ * prewarmed, or NULL (connect and open the page the usual way). */
+
 static void __attribute__((noreturn))
-run_child_job(struct worker *w, struct wjob *j, const char *dir, struct cdp *c,
-	      const struct page_handle *page)
+run_child_job(struct worker *w, struct wjob *j, const char *dir, const char *ws_url,
+	      struct cdp *c, const struct page_handle *page)
 {
 	struct cdp_transport *tr;
 	struct job_spec spec;
@@ -684,7 +723,9 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, struct cdp *c,
 	}
 	snprintf(script, sizeof(script), "%s/%s.lua", w->o->scripts_dir, jstr(j->body, "app"));
 
-	tr = c ? NULL : cdp_ws_connect(w->b.ws_url, 5000, err, sizeof(err));
+	/* this browser's DevTools port is the one the job's pages may not open */
+	browser_set_devtools_url(ws_url);
+	tr = c ? NULL : cdp_ws_connect(ws_url, 5000, err, sizeof(err));
 	if (!c && !tr) {
 		res = cJSON_CreateObject();
 		cJSON_AddStringToObject(res, "kind", "result");
@@ -718,7 +759,7 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, struct cdp *c,
 	spec.action_timeout_ms = w->o->action_timeout_ms;
 	spec.artifacts_dir = dir;
 	spec.emit = child_emit;
-	spec.retry_transient = j->tries < w->o->max_tries;
+	spec.retry_transient = j->may_retry;
 	/* no vault: a captured password fails the job (the key was read at
 	 * start, and the environment scrubbed of it) */
 	spec.capture = have_vault_key ? JOB_CAPTURE_VAULT : JOB_CAPTURE_NONE;
@@ -762,10 +803,10 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, struct cdp *c,
 }
 
 static void __attribute__((noreturn))
-run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
+run_child(struct worker *w, struct wjob *j, int fd, const char *dir, const char *ws_url)
 {
 	child_prologue(fd);
-	run_child_job(w, j, dir, NULL, NULL);
+	run_child_job(w, j, dir, ws_url, NULL, NULL);
 }
 
 /* ------------------------------------------------------------ prewarm
@@ -779,7 +820,7 @@ run_child(struct worker *w, struct wjob *j, int fd, const char *dir)
  */
 
 static void __attribute__((noreturn))
-warm_child(struct worker *w, int ctl, int fd)
+warm_child(struct worker *w, int ctl, int fd, const char *ws_url)
 {
 	struct cdp_transport *tr;
 	struct cdp *c;
@@ -793,7 +834,7 @@ warm_child(struct worker *w, int ctl, int fd)
 	cJSON *msg;
 
 	child_prologue(fd);
-	tr = cdp_ws_connect(w->b.ws_url, 5000, err, sizeof(err));
+	tr = cdp_ws_connect(ws_url, 5000, err, sizeof(err));
 	if (!tr)
 		_exit(3);
 	c = cdp_new(tr);
@@ -838,11 +879,12 @@ warm_child(struct worker *w, int ctl, int fd)
 	snprintf(dir, sizeof(dir), "%s", jstr(msg, "dir"));
 	j.attempt = cJSON_GetObjectItem(msg, "attempt")->valueint;
 	j.tries = cJSON_GetObjectItem(msg, "tries")->valueint;
+	j.may_retry = cJSON_IsTrue(cJSON_GetObjectItem(msg, "may_retry"));
 	j.timeout_ms = cJSON_GetObjectItem(msg, "timeout_ms")->valueint;
 	j.body = cJSON_DetachItemFromObject(msg, "job");
 	j.action = jstr(j.body, "action");
 	cJSON_Delete(msg);
-	run_child_job(w, &j, dir, c, &page);
+	run_child_job(w, &j, dir, ws_url, c, &page);
 }
 
 static void warm_close(struct warm *wm)
@@ -855,15 +897,29 @@ static void warm_close(struct warm *wm)
 	wm->ctl = wm->fd = -1;
 }
 
-/* Fork a warm child when jobs are about and none waits yet. */
+static int next_browser(struct worker *w, int prefer);
+static int check_browser(struct worker *w, int k);
+
+static const char *browser_url(const struct worker *w, int k)
+{
+	return k >= 0 ? w->pool.b[k].ws_url : w->b.ws_url;
+}
+
+/* Fork a warm child when jobs are about and none waits yet, on the
+ * browser the next job would go to (next_browser prefers it on ties). */
 static void prewarm(struct worker *w)
 {
-	int ev[2], ctl[2];
+	int ev[2], ctl[2], k;
 	pid_t pid;
+	const char *url;
 
-	if (w->o->prewarm_max_ms <= 0 || w->warm.pid || !w->b.ws_url || !w->njobs ||
+	if (w->o->prewarm_max_ms <= 0 || w->warm.pid || !w->njobs ||
 	    stop_requested || cdp_wall_ms() < w->warm_retry_ms)
 		return;
+	k = next_browser(w, -1);
+	if (k == NO_BROWSER)
+		return;
+	url = browser_url(w, k);
 	if (pipe2(ev, O_CLOEXEC))
 		return;
 	if (pipe2(ctl, O_CLOEXEC)) {
@@ -885,7 +941,7 @@ static void prewarm(struct worker *w)
 		for (int i = 0; i < w->o->slots; i++)
 			if (w->slots[i].pid && w->slots[i].fd >= 0)
 				close(w->slots[i].fd);
-		warm_child(w, ctl[0], ev[1]);
+		warm_child(w, ctl[0], ev[1], url);
 	}
 	close(ev[1]);
 	close(ctl[0]);
@@ -898,7 +954,8 @@ static void prewarm(struct worker *w)
 	w->warm.fd = ev[0];
 	w->warm.born_ms = cdp_wall_ms();
 	w->warm.retiring = 0;
-	log_debug("prewarm: pid %d opens the next job's page", (int)pid);
+	w->warm.browser = k;
+	log_debug("prewarm: pid %d opens the next job's page on %s", (int)pid, url);
 }
 
 /* A warm child past --prewarm-max-ms: close its ctl; it disposes its
@@ -930,6 +987,7 @@ static int prewarm_take(struct worker *w, struct wjob *j, struct slot *s, pid_t 
 	cJSON_AddStringToObject(m, "id", j->id);
 	cJSON_AddNumberToObject(m, "attempt", j->attempt);
 	cJSON_AddNumberToObject(m, "tries", j->tries);
+	cJSON_AddBoolToObject(m, "may_retry", j->may_retry);
 	cJSON_AddNumberToObject(m, "timeout_ms", j->timeout_ms);
 	cJSON_AddStringToObject(m, "dir", s->dir);
 	cJSON_AddItemReferenceToObject(m, "job", j->body);
@@ -986,15 +1044,22 @@ static struct slot *free_slot(struct worker *w)
 	return NULL;
 }
 
-static void start_job(struct worker *w, struct wjob *j, struct slot *s)
+/* Start job j in slot s on browser k (-1: our own Chromium). */
+static void start_job(struct worker *w, struct wjob *j, struct slot *s, int k)
 {
 	int fds[2], warm = 0;
 	pid_t pid;
+	const char *url = browser_url(w, k);
 
 	j->tries++;
+	/* A transient error may end in a retry: when tries are left, and on
+	 * a pool while a lost browser would not be charged (finish_slot then
+	 * knows; it sends the final state itself when it does not retry). */
+	j->may_retry = charged_tries(w, j) < w->o->max_tries ||
+		(w->pooled && j->lost < w->pool.n);
 	snprintf(s->dir, sizeof(s->dir), "%s/%s/a%d-t%d", w->o->runs_dir, j->id, j->attempt,
 		 j->tries);
-	if (prewarm_take(w, j, s, &pid, &fds[0])) {
+	if (w->warm.browser == k && prewarm_take(w, j, s, &pid, &fds[0])) {
 		warm = 1;
 		goto started;
 	}
@@ -1025,7 +1090,7 @@ static void start_job(struct worker *w, struct wjob *j, struct slot *s)
 			close(w->warm.ctl);
 		if (w->warm.fd >= 0)
 			close(w->warm.fd);
-		run_child(w, j, fds[1], s->dir);
+		run_child(w, j, fds[1], s->dir, url);
 	}
 	close(fds[1]);
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -1036,10 +1101,31 @@ started:
 	s->job = j;
 	s->kill_at_ms = cdp_wall_ms() + j->timeout_ms + w->o->kill_grace_ms;
 	s->run_id = store_run_begin(w->st, j->id, j->attempt, j->tries, (int)pid);
+	s->browser = k;
 	j->running = 1;
+	if (!j->first_run_ms)
+		j->first_run_ms = cdp_wall_ms();
+	snprintf(j->browser, sizeof(j->browser), "%s", k >= 0 ? w->pool.b[k].spec : url);
 	store_job_set_state(w->st, j->id, STORE_JOB_RUNNING, j->tries, 0);
-	log_info("job %s: run %d started (pid %d%s)", j->id, j->tries, (int)pid,
-		 warm ? ", prewarmed page" : "");
+	if (k >= 0) {
+		char m[500];
+		cJSON *ev = cJSON_CreateObject();
+
+		w->pool.b[k].running++;
+		w->pool.b[k].jobs++;
+		w->pool.rr = (unsigned)k + 1;	/* equals take turns */
+		/* the job's events say where each run ran (emit logs it too) */
+		snprintf(m, sizeof(m), "run %d on browser %s (pid %d%s)", j->tries,
+			 w->pool.b[k].spec, (int)pid, warm ? ", prewarmed page" : "");
+		cJSON_AddStringToObject(ev, "kind", "log");
+		cJSON_AddStringToObject(ev, "level", "info");
+		cJSON_AddStringToObject(ev, "message", m);
+		cJSON_AddStringToObject(ev, "browser", w->pool.b[k].spec);
+		cJSON_AddNumberToObject(ev, "run", j->tries);
+		emit(w, j->id, j->attempt, ev);
+	}
+	log_info("job %s: run %d started (pid %d%s) on browser %s", j->id, j->tries, (int)pid,
+		 warm ? ", prewarmed page" : "", j->browser);
 }
 
 static void handle_line(struct worker *w, struct slot *s, char *line, size_t n)
@@ -1124,7 +1210,11 @@ static void finish_slot(struct worker *w, struct slot *s)
 	int exit_code = cJSON_IsNumber(cJSON_GetObjectItem(res, "exit")) ?
 		cJSON_GetObjectItem(res, "exit")->valueint : -1;
 	int final_emitted = res && r && !cJSON_IsTrue(cJSON_GetObjectItem(r, "retrying"));
+	int browser_lost = 0;
 	char why[400];
+
+	if (s->browser >= 0 && w->pool.b[s->browser].running > 0)
+		w->pool.b[s->browser].running--;
 
 	if (s->killed && !strcmp(s->killed, "deadline")) {
 		snprintf(why, sizeof(why), "the job ran past its deadline of %d ms and was killed",
@@ -1169,28 +1259,43 @@ static void finish_slot(struct worker *w, struct slot *s)
 		store_run_end(w->st, s->run_id, exit_code, exit_code ? cls : NULL, exit_code ? msg : NULL);
 
 	j->running = 0;
-	if (msg && !strncmp(msg, "cannot connect to the browser", 29) && !w->own_browser) {
-		/* an attached browser that restarted has a new ws URL */
-		log_warn("cannot connect to the browser at %s; attaching again", w->b.ws_url);
-		browser_release(&w->b);
+	/* A transient failure on a pool browser: is the browser still there?
+	 * (A restarted one answers with its new ws URL, used from now on.)
+	 * One that went away is not the job's fault: the run is retried at
+	 * once on another browser and not charged to --max-tries. */
+	if (s->browser >= 0 && exit_code != 0 && cls && !strcmp(cls, "transient") &&
+	    (!s->killed || !strcmp(s->killed, "deadline")) &&
+	    !check_browser(w, s->browser)) {
+		browser_lost = 1;
+		j->lost++;
 	}
 	if (s->killed && !strcmp(s->killed, "lease lost")) {
 		emit_log(w, j->id, j->attempt, "warn", "lease lost: the job was aborted");
 		store_job_set_state(w->st, j->id, STORE_JOB_DROPPED, j->tries, 0);
 		log_warn("job %s: lease lost; aborted", j->id);
+		w->m.jobs_lease_lost++;
 		job_unlink(w, j);
 	} else if (s->killed && !strcmp(s->killed, "shutdown")) {
 		emit_log(w, j->id, j->attempt, "warn", "the worker stopped; job handed back");
 		complete(w, j, "released", NULL, NULL, NULL, NULL);
 	} else if (exit_code == 0) {
 		complete(w, j, "ok", r, NULL, NULL, NULL);
-	} else if (cls && !strcmp(cls, "transient") && j->tries < w->o->max_tries &&
+	} else if (cls && !strcmp(cls, "transient") && charged_tries(w, j) < w->o->max_tries &&
 		   !stop_requested) {
-		int64_t d = backoff_ms(w->o, j->tries);
-		char detail[700];
+		int64_t d = browser_lost ? 0 : backoff_ms(w->o, charged_tries(w, j));
+		char detail[1200];
 		cJSON *ev = cJSON_CreateObject();
-		snprintf(detail, sizeof(detail), "run %d of %d in %.1f s: %s", j->tries + 1,
-			 w->o->max_tries, (double)d / 1000.0, msg ? msg : "transient error");
+		if (browser_lost) {
+			snprintf(detail, sizeof(detail), "browser %s went away (%s); run %d again on "
+				 "a browser that answers: %s", w->pool.b[s->browser].spec,
+				 w->pool.b[s->browser].why, j->tries + 1, msg ? msg : "transient error");
+			w->m.retries_browser++;
+		} else {
+			snprintf(detail, sizeof(detail), "run %d of %d in %.1f s: %s",
+				 charged_tries(w, j) + 1, w->o->max_tries, (double)d / 1000.0,
+				 msg ? msg : "transient error");
+			w->m.retries_transient++;
+		}
 		cJSON_AddStringToObject(ev, "kind", "status");
 		cJSON_AddStringToObject(ev, "status", "retrying");
 		cJSON_AddStringToObject(ev, "detail", detail);
@@ -1239,6 +1344,7 @@ static void reap(struct worker *w)
 			continue;
 		if (w->own_browser && pid == w->b.pid) {
 			log_warn("chromium (pid %d) died; relaunching", (int)pid);
+			w->m.relaunches++;
 			kill(-pid, SIGKILL);	/* what is left of its group */
 			w->b.pid = 0;
 			browser_release(&w->b);
@@ -1259,18 +1365,76 @@ static void ensure_browser(struct worker *w)
 {
 	char err[700];
 
-	if (w->b.ws_url || cdp_wall_ms() < w->browser_retry_ms)
+	if (!w->own_browser || w->b.ws_url || cdp_wall_ms() < w->browser_retry_ms)
 		return;
-	if (w->own_browser) {
-		if (browser_launch(&w->b, NULL, 20000, err, sizeof(err))) {
-			log_error("cannot launch chromium: %s (retrying in 5 s)", err);
-			w->browser_retry_ms = cdp_wall_ms() + 5000;
-		} else {
-			log_info("chromium pid %d up", (int)w->b.pid);
-		}
-	} else if (browser_attach(&w->b, w->o->browser, 5000, err, sizeof(err))) {
-		log_error("%s (retrying in 5 s)", err);
+	if (browser_launch(&w->b, NULL, 20000, err, sizeof(err))) {
+		log_error("cannot launch chromium: %s (retrying in 5 s)", err);
 		w->browser_retry_ms = cdp_wall_ms() + 5000;
+	} else {
+		log_info("chromium pid %d up", (int)w->b.pid);
+	}
+}
+
+/* Health-check pool browser k now and say when it changes: 1 when up. */
+static int check_browser(struct worker *w, int k)
+{
+	struct pool_browser *b = &w->pool.b[k];
+	int was_checked = b->checked, was_up = b->up;
+	int up = pool_check(b, BROWSER_CHECK_TIMEOUT_MS);
+
+	if (up && (!was_checked || !was_up))
+		log_info("browser %s %s (%s)", b->spec,
+			 was_checked ? "answers again; back in use" : "answers", b->ws_url);
+	else if (!up && (!was_checked || was_up)) {
+		if (was_up)
+			b->downs++;
+		log_warn("browser %s %s: %s; no job goes to it until it answers again", b->spec,
+			 was_up ? "is gone" : "does not answer", b->why);
+		/* a page prewarmed there is on a dead browser */
+		if (w->warm.pid && w->warm.browser == k)
+			prewarm_stop(w);
+	}
+	return up;
+}
+
+/* Every --browser-check-ms: check each pool browser not checked lately
+ * (a dead one too: it comes back into use when it answers). */
+static void check_pool(struct worker *w)
+{
+	int64_t now = cdp_wall_ms();
+
+	if (!w->pooled || now < w->next_check_ms)
+		return;
+	for (int k = 0; k < w->pool.n; k++)
+		if (!w->pool.b[k].checked || now - w->pool.b[k].checked_ms >= w->o->browser_check_ms)
+			check_browser(w, k);
+	w->next_check_ms = now + (w->o->browser_check_ms < 1000 ? w->o->browser_check_ms : 1000);
+}
+
+/* A pool with no browser that answers claims nothing: the jobs would only
+ * wait here while another worker could run them. */
+static int browsers_up(const struct worker *w)
+{
+	for (int k = 0; k < w->pool.n; k++)
+		if (w->pool.b[k].up)
+			return 1;
+	return !w->pooled;
+}
+
+/* The browser the next job (or prewarmed page) goes to: -1 our own
+ * Chromium, a pool index (the least busy that answers, `prefer` among
+ * equals; checked first unless it was just now), or NO_BROWSER. */
+static int next_browser(struct worker *w, int prefer)
+{
+	if (!w->pooled)
+		return w->b.ws_url ? -1 : NO_BROWSER;
+	for (;;) {
+		int k = pool_pick(&w->pool, prefer);
+		if (k < 0)
+			return NO_BROWSER;
+		if (cdp_wall_ms() - w->pool.b[k].checked_ms < BROWSER_RECHECK_MS ||
+		    check_browser(w, k))
+			return k;
 	}
 }
 
@@ -1310,6 +1474,7 @@ static void heartbeats(struct worker *w)
 				j->next_hb_ms = now + 3600 * 1000;
 			} else {
 				emit_log(w, j->id, j->attempt, "warn", "lease lost before the job ran again");
+				w->m.jobs_lease_lost++;
 				store_job_set_state(w->st, j->id, STORE_JOB_DROPPED, j->tries, 0);
 				job_unlink(w, j);
 			}
@@ -1499,16 +1664,22 @@ static void loop(struct worker *w)
 			}
 		}
 		ensure_browser(w);
-		if (w->b.ws_url) {
+		check_pool(w);
+		{
 			struct wjob *j;
 			for (j = w->jobs; j; j = j->next) {
 				struct slot *s;
+				int k;
 				if (j->running || now < j->next_try_ms)
 					continue;
 				s = free_slot(w);
 				if (!s)
 					break;
-				start_job(w, j, s);
+				k = next_browser(w, w->warm.pid && !w->warm.retiring ?
+						 w->warm.browser : -1);
+				if (k == NO_BROWSER)
+					break;
+				start_job(w, j, s, k);
 			}
 		}
 		prewarm_expire(w, stopping);
@@ -1518,7 +1689,7 @@ static void loop(struct worker *w)
 		drain_held(w, 0);
 		flush(w, 2000);
 		if (!stopping && !w->cc.claim && !w->held && w->njobs < w->o->slots &&
-		    now >= w->next_claim_ms &&
+		    now >= w->next_claim_ms && browsers_up(w) &&
 		    coord_claim_start(&w->cc, w->o->slots - w->njobs, w->o->apps, w->o->poll_s,
 				      err, sizeof(err)))
 			log_error("%s", err);
@@ -1530,9 +1701,32 @@ static void loop(struct worker *w)
 				fds[nfds].revents = 0;
 				nfds++;
 			}
-		if (coord_wait(&w->cc, fds, nfds, 200, &code, &body, &len, err, sizeof(err)))
+		/* with /metrics served from this loop, it wakes more often */
+		if (coord_wait(&w->cc, fds, nfds, w->m.h ? 50 : 200, &code, &body, &len, err,
+			       sizeof(err)))
 			claim_done(w, code, body, len, err);
+		wmetrics_service(&w->m);
 	}
+}
+
+/* /metrics asks at each scrape. */
+static void gauges(void *arg, struct wm_gauges *g)
+{
+	struct worker *w = arg;
+	int64_t oldest = store_outbox_oldest_ms(w->st), now = store_now_ms();
+
+	g->running = running_count(w);
+	g->queued = w->njobs - g->running;
+	g->held = w->nheld;
+	g->outbox = store_outbox_pending(w->st);
+	if (g->outbox < 0)
+		g->outbox = 0;
+	g->outbox += w->nheld;
+	if (w->held && (!oldest || w->held->at_ms < oldest))
+		oldest = w->held->at_ms;
+	g->oldest_s = oldest && now > oldest ? (double)(now - oldest) / 1000.0 : 0;
+	g->pool = w->pooled ? &w->pool : NULL;
+	g->own_up = w->b.ws_url != NULL;
 }
 
 int worker_run(const struct worker_opts *o)
@@ -1545,7 +1739,20 @@ int worker_run(const struct worker_opts *o)
 	memset(&w, 0, sizeof(w));
 	w.o = o;
 	w.warm.ctl = w.warm.fd = -1;
-	w.own_browser = !o->browser;
+	for (int i = 0; i < o->nbrowsers; i++) {
+		int bad = o->browsers[i][0] == '@' ?
+			pool_add_file(&w.pool, o->browsers[i] + 1, err, sizeof(err)) :
+			pool_add(&w.pool, o->browsers[i], err, sizeof(err));
+		if (bad) {
+			fprintf(stderr, "idlcm-agent: %s\n", err);
+			pool_free(&w.pool);
+			return 2;
+		}
+	}
+	w.pooled = w.pool.n > 0;
+	w.own_browser = !w.pooled;
+	w.m.gauges = gauges;
+	w.m.arg = &w;
 	if (o->worker_id) {
 		snprintf(id, sizeof(id), "%s", o->worker_id);
 	} else {
@@ -1587,8 +1794,14 @@ int worker_run(const struct worker_opts *o)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
+	if (o->metrics_listen && wmetrics_start(&w.m, o->metrics_listen, err, sizeof(err))) {
+		fprintf(stderr, "idlcm-agent: %s\n", err);
+		goto out;
+	}
 	log_info("worker %s: %d slot(s), coordinator %s, db %s", id, o->slots,
 		 o->coordinator, o->db);
+	for (int k = 0; k < w.pool.n; k++)
+		check_browser(&w, k);
 	loop(&w);
 	/* last chance for what is still held or in the outbox */
 	if (drain_held(&w, 1)) {
@@ -1623,6 +1836,8 @@ out:
 	coord_client_release(&w.cc);
 	browser_release(&w.b);
 	reap(&w);
+	wmetrics_stop(&w.m);
+	pool_free(&w.pool);
 	store_free(w.st);
 	return rc;
 }

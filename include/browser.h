@@ -23,6 +23,14 @@ int browser_attach(struct browser *, const char *spec, int timeout_ms,
 		   char *err, size_t errlen);
 /* The port of the browser's DevTools endpoint (0 before launch/attach). */
 int browser_devtools_port(void);
+/* This process works with the browser at url (ws:// or http://): its port
+ * becomes the one a job's pages may not open. */
+void browser_set_devtools_url(const char *url);
+/* GET base/json/version (base: http(s)://host:port): 0 with *ws its
+ * webSocketDebuggerUrl (malloc'd), or -1 with err; *http_code is the
+ * HTTP status (0 when nothing answered). */
+int browser_version(const char *base, int timeout_ms, char **ws, long *http_code,
+		    char *err, size_t errlen);
 /* DevToolsActivePort's text ("9222\n/devtools/browser/<id>\n") as the
  * browser's ws:// URL; 0 while it is incomplete or not that. */
 int browser_parse_active_port(const char *text, char *url, size_t urllen);

@@ -79,6 +79,8 @@ void store_msgs_free(struct store_msg *, int n);
 /* Mark delivered (status 1) or rejected for good (status 2, reason). */
 int store_outbox_mark(struct store *, int64_t id, int status, const char *reason);
 int store_outbox_pending(struct store *);
+/* created_ms of the oldest message not yet delivered; 0 when none. */
+int64_t store_outbox_oldest_ms(struct store *);
 
 /* ---- runs and artifacts */
 int64_t store_run_begin(struct store *, const char *job_id, int attempt,

@@ -2,15 +2,24 @@
 #define IDLCM_WORKER_H
 /*
  * worker: the supervisor behind `idlcm-agent worker` — owns one Chromium
- * (relaunched when it dies), claims jobs from the coordinator, runs each in
+ * (relaunched when it dies) or spreads jobs over a pool of DevTools
+ * endpoints (health-checked; a dead one's job runs again on another), claims jobs from the coordinator, runs each in
  * a forked child with its own CDP connection, enforces deadlines with
  * SIGKILL, heartbeats leases, retries transient failures with capped
  * exponential backoff, and delivers every event through the outbox.
  */
 #include <cjson/cJSON.h>
 
+#define WORKER_BROWSERS_MAX 64
+
 struct worker_opts {
-	const char *coordinator, *token_file, *browser, *db, *runs_dir;
+	const char *coordinator, *token_file, *db, *runs_dir;
+	/* --browser: DevTools endpoints, or "@FILE" (one a line); none: the
+	 * worker launches and owns one Chromium */
+	const char *browsers[WORKER_BROWSERS_MAX];
+	int nbrowsers;
+	int browser_check_ms;		/* pool health checks, this often */
+	const char *metrics_listen;	/* ADDR:PORT of GET /metrics, or NULL */
 	const char *scripts_dir, *worker_id;
 	const char *vault;		/* NULL: $IDLCM_VAULT or the default */
 	cJSON *apps;			/* apps to claim for; NULL = any */
