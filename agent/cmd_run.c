@@ -417,7 +417,12 @@ connected:
 		if (rc == 0)
 			printf("ok (%.1f s)\n", (double)elapsed_ms(&o, c, t0) / 1000.0);
 	}
-	if (rc && out.error[0]) {
+	if (rc && out.error[0] && log_get_format() == LOG_FORMAT_JSON) {
+		/* a log shipper gets the error as one record (redacted there) */
+		const char *kv[] = { "error_class", out.error_class[0] ? out.error_class : "job",
+				     "evidence", out.artifacts ? dir : NULL, NULL };
+		log_msg_kv(LOG_ERROR, kv, "%s", out.error);
+	} else if (rc && out.error[0]) {
 		char *clean = secret_redact(out.error, strlen(out.error), NULL);
 		fprintf(stderr, "error (%s): %s\n", out.error_class[0] ? out.error_class : "job",
 			clean ? clean : "");

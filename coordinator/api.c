@@ -202,7 +202,7 @@ static int sweep(struct coord *c)
 		 " WHERE status = 'running' AND lease_until_ms < ?", "ii", now, now);
 	n = sqlite3_changes(c->db);
 	if (n)
-		fprintf(stderr, "idlcm-coordinator: %d job(s) back in the queue (lease expired)\n", n);
+		log_info("%d job(s) back in the queue (lease expired)", n);
 	return n;
 }
 
@@ -286,8 +286,8 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			acct = json_col(st, 5);
 			if (acct && coord_account_open(str(job, "integration") ?
 						       str(job, "integration") : "", acct))
-				fprintf(stderr, "idlcm-coordinator: job %s: a sealed secret of its "
-					"account does not open with this key\n", id);
+				log_error("job %s: a sealed secret of its account does not "
+					  "open with this key", id);
 			if (acct && !cJSON_GetObjectItem(job, "account"))
 				cJSON_AddItemToObject(job, "account", acct);
 			else

@@ -11,6 +11,7 @@
 #include <libwebsockets.h>
 
 #include "httpd.h"
+#include "log.h"
 #include "pages.h"
 
 int pages_sync_every_s(const struct coord *c);
@@ -118,7 +119,7 @@ static void sync_due(struct coord *c)
 	for (int i = 0; i < n; i++) {
 		char id[80], err[300];
 		if (sync_enqueue(c, ids[i], "daily sync", 0, id, sizeof(id), err, sizeof(err)))
-			fprintf(stderr, "idlcm-coordinator: daily sync of \"%s\": %s\n", ids[i], err);
+			log_warn("daily sync of \"%s\": %s", ids[i], err);
 		else
 			pg_activity(c, ids[i], "daily sync", "Daily sync started", NULL, id);
 		cdb_exec(c->db, "UPDATE integrations SET next_sync_ms = ? WHERE id = ?", "it",

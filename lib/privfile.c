@@ -69,3 +69,17 @@ void privfile_free(char *text)
 		*p = 0;
 	free(text);
 }
+
+const char *privfile_credential(const char *name)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	char *path = NULL;
+
+	if (!dir || !*dir || asprintf(&path, "%s/%s", dir, name) < 0)
+		return NULL;
+	if (access(path, F_OK)) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
