@@ -107,7 +107,8 @@ t_install_man_pages() {
 	grep -q '/usr/share/idlcm/apps' "$M/man1/idlcm-agent.1" || fail "no installed scripts path"
 	for b in agent coordinator; do
 		page=$(ls "$M"/man*/idlcm-$b.*)
-		groff -man -Tutf8 "$page" 2>/dev/null | col -b >"$IN_WD/$b.txt"
+		# one long line per paragraph: no hyphenation splits an option
+		groff -man -Tascii -rLL=5000n -P-cbou "$page" 2>/dev/null >"$IN_WD/$b.txt"
 		if [ $b = agent ]; then
 			"$R/usr/bin/idlcm-agent" help >"$IN_WD/$b.help"
 			for c in run record replay new check report vault worker; do
