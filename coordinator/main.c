@@ -43,7 +43,7 @@ static void usage(FILE *f)
 	      "  --sync-every-s N    the daily sync's period (default 86400)\n"
 	      "  --log-level L       error, warn, info (default) or debug\n"
 	      "  --log-format F      text (default) or json: one object per line\n"
-	      "                      (IDLCM_LOG_FORMAT sets the default)\n"
+	      "                      (IDLCM_LOG and IDLCM_LOG_FORMAT set the defaults)\n"
 	      "  --version           print the version\n"
 	      "  --help              this text\n"
 	      "\n"
@@ -115,14 +115,21 @@ int main(int argc, char **argv)
 	struct httpd_config cfg = { .max_body = MAX_BODY, .server_name = "idlcm-coordinator" };
 	const char *listen = NULL, *dbpath = NULL, *token_file = NULL, *key_file = NULL;
 	char iface[64] = "127.0.0.1", err[600], *herr = NULL;
-	const char *fmt = getenv("IDLCM_LOG_FORMAT"), *admin_pw = NULL;
+	const char *fmt = getenv("IDLCM_LOG_FORMAT"), *lvl = getenv("IDLCM_LOG");
+	const char *admin_pw = NULL;
 	int rc = 1, insecure = 0, pr;
 
 	/* "idlcm-coordinator: …" lines as before; --log-format json for shippers */
 	log_set_text_prefix("idlcm-coordinator");
 	log_set_component("coordinator");
-	log_set_level(LOG_INFO);
-	if (fmt && *fmt && log_parse_format(fmt) >= 0)
+	log_set_level(lvl && log_parse_level(lvl) >= 0 ? (enum log_level)log_parse_level(lvl) :
+		      LOG_INFO);
+	if (fmt && *fmt && log_parse_format(fmt) < 0) {
+		fprintf(stderr, "idlcm-coordinator: IDLCM_LOG_FORMAT wants text or json, "
+			"not \"%s\"\n", fmt);
+		return 2;
+	}
+	if (fmt && *fmt)
 		log_set_format((enum log_format)log_parse_format(fmt));
 	if (argc > 1 && !strcmp(argv[1], "integration"))
 		return integ_cli(argc - 1, argv + 1);
