@@ -187,7 +187,7 @@ FUZZ_DEPS_claim := $(filter-out agent/main.c agent/worker.c,$(AGENT_SRC)) $(EMBE
   $(LIB_SRC)
 fuzz-claim: $(EMBED_C)
 FUZZ_FLAGS_claim := -close_fd_mask=2	# the worker logs every rejected job
-FUZZ_DEPS_cli := agent/cli.c
+FUZZ_DEPS_cli := agent/cli.c lib/log.c
 FUZZ_DEPS_vault := agent/vault.c lib/base64.c lib/log.c lib/privfile.c lib/sqldb.c
 FUZZ_DEPS_browser := agent/browser.c agent/cdp.c lib/curlbuf.c lib/log.c
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=fuzz-%)

@@ -11,17 +11,22 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "log.h"
 
 #define JSON_ARG_MAX (1u << 20)
 
 void cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("idlcm-agent: ", stderr);
+	char msg[1024];
+
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs("\n", stderr);
+	if (log_get_format() == LOG_FORMAT_JSON)	/* a shipper reads records only */
+		log_error("%s", msg);
+	else
+		fprintf(stderr, "idlcm-agent: %s\n", msg);
 	exit(EXIT_USAGE);
 }
 

@@ -124,6 +124,18 @@ t_logjson_run_failure() {
 		fail "--log-level debug wrote no debug record"
 	lj_no_secret "$LJ_WD/run.err" "$pw"
 	lj_no_secret "$LJ_WD/run.err" 'wrong-Pass-\"quoted\"-77'
+	# errors before the job are records too: no browser there, a bad action
+	"$BIN/idlcm-agent" run "$LJ_WD/apps/acme.lua" list_users --browser http://127.0.0.1:9 \
+		--log-format json >/dev/null 2>"$LJ_WD/nob.err"
+	RC=$?
+	expect_rc 2
+	lj_records "$LJ_WD/nob.err" run
+	lj_has "$LJ_WD/nob.err" '.level == "error" and (.msg | contains("127.0.0.1:9"))' ||
+		fail "no error record about the browser"
+	IDLCM_LOG_FORMAT=json "$BIN/idlcm-agent" run x.lua bogus >/dev/null 2>"$LJ_WD/use.err"
+	RC=$?
+	expect_rc 2
+	lj_records "$LJ_WD/use.err" run
 	# a bad value is a usage error that names the option
 	"$BIN/idlcm-agent" run x.lua invite --log-format yaml >/dev/null 2>"$LJ_WD/bad.err"
 	RC=$?
