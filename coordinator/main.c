@@ -239,7 +239,7 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	lws_set_log_level(LLL_ERR, NULL);
+	lws_set_log_level(LLL_ERR, log_lws_line);
 	c.h = httpd_new(&cfg, &herr);
 	if (!c.h || coord_routes(&c) || integ_routes(&c) || scim_routes(&c) || pages_routes(&c) ||
 	    metrics_routes(&c)) {

@@ -38,6 +38,8 @@ void log_job_current(const char *id);
 
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* An emitter for lws_set_log_level(): libwebsockets' lines as records. */
+void log_lws_line(int level, const char *line);
 /* The same with fields for the JSON record: kv is NULL-terminated
  * key, value pairs (values redacted); text records show only the message. */
 void log_msg_kv(enum log_level level, const char *const *kv, const char *fmt, ...)

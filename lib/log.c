@@ -547,3 +547,16 @@ void log_msg_kv(enum log_level level, const char *const *kv, const char *fmt, ..
 	log_record(level, kv, fmt, ap);
 	va_end(ap);
 }
+
+/* libwebsockets' own lines (lws_set_log_level's emitter): through us, so
+ * that they are records of the chosen format too.  1 is LLL_ERR, 2
+ * LLL_WARN; the rest are debug. */
+void log_lws_line(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	log_msg(level == 1 ? LOG_ERROR : level == 2 ? LOG_WARN : LOG_DEBUG,
+		"libwebsockets: %.*s", (int)n, line);
+}
