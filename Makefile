@@ -8,7 +8,7 @@
 PKGS     := libwebsockets libcurl libcjson sqlite3 lua5.4 libcrypto libpq
 DEB_PKGS := chromium libwebsockets-dev libcjson-dev liblua5.4-dev jq curl sqlite3 procps \
             libcurl4-openssl-dev libsqlite3-dev libssl-dev pkg-config \
-            libpq-dev postgresql
+            libpq-dev postgresql groff-base systemd
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -69,7 +69,7 @@ ifneq ($(COORD_SRC),)
 TARGETS   += $(BIN)/idlcm-coordinator
 endif
 
-.PHONY: all deps test unit replay e2e asan demo bench clean help cassettes fuzz
+.PHONY: all deps test unit replay e2e asan demo bench clean help cassettes fuzz install uninstall
 all: $(TARGETS)
 
 help:
@@ -82,6 +82,8 @@ help:
 	@echo "make asan       the same tests under ASan + UBSan"
 	@echo "make bench      benchmarks (medians; SCIM p99 under 50 clients)"
 	@echo "make fuzz       libFuzzer on every parser of outside input (clang); fuzz-<target>: one"
+	@echo "make install    binaries, app scripts, man pages, systemd units (PREFIX, DESTDIR)"
+	@echo "make uninstall  remove exactly what make install put there"
 	@echo "make clean      remove build/ and bin/"
 
 deps:
@@ -193,7 +195,7 @@ FUZZ_DEPS_claim := $(filter-out agent/main.c agent/worker.c,$(AGENT_SRC)) $(EMBE
   $(LIB_SRC)
 fuzz-claim: $(EMBED_C)
 FUZZ_FLAGS_claim := -close_fd_mask=2	# the worker logs every rejected job
-FUZZ_DEPS_cli := agent/cli.c
+FUZZ_DEPS_cli := agent/cli.c lib/log.c
 FUZZ_DEPS_vault := agent/vault.c lib/base64.c lib/log.c lib/privfile.c lib/sqldb.c
 FUZZ_DEPS_scim := coordinator/scim_filter.c
 FUZZ_DEPS_browser := agent/browser.c agent/cdp.c agent/confine.c lib/envscrub.c lib/curlbuf.c lib/curl_lazy.c lib/plainhttp.c lib/log.c
@@ -243,5 +245,63 @@ bench: deps
 
 clean:
 	rm -rf build bin
+
+# make install: what an operator runs (README "Operating idlcm").  It
+# installs the binaries already built (`make` first; it never builds, so
+# `sudo make install` leaves no root-owned objects behind), with the
+# usual directory variables; DESTDIR stages the tree for a package.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+DATADIR     ?= $(PREFIX)/share
+APPSDIR     ?= $(DATADIR)/idlcm/apps
+MANDIR      ?= $(DATADIR)/man
+DOCDIR      ?= $(DATADIR)/doc/idlcm
+# the units read their settings and credentials from here; install
+# writes nothing into it (the operator's files)
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+INSTALL     ?= install
+INSTALL_PROGS := idlcm-agent idlcm-coordinator
+INSTALL_APPS  := $(notdir $(wildcard scripts/apps/*.lua))
+INSTALL_MAN   := man1/idlcm-agent.1 man7/idlcm-scripts.7 man8/idlcm-coordinator.8
+INSTALL_UNITS := idlcm-worker.service idlcm-coordinator.service
+INSTALL_DOCS  := worker.env coordinator.env
+# @VAR@ in the man pages, units and examples: where things really are
+SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@APPSDIR@|$(APPSDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@UNITDIR@|$(UNITDIR)|g' \
+	-e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@VERSION@|$(or $(VERSION),0.1.0)|g' \
+	-e 's|@DATE@|$(shell date -u +%Y-%m-%d)|g'
+
+install:
+	@for p in $(INSTALL_PROGS); do test -x $(BIN)/$$p || \
+	  { echo "make install: $(BIN)/$$p is not built; run make first"; exit 1; }; done
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(APPSDIR) $(DESTDIR)$(DOCDIR) \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	$(INSTALL) -m 755 $(addprefix $(BIN)/,$(INSTALL_PROGS)) $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 644 $(addprefix scripts/apps/,$(INSTALL_APPS)) $(DESTDIR)$(APPSDIR)
+	@set -e; for m in $(INSTALL_MAN); do \
+	  echo "install $(DESTDIR)$(MANDIR)/$$m"; \
+	  $(SUBST) dist/man/$${m#*/} >$(DESTDIR)$(MANDIR)/$$m; chmod 644 $(DESTDIR)$(MANDIR)/$$m; done
+	@set -e; for u in $(INSTALL_UNITS); do \
+	  echo "install $(DESTDIR)$(UNITDIR)/$$u"; \
+	  $(SUBST) dist/systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u; chmod 644 $(DESTDIR)$(UNITDIR)/$$u; done
+	@set -e; for d in $(INSTALL_DOCS); do \
+	  $(SUBST) dist/systemd/$$d >$(DESTDIR)$(DOCDIR)/$$d; chmod 644 $(DESTDIR)$(DOCDIR)/$$d; done
+	$(INSTALL) -m 644 dist/systemd/idlcm.sysusers $(DESTDIR)$(SYSUSERSDIR)/idlcm.conf
+	@echo "installed; next: systemd-sysusers, then README \"Operating idlcm\""
+
+# Exactly the files install wrote, then the directories that are ours
+# (left alone when someone put files of their own there).
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(INSTALL_PROGS)) \
+	  $(addprefix $(DESTDIR)$(APPSDIR)/,$(INSTALL_APPS)) \
+	  $(addprefix $(DESTDIR)$(MANDIR)/,$(INSTALL_MAN)) \
+	  $(addprefix $(DESTDIR)$(UNITDIR)/,$(INSTALL_UNITS)) \
+	  $(addprefix $(DESTDIR)$(DOCDIR)/,$(INSTALL_DOCS)) \
+	  $(DESTDIR)$(SYSUSERSDIR)/idlcm.conf
+	-rmdir $(DESTDIR)$(APPSDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
+	-rmdir $(dir $(DESTDIR)$(APPSDIR)) 2>/dev/null
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -297,7 +297,7 @@ struct cdp_transport *cdp_ws_connect(const char *url, int timeout_ms,
 	snprintf(t->hosthdr, sizeof(t->hosthdr), "%s:%d", addr, port);
 
 	lws_set_log_level(log_get_level() >= LOG_DEBUG ? LLL_ERR | LLL_WARN : 0,
-			  NULL);
+			  log_lws_line);
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = ws_protocols;

@@ -7,19 +7,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "log.h"
 
 #define JSON_ARG_MAX (1u << 20)
 
 void cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("idlcm-agent: ", stderr);
+	char msg[1024];
+
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs("\n", stderr);
+	if (log_get_format() == LOG_FORMAT_JSON)	/* a shipper reads records only */
+		log_error("%s", msg);
+	else
+		fprintf(stderr, "idlcm-agent: %s\n", msg);
 	exit(EXIT_USAGE);
 }
 
@@ -130,4 +137,31 @@ int cli_check_user(const char *action, const cJSON *user, char *err, size_t errl
 	if (!strcmp(action, "update") && !roles)
 		return snprintf(err, errlen, "update needs --user with \"roles\""), -1;
 	return 0;
+}
+
+/* An installed agent (PREFIX/bin/idlcm-agent) finds the app scripts make
+ * install put in PREFIX/share/idlcm/apps, wherever PREFIX (or DESTDIR)
+ * is; in a source tree it is scripts/apps as always. */
+const char *cli_apps_dir(void)
+{
+	static char dir[4096];
+	char exe[4000];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct stat st;
+	char *slash;
+
+	if (dir[0])
+		return dir;
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash && slash - exe >= 4 && !strncmp(slash - 4, "/bin", 4)) {
+			slash[-4] = '\0';	/* PREFIX */
+			snprintf(dir, sizeof(dir), "%s/share/idlcm/apps", exe);
+			if (!stat(dir, &st) && S_ISDIR(st.st_mode))
+				return dir;
+		}
+	}
+	snprintf(dir, sizeof(dir), "scripts/apps");
+	return dir;
 }

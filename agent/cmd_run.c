@@ -5,6 +5,7 @@
  * unreachable browser).
  */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,21 @@ static void on_fatal_signal(int sig)
 	}
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+/* An error of the run before the job: a record with --log-format json. */
+static void __attribute__((format(printf, 1, 2))) run_error(const char *fmt, ...)
+{
+	va_list ap;
+	char msg[1200];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (log_get_format() == LOG_FORMAT_JSON)
+		log_error("%s", msg);
+	else
+		fprintf(stderr, "idlcm-agent: %s\n", msg);
 }
 
 static void emit_event(void *arg, cJSON *ev)
@@ -337,7 +353,7 @@ int cmd_run(int argc, char **argv)
 	else
 		rc = browser_launch(&b, NULL, 20000, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "idlcm-agent: %s\n", err);
+		run_error("%s", err);
 		rc = EXIT_USAGE;
 		goto done;
 	}
@@ -352,7 +368,7 @@ int cmd_run(int argc, char **argv)
 
 	tr = cdp_ws_connect(b.ws_url, 5000, err, sizeof(err));
 	if (!tr) {
-		fprintf(stderr, "idlcm-agent: cannot connect to the browser: %s\n", err);
+		run_error("cannot connect to the browser: %s", err);
 		rc = EXIT_USAGE;
 		goto done;
 	}
@@ -417,7 +433,12 @@ connected:
 		if (rc == 0)
 			printf("ok (%.1f s)\n", (double)elapsed_ms(&o, c, t0) / 1000.0);
 	}
-	if (rc && out.error[0]) {
+	if (rc && out.error[0] && log_get_format() == LOG_FORMAT_JSON) {
+		/* a log shipper gets the error as one record (redacted there) */
+		const char *kv[] = { "error_class", out.error_class[0] ? out.error_class : "job",
+				     "evidence", out.artifacts ? dir : NULL, NULL };
+		log_msg_kv(LOG_ERROR, kv, "%s", out.error);
+	} else if (rc && out.error[0]) {
 		char *clean = secret_redact(out.error, strlen(out.error), NULL);
 		fprintf(stderr, "error (%s): %s\n", out.error_class[0] ? out.error_class : "job",
 			clean ? clean : "");

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "privfile.h"
 #include "worker.h"
 
 static cJSON *parse_apps(const char *v)
@@ -122,6 +123,9 @@ int cmd_worker(int argc, char **argv)
 	}
 	if (!o.coordinator)
 		cli_usage_error("worker needs --coordinator URL");
+	/* LoadCredential=token:… in a unit: no option needed */
+	if (!o.token_file)
+		o.token_file = privfile_credential("token");
 	if (o.retry_max_ms < o.retry_base_ms)
 		o.retry_max_ms = o.retry_base_ms;
 	rc = worker_run(&o);

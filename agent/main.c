@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "privfile.h"
 #include "version.h"
 
 
@@ -87,11 +88,15 @@ static const struct { const char *name, *text; } commands[] = {
 
 static const char footer[] =
 	"\n"
+	"every command: --log-format text|json (IDLCM_LOG_FORMAT): json writes one\n"
+	"  object per log line (ts, level, component, pid, msg, job, app, attempt …)\n"
 	"exit status: 0 success, 1 the job failed, 2 bad usage or a broken script,\n"
 	"  3 a replay diverged from its cassette; check: 1 when it found problems\n"
 	"environment: IDLCM_CHROMIUM (browser binary), IDLCM_LOG (error|warn|info|debug),\n"
 	"  IDLCM_VAULT (vault file), IDLCM_VAULT_KEY_FILE (mode 0600) or IDLCM_VAULT_KEY\n"
-	"  (32 bytes as 64 hex digits or base64)\n";
+	"  (32 bytes as 64 hex digits or base64); under systemd the credentials\n"
+	"  \"token\" and \"vault-key\" ($CREDENTIALS_DIRECTORY) are the defaults of\n"
+	"  worker --token-file and IDLCM_VAULT_KEY_FILE\n";
 
 static void usage(FILE *f)
 {
@@ -124,6 +129,37 @@ static int command_help(int argc, char **argv)
 	return 0;
 }
 
+/* --log-format FORMAT, anywhere before "--" and for every command: taken
+ * out of argv here, so no subcommand has to know it.  The last one wins;
+ * IDLCM_LOG_FORMAT (an EnvironmentFile's setting) is the default. */
+static void take_log_format(int *argc, char **argv)
+{
+	const char *env = getenv("IDLCM_LOG_FORMAT");
+	int out = 1;
+
+	if (env && *env) {
+		if (log_parse_format(env) < 0)
+			cli_usage_error("IDLCM_LOG_FORMAT wants text or json, not \"%s\"", env);
+		log_set_format((enum log_format)log_parse_format(env));
+	}
+	for (int i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "--log-format")) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (i + 1 >= *argc || log_parse_format(argv[i + 1]) < 0)
+			cli_usage_error("--log-format wants text or json");
+		log_set_format((enum log_format)log_parse_format(argv[++i]));
+	}
+	argv[out] = NULL;
+	*argc = out;
+}
+
 int main(int argc, char **argv)
 {
 	const char *lvl = getenv("IDLCM_LOG");
@@ -131,6 +167,14 @@ int main(int argc, char **argv)
 
 	if (lvl && log_parse_level(lvl) >= 0)
 		log_set_level((enum log_level)log_parse_level(lvl));
+	take_log_format(&argc, argv);
+	/* LoadCredential=vault-key:… in a unit: the vault key's file */
+	if (!getenv("IDLCM_VAULT_KEY_FILE") && !getenv("IDLCM_VAULT_KEY") &&
+	    privfile_credential("vault-key"))
+		setenv("IDLCM_VAULT_KEY_FILE", privfile_credential("vault-key"), 1);
+	if (argc >= 2)	/* the JSON records' "component" */
+		log_set_component(!strcmp(argv[1], "record") || !strcmp(argv[1], "replay") ?
+				  "run" : argv[1]);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -23,6 +23,7 @@
 #include "coord.h"
 #include "envscrub.h"
 #include "job.h"
+#include "cli.h"
 #include "log.h"
 #include "pool.h"
 #include "session.h"
@@ -134,7 +135,7 @@ void worker_opts_defaults(struct worker_opts *o)
 	o->slots = 2;
 	o->db = "idlcm-worker.db";
 	o->runs_dir = "runs";
-	o->scripts_dir = "scripts/apps";
+	o->scripts_dir = cli_apps_dir();
 	o->poll_s = 20;
 	o->job_timeout_ms = 300000;
 	o->kill_grace_ms = 5000;
@@ -305,6 +306,7 @@ static void job_free(struct wjob *j)
 {
 	if (!j)
 		return;
+	log_job_forget(j->id);
 	cJSON_Delete(j->body);
 	free(j);
 }
@@ -590,6 +592,7 @@ static int accept_claim(struct worker *w, const char *body, size_t len)
 		wj->next = w->jobs;
 		w->jobs = wj;
 		w->njobs++;
+		log_job_note(wj->id, jstr(wj->body, "app"), wj->action, attempt);
 		log_info("job %s: claimed (%s %s, attempt %d)", wj->id, wj->action,
 			 running_state(wj->action) ? who(wj->body) : jstr(wj->body, "app"), attempt);
 next:
@@ -663,6 +666,7 @@ static void child_prologue(int fd)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	child_fd = fd;
+	log_set_component("job");
 }
 
 /* Runs of j that count against --max-tries: a pool browser that went away
@@ -688,6 +692,9 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, const char *ws_
 	cJSON *res, *cred;
 	struct vault *v = NULL;
 
+	/* every record of this process is about j (a warm child learns it now) */
+	log_job_note(j->id, jstr(j->body, "app"), j->action, j->attempt);
+	log_job_current(j->id);
 	if (account)
 		job_register_secrets(account);
 	/* {"password": {"vault": "coordinator:<integration>/password"}}: the

@@ -211,7 +211,7 @@ static int sweep(struct coord *c)
 		 " WHERE status = 'running' AND lease_until_ms < ?", "ii", now, now);
 	n = cstore_changes(c->store);
 	if (n) {
-		fprintf(stderr, "idlcm-coordinator: %d job(s) back in the queue (lease expired)\n", n);
+		log_info("%d job(s) back in the queue (lease expired)", n);
 		cstore_notify(c->store, COORD_JOBS_CHANNEL);
 	}
 	return n;

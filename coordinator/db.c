@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "coordinator.h"
+#include "log.h"
 #include "sqldb.h"
 
 /* Append only: each release that changes the schema adds a step. */
@@ -227,8 +228,7 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql, const char *fmt, va_list
 {
 	sqlite3_stmt *st = sqldb_prepare(db, sql, fmt, ap);
 	if (!st)
-		fprintf(stderr, "idlcm-coordinator: sql error: %s in %s\n",
-			sqlite3_errmsg(db), sql);
+		log_error("sql error: %s in %s", sqlite3_errmsg(db), sql);
 	return st;
 }
 
@@ -241,8 +241,7 @@ int cdb_exec(sqlite3 *db, const char *sql, const char *fmt, ...)
 	rc = sqldb_vrun(db, sql, fmt, ap);
 	va_end(ap);
 	if (rc && rc != SQLITE_CONSTRAINT)	/* constraints are the caller's answer */
-		fprintf(stderr, "idlcm-coordinator: sql error: %s in %s\n",
-			sqlite3_errmsg(db), sql);
+		log_error("sql error: %s in %s", sqlite3_errmsg(db), sql);
 	return rc ? -1 : 0;
 }
 

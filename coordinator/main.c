@@ -15,6 +15,7 @@
 
 #include "coordinator.h"
 #include "httpd.h"
+#include "log.h"
 #include "pages.h"
 #include "privfile.h"
 #include "scim.h"
@@ -44,10 +45,16 @@ static void usage(FILE *f)
 	      "  --admin-password-file F  serve the admin pages at /admin/ (mode 0600)\n"
 	      "  --artifacts-dir D   serve job artifacts found under D to the admin\n"
 	      "  --sync-every-s N    the daily sync's period (default 86400)\n"
+	      "  --log-level L       error, warn, info (default) or debug\n"
+	      "  --log-format F      text (default) or json: one object per line\n"
+	      "                      (IDLCM_LOG and IDLCM_LOG_FORMAT set the defaults)\n"
 	      "  --version           print the version\n"
 	      "  --help              this text\n"
 	      "\n"
-	      "GET /metrics serves Prometheus metrics (with the bearer token when set).\n", f);
+	      "GET /metrics serves Prometheus metrics (with the bearer token when set).\n"
+	      "Under systemd, the credentials \"token\", \"key\" and \"admin-password\"\n"
+	      "($CREDENTIALS_DIRECTORY) are the defaults of --token-file, --key-file and\n"
+	      "--admin-password-file.\n", f);
 }
 
 static char *read_token(const char *path, char *err, size_t n)
@@ -79,8 +86,7 @@ static int db_file_private(const char *path, char *err, size_t n)
 		return -1;
 	}
 	if (!fstat(fd, &st) && (st.st_mode & 077)) {
-		fprintf(stderr, "idlcm-coordinator: %s was mode %03o; now 0600\n", path,
-			(unsigned)(st.st_mode & 0777));
+		log_warn("%s was mode %03o; now 0600", path, (unsigned)(st.st_mode & 0777));
 		if (fchmod(fd, 0600)) {
 			snprintf(err, n, "cannot make \"%s\" private (mode 0600): %s", path,
 				 strerror(errno));
@@ -131,7 +137,7 @@ static void store_idle(void *arg)
 	cstore_pump(c->store);
 	if (!watching && cstore_fd(c->store) >= 0) {
 		if (httpd_watch_fd(c->h, cstore_fd(c->store), store_readable, c))
-			fprintf(stderr, "idlcm-coordinator: cannot watch the PostgreSQL connection\n");
+			log_error("cannot watch the PostgreSQL connection");
 		else
 			watching = 1;
 	}
@@ -154,8 +160,22 @@ int main(int argc, char **argv)
 	struct httpd_config cfg = { .max_body = MAX_BODY, .server_name = "idlcm-coordinator" };
 	const char *listen = NULL, *dbpath = NULL, *token_file = NULL, *key_file = NULL;
 	char iface[64] = "127.0.0.1", err[600], *herr = NULL;
+	const char *fmt = getenv("IDLCM_LOG_FORMAT"), *lvl = getenv("IDLCM_LOG");
+	const char *admin_pw = NULL;
 	int rc = 1, insecure = 0, pr;
 
+	/* "idlcm-coordinator: …" lines as before; --log-format json for shippers */
+	log_set_text_prefix("idlcm-coordinator");
+	log_set_component("coordinator");
+	log_set_level(lvl && log_parse_level(lvl) >= 0 ? (enum log_level)log_parse_level(lvl) :
+		      LOG_INFO);
+	if (fmt && *fmt && log_parse_format(fmt) < 0) {
+		fprintf(stderr, "idlcm-coordinator: IDLCM_LOG_FORMAT wants text or json, "
+			"not \"%s\"\n", fmt);
+		return 2;
+	}
+	if (fmt && *fmt)
+		log_set_format((enum log_format)log_parse_format(fmt));
 	if (argc > 1 && !strcmp(argv[1], "integration"))
 		return integ_cli(argc - 1, argv + 1);
 	for (int i = 1; i < argc; i++) {
@@ -178,11 +198,28 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--key-file") && v) {
 			key_file = v;
 			i++;
+		} else if (!strcmp(a, "--log-level")) {
+			if (!v || log_parse_level(v) < 0) {
+				fprintf(stderr, "idlcm-coordinator: --log-level wants error, warn, "
+					"info or debug\n");
+				return 2;
+			}
+			log_set_level((enum log_level)log_parse_level(v));
+			i++;
+		} else if (!strcmp(a, "--log-format")) {
+			if (!v || log_parse_format(v) < 0) {
+				fprintf(stderr, "idlcm-coordinator: --log-format wants text or json\n");
+				return 2;
+			}
+			log_set_format((enum log_format)log_parse_format(v));
+			i++;
 		} else if (!strcmp(a, "--insecure-no-auth")) {
 			insecure = 1;
 		} else if (!strcmp(a, "--test-hooks")) {
 			c.test_hooks = 1;
 		} else if ((pr = pages_option(&c, a, v, err, sizeof(err)))) {
+			if (!strcmp(a, "--admin-password-file"))
+				admin_pw = v;
 			if (pr < 0) {
 				fprintf(stderr, "idlcm-coordinator: %s\n", err);
 				return 2;
@@ -204,6 +241,16 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* LoadCredential= in a unit: the secrets' files need no option */
+	if (!token_file)
+		token_file = privfile_credential("token");
+	if (!key_file)
+		key_file = privfile_credential("key");
+	if (!admin_pw && (admin_pw = privfile_credential("admin-password")) &&
+	    pages_option(&c, "--admin-password-file", admin_pw, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return 2;
+	}
 	{
 		const char *colon = strrchr(listen, ':');
 		if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(iface)) {
@@ -215,50 +262,50 @@ int main(int argc, char **argv)
 		cfg.iface = iface;
 	}
 	if (token_file && !(c.token = read_token(token_file, err, sizeof(err)))) {
-		fprintf(stderr, "idlcm-coordinator: %s\n", err);
+		log_error("%s", err);
 		return 2;
 	}
+	secret_register(c.token);	/* never in a log record */
 	if (!token_file && !is_loopback(iface) && !insecure) {
-		fprintf(stderr, "idlcm-coordinator: refusing to serve %s without authentication: "
-			"pass --token-file F (mode 0600), or --insecure-no-auth to let anyone who "
-			"can reach it claim jobs and their service accounts\n", iface);
+		log_error("refusing to serve %s without authentication: pass --token-file F "
+			  "(mode 0600), or --insecure-no-auth to let anyone who can reach it "
+			  "claim jobs and their service accounts", iface);
 		return 2;
 	}
 	if (!token_file && !is_loopback(iface))
-		fprintf(stderr, "idlcm-coordinator: warning: serving %s with no authentication "
-			"(--insecure-no-auth)\n", iface);
+		log_warn("serving %s with no authentication (--insecure-no-auth)", iface);
 	/* Coordinators sharing a PostgreSQL database must share the key too:
 	 * no key is made beside a URL. */
 	if (cstore_is_url(dbpath) && !key_file && !(getenv("IDLCM_COORDINATOR_KEY_FILE") &&
 						   *getenv("IDLCM_COORDINATOR_KEY_FILE"))) {
-		fprintf(stderr, "idlcm-coordinator: --db %s needs --key-file F (the key sealing "
-			"service-account secrets, the same file for every coordinator on the "
-			"database)\n", cstore_is_url(dbpath) ? "URL" : dbpath);
+		log_error("--db %s needs --key-file F (the key sealing service-account secrets, "
+			  "the same file for every coordinator on the database)",
+			  cstore_is_url(dbpath) ? "URL" : dbpath);
 		return 2;
 	}
 	if ((!cstore_is_url(dbpath) && db_file_private(dbpath, err, sizeof(err))) ||
 	    coord_sealing_init(key_file, dbpath, err, sizeof(err))) {
-		fprintf(stderr, "idlcm-coordinator: %s\n", err);
+		log_error("%s", err);
 		return 2;
 	}
 	if (coord_store_open(&c, dbpath, err, sizeof(err))) {
-		fprintf(stderr, "idlcm-coordinator: %s\n", err);
+		log_error("%s", err);
 		goto out;
 	}
-	lws_set_log_level(LLL_ERR, NULL);
+	lws_set_log_level(LLL_ERR, log_lws_line);
 	c.h = httpd_new(&cfg, &herr);
 	if (!c.h || coord_routes(&c) || integ_routes(&c) || scim_routes(&c) || pages_routes(&c) ||
 	    metrics_routes(&c)) {
-		fprintf(stderr, "idlcm-coordinator: %s\n", herr ? herr : "cannot add routes");
+		log_error("%s", herr ? herr : "cannot add routes");
 		goto out;
 	}
 	if (cstore_fd(c.store) >= 0 && watch_store(&c)) {
-		fprintf(stderr, "idlcm-coordinator: cannot listen for other coordinators' jobs: %s\n",
-			cstore_errmsg(c.store));
+		log_error("cannot listen for other coordinators' jobs: %s", cstore_errmsg(c.store));
 		goto out;
 	}
 	printf("listening on http://%s:%d\n", iface, httpd_port(c.h));
 	fflush(stdout);
+	log_info("listening on http://%s:%d (db %s)", iface, httpd_port(c.h), dbpath);
 	rc = httpd_run_until_signal(c.h) ? 1 : 0;
 out:
 	pages_release(&c);

@@ -11,6 +11,7 @@
 
 #include "embedded.h"
 #include "httpd.h"
+#include "log.h"
 #include "pages.h"
 #include "privfile.h"
 
@@ -498,7 +499,7 @@ static int h_sign_in(struct httpd_req *req, void *arg)
 	if (!pg_form(req, "password", pw, sizeof(pw)) || !same_secret(pw, p->password)) {
 		/* a wrong guess costs a second: slows a password guesser */
 		httpd_delay(req, 1000);
-		fprintf(stderr, "idlcm-coordinator: admin sign-in refused (wrong password)\n");
+		log_warn("admin sign-in refused (wrong password)");
 		return sign_in_page(req, next, "wrong password", 401);
 	}
 	memset(pw, 0, sizeof(pw));

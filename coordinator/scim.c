@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "httpd.h"
+#include "log.h"
 #include "pages.h"
 #include "scim.h"
 
@@ -109,7 +110,7 @@ void scim_new_id(char out[37])
 
 	if (RAND_bytes(b, sizeof(b)) != 1) {
 		/* libcrypto's generator failing leaves no safe fallback */
-		fprintf(stderr, "idlcm-coordinator: RAND_bytes failed\n");
+		log_error("RAND_bytes failed");
 		abort();
 	}
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);	/* a v4 UUID */

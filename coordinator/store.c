@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "store_driver.h"
 
 int cstore_is_url(const char *target)
@@ -67,7 +68,7 @@ sqlite3 *cstore_sqlite(struct cstore *s)
 void cstore_log_error(struct cstore *s, const char *sql)
 {
 	if (!s->conflict)
-		fprintf(stderr, "idlcm-coordinator: sql error: %s in %s\n", s->err, sql);
+		log_error("sql error: %s in %s", s->err, sql);
 }
 
 int cstore_exec(struct cstore *s, const char *sql, const char *fmt, ...)

@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 
+#include "log.h"
 #include "store_driver.h"
 
 #define MAX_PARAMS 64
@@ -91,7 +92,7 @@ static int ensure(struct cstore *s)
 		set_msg(s, PQerrorMessage(p->conn));
 		return -1;
 	}
-	fprintf(stderr, "idlcm-coordinator: reconnected to PostgreSQL\n");
+	log_info("reconnected to PostgreSQL");
 	if (p->channel[0]) {
 		snprintf(sql, sizeof(sql), "LISTEN %s", p->channel);
 		res = PQexec(p->conn, sql);
@@ -362,7 +363,7 @@ static int pg_pump(struct cstore *s)
 
 	if (PQstatus(p->conn) == CONNECTION_OK && !PQconsumeInput(p->conn)) {
 		set_msg(s, PQerrorMessage(p->conn));
-		fprintf(stderr, "idlcm-coordinator: PostgreSQL connection: %s\n", s->err);
+		log_warn("PostgreSQL connection: %s", s->err);
 		lost = 1;
 	}
 	if (PQstatus(p->conn) != CONNECTION_OK)

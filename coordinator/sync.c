@@ -11,6 +11,7 @@
 #include <libwebsockets.h>
 
 #include "httpd.h"
+#include "log.h"
 #include "pages.h"
 
 int pages_sync_every_s(const struct coord *c);
@@ -132,8 +133,7 @@ static void sync_due(struct coord *c)
 	cJSON_ArrayForEach(i, ids) {
 		char id[80], err[300];
 		if (sync_enqueue(c, i->valuestring, "daily sync", 0, id, sizeof(id), err, sizeof(err)))
-			fprintf(stderr, "idlcm-coordinator: daily sync of \"%s\": %s\n", i->valuestring,
-				err);
+			log_warn("daily sync of \"%s\": %s", i->valuestring, err);
 		else
 			pg_activity(c, i->valuestring, "daily sync", "Daily sync started", NULL, id);
 	}

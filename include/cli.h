@@ -15,6 +15,9 @@ int cli_check_user(const char *action, const cJSON *user, char *err, size_t errl
 void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* An option's integer value, or a usage error naming the option. */
 int cli_int(const char *opt, const char *value, int min, int max);
+/* Where app scripts live by default: PREFIX/share/idlcm/apps next to an
+ * installed binary, else scripts/apps. */
+const char *cli_apps_dir(void);
 
 int cmd_run(int argc, char **argv);	/* also record and replay */
 int cmd_new(int argc, char **argv);

@@ -12,4 +12,9 @@
  * file is for ("token file", "vault key file") and the path. */
 char *privfile_read(const char *path, const char *what, char *err, size_t errlen);
 void privfile_free(char *text);
+/* The path of systemd credential NAME ($CREDENTIALS_DIRECTORY/NAME, from
+ * a unit's LoadCredential=) when that file exists, else NULL: the default
+ * of an option naming a secret file that was not given.  The path is
+ * malloc'd and kept for the life of the process. */
+const char *privfile_credential(const char *name);
 #endif

@@ -13,12 +13,93 @@
 #include "log.h"
 
 static enum log_level current_level = LOG_WARN;
+static enum log_format current_format = LOG_FORMAT_TEXT;
+static const char *component = "agent";	/* a string literal: never freed */
+static const char *text_prefix;		/* "prog: msg" lines instead of stamped ones */
 static char **secrets;
 static char **labels;		/* per secret: its placeholder name, or NULL */
 static size_t nsecrets;
 
 void log_set_level(enum log_level level) { current_level = level; }
 enum log_level log_get_level(void) { return current_level; }
+void log_set_format(enum log_format format) { current_format = format; }
+enum log_format log_get_format(void) { return current_format; }
+void log_set_component(const char *name) { component = name; }
+void log_set_text_prefix(const char *prog) { text_prefix = prog; }
+
+int log_parse_format(const char *name)
+{
+	if (!strcmp(name, "text"))
+		return LOG_FORMAT_TEXT;
+	if (!strcmp(name, "json"))
+		return LOG_FORMAT_JSON;
+	return -1;
+}
+
+/* The jobs this process knows about, so that a JSON record of "job X: …"
+ * carries X's app, action and attempt as fields.  A worker holds a few
+ * dozen at most: a list is enough. */
+struct log_job {
+	char *id, *app, *action;
+	int attempt;
+	struct log_job *next;
+};
+static struct log_job *jobs;
+static struct log_job *current_job;	/* a job child's own job */
+
+static struct log_job *job_find(const char *id, size_t n)
+{
+	for (struct log_job *j = jobs; j; j = j->next)
+		if (strlen(j->id) == n && !memcmp(j->id, id, n))
+			return j;
+	return NULL;
+}
+
+void log_job_note(const char *id, const char *app, const char *action, int attempt)
+{
+	struct log_job *j;
+
+	if (!id)
+		return;
+	j = job_find(id, strlen(id));
+	if (!j) {
+		j = calloc(1, sizeof(*j));
+		if (!j || !(j->id = strdup(id))) {
+			free(j);
+			return;
+		}
+		j->next = jobs;
+		jobs = j;
+	}
+	free(j->app);
+	free(j->action);
+	j->app = app ? strdup(app) : NULL;
+	j->action = action ? strdup(action) : NULL;
+	j->attempt = attempt;
+}
+
+void log_job_forget(const char *id)
+{
+	struct log_job **pp = &jobs;
+
+	while (id && *pp && strcmp((*pp)->id, id))
+		pp = &(*pp)->next;
+	if (!id || !*pp)
+		return;
+	struct log_job *j = *pp;
+	*pp = j->next;
+	if (current_job == j)
+		current_job = NULL;
+	free(j->id);
+	free(j->app);
+	free(j->action);
+	free(j);
+}
+
+void log_job_current(const char *id)
+{
+	current_job = id ? job_find(id, strlen(id)) : NULL;
+}
 
 int log_parse_level(const char *name)
 {
@@ -206,37 +287,223 @@ char *secret_placeholder(const char *s, size_t len, size_t *out_len)
 void log_script(enum log_level level, const char *msg)
 {
 	enum log_level saved = current_level;
+	static const char *const from_script[] = { "source", "script", NULL };
 
 	if (level == LOG_INFO && current_level < LOG_INFO)
 		current_level = LOG_INFO;
-	log_msg(level, "%s", msg);
+	log_msg_kv(level, from_script, "%s", msg);
 	current_level = saved;
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+/* ---------------------------------------------------------- JSON records */
+
+struct jbuf {
+	char *p;
+	size_t n, cap;
+	int oom;
+};
+
+static void jb_put(struct jbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = (b->cap + n + 1) * 2;
+		char *grown = realloc(b->p, cap);
+		if (!grown) {
+			b->oom = 1;
+			return;
+		}
+		b->p = grown;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void jb_str(struct jbuf *b, const char *s) { jb_put(b, s, strlen(s)); }
+
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s, size_t left)
+{
+	size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 :
+		   s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : 0;
+
+	if (!n || n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;	/* overlong, surrogate, past U+10FFFF */
+	return n;
+}
+
+/* s as a JSON string: quotes, backslashes and controls escaped, bytes
+ * that are not UTF-8 (a page's Latin-1, a cut) as U+FFFD, so that every
+ * record parses whatever the message held. */
+static void jb_quoted(struct jbuf *b, const char *s, size_t len)
+{
+	jb_put(b, "\"", 1);
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		char e[8];
+		size_t u;
+
+		if (c == '"' || c == '\\') {
+			e[0] = '\\';
+			e[1] = (char)c;
+			jb_put(b, e, 2);
+		} else if (c == '\n') {
+			jb_put(b, "\\n", 2);
+		} else if (c == '\t') {
+			jb_put(b, "\\t", 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(e, sizeof(e), "\\u%04x", c);
+			jb_put(b, e, 6);
+		} else if (c < 0x80) {
+			jb_put(b, s + i, 1);
+		} else if ((u = utf8_len((const unsigned char *)s + i, len - i))) {
+			jb_put(b, s + i, u);
+			i += u;
+			continue;
+		} else {
+			jb_put(b, "\\ufffd", 6);
+		}
+		i++;
+	}
+	jb_put(b, "\"", 1);
+}
+
+/* ,"key":"value" with the value redacted like the message. */
+static void jb_field(struct jbuf *b, const char *key, const char *value)
+{
+	size_t n;
+	char *clean;
+
+	if (!value)
+		return;
+	clean = secret_redact(value, strlen(value), &n);
+	if (!clean)
+		return;
+	jb_put(b, ",", 1);
+	jb_quoted(b, key, strlen(key));
+	jb_put(b, ":", 1);
+	jb_quoted(b, clean, n);
+	free(clean);
+}
+
+static void jb_job(struct jbuf *b, const struct log_job *j)
+{
+	char num[24];
+
+	jb_field(b, "app", j->app);
+	jb_field(b, "action", j->action);
+	if (j->attempt > 0) {
+		snprintf(num, sizeof(num), ",\"attempt\":%d", j->attempt);
+		jb_str(b, num);
+	}
+}
+
+/* The job a message names: "job ID: …" or "job ID attempt N: …", as the
+ * worker and the coordinator write them. */
+static const char *msg_job(const char *msg, size_t *n)
+{
+	const char *p = msg + 4, *q;
+
+	if (strncmp(msg, "job ", 4))
+		return NULL;
+	for (q = p; *q && *q != ':' && *q != ' '; q++)
+		;
+	if (q == p || (*q != ':' && strncmp(q, " attempt ", 9)))
+		return NULL;
+	*n = (size_t)(q - p);
+	return p;
+}
+
+/* One JSON object per line: ts, level, component, pid, msg, then what
+ * the message is about (job, app, action, attempt) and the caller's own
+ * fields.  msg is redacted already; kv values are redacted here. */
+static void write_json(enum log_level level, const char *ts, const char *msg, size_t mlen,
+		       const char *const *kv)
 {
 	static const char *tags[] = { "error", "warn", "info", "debug" };
-	char *raw = NULL, line[8192];
+	struct jbuf b = { 0 };
+	const struct log_job *j = current_job;
+	const char *id;
+	size_t idn = 0;
+	char num[32];
+
+	jb_str(&b, "{\"ts\":\"");
+	jb_str(&b, ts);
+	jb_str(&b, "\",\"level\":\"");
+	jb_str(&b, tags[level]);
+	jb_str(&b, "\",\"component\":");
+	jb_quoted(&b, component, strlen(component));
+	snprintf(num, sizeof(num), ",\"pid\":%d", (int)getpid());
+	jb_str(&b, num);
+	jb_str(&b, ",\"msg\":");
+	jb_quoted(&b, msg, mlen);
+	if ((id = msg_job(msg, &idn))) {
+		jb_str(&b, ",\"job\":");
+		jb_quoted(&b, id, idn);
+		j = job_find(id, idn);
+		if (j)
+			jb_job(&b, j);
+	} else if (j) {
+		jb_field(&b, "job", j->id);
+		jb_job(&b, j);
+	}
+	for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2)
+		jb_field(&b, kv[i], kv[i + 1]);
+	jb_put(&b, "}\n", 2);
+	if (!b.oom)	/* one write per record: parent and children share stderr */
+		fwrite(b.p, 1, b.n, stderr);
+	free(b.p);
+}
+
+static void log_record(enum log_level level, const char *const *kv, const char *fmt,
+		       va_list ap)
+{
+	static const char *tags[] = { "error", "warn", "info", "debug" };
+	char *raw = NULL, line[8192], ts_text[80];
 	char *clean;
 	size_t n = 0, clen;
 	struct timespec ts;
 	struct tm tm;
-	va_list ap;
 	int rn;
 
 	if (level > current_level)
 		return;
 	/* Format whole, redact, then cut: a cut through a secret would
 	 * leave its first bytes behind. */
-	va_start(ap, fmt);
 	rn = vasprintf(&raw, fmt, ap);
-	va_end(ap);
 	if (rn < 0)
 		return;
 	clean = secret_redact(raw, (size_t)rn, &clen);
 	free(raw);
 	if (!clean)
 		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(ts_text, sizeof(ts_text), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, ts.tv_nsec / 1000000);
+	if (current_format == LOG_FORMAT_JSON) {
+		if (clen > sizeof(line)) {	/* the same cap as a text record */
+			n = sizeof(line) - LOG_CUT_ROOM;
+			memcpy(line, clean, n);
+			snprintf(line + n, sizeof(line) - n, " … [%zu more bytes cut]",
+				 clen - n);
+			write_json(level, ts_text, line, strlen(line), kv);
+		} else {
+			write_json(level, ts_text, clean, clen, kv);
+		}
+		free(clean);
+		return;
+	}
 	/* Escape control bytes so one record stays one line.  A record over
 	 * the cap ends with a marker saying how much was cut. */
 	size_t i;
@@ -256,10 +523,40 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		snprintf(line + n, sizeof(line) - n, " … [%zu more bytes cut]", clen - i);
 	free(clean);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s [%d] %s\n",
-		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, tags[level],
-		(int)getpid(), line);
+	if (text_prefix)
+		fprintf(stderr, "%s: %s%s\n", text_prefix,
+			level == LOG_WARN ? "warning: " : "", line);
+	else
+		fprintf(stderr, "%s %-5s [%d] %s\n", ts_text, tags[level], (int)getpid(), line);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_record(level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void log_msg_kv(enum log_level level, const char *const *kv, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_record(level, kv, fmt, ap);
+	va_end(ap);
+}
+
+/* libwebsockets' own lines (lws_set_log_level's emitter): through us, so
+ * that they are records of the chosen format too.  1 is LLL_ERR, 2
+ * LLL_WARN; the rest are debug. */
+void log_lws_line(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	log_msg(level == 1 ? LOG_ERROR : level == 2 ? LOG_WARN : LOG_DEBUG,
+		"libwebsockets: %.*s", (int)n, line);
 }

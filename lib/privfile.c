@@ -69,3 +69,30 @@ void privfile_free(char *text)
 		*p = 0;
 	free(text);
 }
+
+const char *privfile_credential(const char *name)
+{
+	/* kept here for the life of the process, so callers need not free */
+	static char *known[8];
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	char *path = NULL;
+	size_t i;
+
+	if (!dir || !*dir || asprintf(&path, "%s/%s", dir, name) < 0)
+		return NULL;
+	if (access(path, F_OK)) {
+		free(path);
+		return NULL;
+	}
+	for (i = 0; i < sizeof(known) / sizeof(known[0]) && known[i]; i++)
+		if (!strcmp(known[i], path)) {
+			free(path);
+			return known[i];
+		}
+	if (i == sizeof(known) / sizeof(known[0])) {
+		free(path);	/* more names than we ever ask for */
+		return NULL;
+	}
+	known[i] = path;
+	return path;
+}

@@ -20,7 +20,7 @@ cleanup() {
 		wait "$CHROME_PID" 2>/dev/null
 	fi
 	[ -n "$CHROME_DIR" ] && rm -rf "$CHROME_DIR"
-	rm -rf "$WORK"
+	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
 
