@@ -290,6 +290,7 @@ function M.scan(src, methods)
       if kind and kind ~= "Frame" and not has[kind][nxt.v] then
         local recv = toks[k - 1].t == "name" and toks[k - 1].v
           or (kind == "Page" and "page" or kind == "Expect" and "expect(…)" or "locator")
+        if kind == "Expect" and (recv == "never" or recv == "not_") then recv = "expect(…)." .. recv end
         local other = kind == "Page" and "Locator" or kind == "Locator" and "Page" or "Locator"
         local msg = string.format('%s:%s() — %s has no method "%s"', recv, nxt.v, kind, nxt.v)
         if has[other][nxt.v] then
@@ -301,6 +302,13 @@ function M.scan(src, methods)
         end
         problem(nxt.line, msg)
       end
+    end
+    -- get_by_role("button", "Save"): the name goes in the options table
+    if t.v == ":" and nxt and nxt.v == "get_by_role" and toks[k + 2] and toks[k + 2].v == "("
+        and toks[k + 3] and toks[k + 3].t == "str" and toks[k + 4] and toks[k + 4].v == ","
+        and toks[k + 5] and toks[k + 5].t == "str" then
+      problem(nxt.line, string.format('get_by_role("%s", "%s") — the name goes in the options: '
+        .. 'get_by_role("%s", { name = "%s" })', toks[k + 3].v, toks[k + 5].v, toks[k + 3].v, toks[k + 5].v))
     end
     -- page.click(…): a method called with a dot gets no self
     if t.t == "name" and kind_of_name[t.v] and nxt and nxt.v == "." and toks[k + 2]
