@@ -854,12 +854,25 @@
         hit = !!collapse(s) && match(collapse(s));
       }
       if (!hit && el.labels && el.labels.length) {
-        hit = Array.from(el.labels).some((l) => match(collapse(elementText(l, q.text))));
+        hit = Array.from(el.labels).some((l) => match(labelText(l, q.text)));
       }
       if (hit) out.push(el);
       return true;
     });
     return out;
+  }
+
+  // A <label>'s own words: its text without the options of a <select> or
+  // the content of a <textarea> it wraps ("Role", not "Role admin member").
+  function labelText(label, cache) {
+    let s = '';
+    const add = (n) => {
+      if (n.nodeType === 3 || n.nodeType === 4) { s += n.data; return; }
+      if (n.nodeType !== 1 || n.localName === 'select' || n.localName === 'textarea') return;
+      s += elementText(n, cache);
+    };
+    for (let c = label.firstChild; c; c = c.nextSibling) add(c);
+    return collapse(s);
   }
 
   function queryAttr(root, attr, match) {
