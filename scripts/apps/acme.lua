@@ -60,7 +60,7 @@ end
 function app.login(page, account)
   page:navigate(account.base_url .. "/#/login")
   page:get_by_label("Email", { exact = true }):fill(account.username)
-  page:get_by_label("Password", { exact = true }):fill(account.password)
+  page:fill("#password", account.password)
   page:get_by_role("button", { name = "Sign in" }):click()
   local outcome = page:wait_for_any({ ok = TABLE, rejected = ".login-error" })
   if outcome == "rejected" then
