@@ -1013,14 +1013,17 @@
 
   // ---- expect(loc) and wait_for_url: conditions polled inside the page
 
-  // A wanted text or value: {string, exact?, ignore_case?} or {regex, flags}.
+  // A wanted text or value: ["string", text, ignoreCase] or ["regex",
+  // source, flags] (arrays: the agent's JSON keeps their order, so a
+  // recorded call replays byte for byte).
   function textMatcher(w, contains) {
-    if (w && typeof w.regex === 'string') {
-      const rx = new RegExp(w.regex, String(w.flags || '').replace(/[gy]/g, ''));
+    if (!Array.isArray(w)) throw new Error('a wanted text must be ["string"|"regex", value, flag]');
+    if (w[0] === 'regex') {
+      const rx = new RegExp(String(w[1]), String(w[2] || '').replace(/[gy]/g, ''));
       return (t) => rx.test(t);
     }
-    const ic = !!(w && w.ignore_case);
-    const want = ic ? collapse(w.string).toLowerCase() : collapse(w.string);
+    const ic = !!w[2];
+    const want = ic ? collapse(w[1]).toLowerCase() : collapse(w[1]);
     return (t) => {
       const got = ic ? collapse(t).toLowerCase() : collapse(t);
       return contains ? got.includes(want) : got === want;
@@ -1036,7 +1039,7 @@
     if (r.error) return { error: r.error };
     const els = r.els;
     if (what === 'count') return { pass: els.length === want, received: els.length };
-    if ((what === 'text' || what === 'contain_text') && Array.isArray(want)) {
+    if ((what === 'text' || what === 'contain_text') && Array.isArray(want) && Array.isArray(want[0])) {
       const texts = els.map((e) => collapse(renderedText(e)));
       const ms = want.map((w) => textMatcher(w, what === 'contain_text'));
       return { pass: texts.length === ms.length && ms.every((m, i) => m(texts[i])), received: texts };
@@ -1067,8 +1070,8 @@
         return { pass: e === want, received: e ? 'enabled' : 'disabled' };
       }
       case 'attribute': {
-        const v = el.getAttribute(want.name);
-        return { pass: v !== null && textMatcher(want.value, false)(v), received: v };
+        const v = el.getAttribute(want[0]);
+        return { pass: v !== null && textMatcher(want[1], false)(v), received: v };
       }
     }
     return { error: 'unknown expectation "' + what + '"' };
@@ -1099,8 +1102,8 @@
     return { ok: false, reason: 'unmet', received: last ? last.received : null, absent: !sawAny, loaded: pageLoaded() };
   }
 
-  // page:wait_for_url: {exact} | {glob} | {regex, flags}; waitUntil load |
-  // domcontentloaded | commit.
+  // page:wait_for_url: want ["exact"|"glob"|"regex", value, flags];
+  // waitUntil load | domcontentloaded | commit.
   function globRegex(g) {
     let s = '';
     for (let i = 0; i < g.length; i++) {
@@ -1113,14 +1116,15 @@
   async function waitUrl(want, waitUntil, budgetMs) {
     let test;
     try {
-      if (typeof want.regex === 'string') {
-        const rx = new RegExp(want.regex, String(want.flags || '').replace(/[gy]/g, ''));
+      if (!Array.isArray(want)) throw new Error('want ["exact"|"glob"|"regex", value, flags]');
+      if (want[0] === 'regex') {
+        const rx = new RegExp(String(want[1]), String(want[2] || '').replace(/[gy]/g, ''));
         test = (u) => rx.test(u);
-      } else if (typeof want.glob === 'string') {
-        const rx = globRegex(want.glob);
+      } else if (want[0] === 'glob') {
+        const rx = globRegex(String(want[1]));
         test = (u) => rx.test(u);
       } else {
-        test = (u) => u === String(want.exact);
+        test = (u) => u === String(want[1]);
       }
     } catch (e) {
       return { ok: false, error: 'invalid url pattern: ' + e.message };

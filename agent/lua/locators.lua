@@ -203,10 +203,11 @@ local function url_pattern(p, fname)
   if type(p) ~= "string" or p == "" then
     error(fname .. " wants a URL, a glob like \"**/users*\" or \"/regex/\"", 3)
   end
+  -- arrays, not objects: JSON keeps their order, so calls replay exactly
   local src, flags = as_regex(p)
-  if src then return { regex = src, flags = flags } end
-  if p:find("*", 1, true) then return { glob = p } end
-  return { exact = p }
+  if src then return json.array({ "regex", src, flags }) end
+  if p:find("*", 1, true) then return json.array({ "glob", p, "" }) end
+  return json.array({ "exact", p, "" })
 end
 
 local WAIT_UNTIL = { load = true, domcontentloaded = true, commit = true }
@@ -332,15 +333,17 @@ function expect(subject)
     .. (type(subject) == "table" and tostring(subject) or type(subject)), 2)
 end
 
--- A wanted text for the helper: {regex=, flags=} or {string=, ignore_case=}.
+-- A wanted text for the helper: {"regex", source, flags} or {"string",
+-- text, ignore_case} (an array: JSON objects from Lua tables have no fixed
+-- key order, and a recorded call must replay byte for byte).
 local function want_text(fname, v, opts, n)
   if type(v) == "number" then v = tostring(v) end
   if type(v) ~= "string" then
     error(string.format("%s wants a string or \"/regex/flags\", not %s", fname, type(v)), n + 1)
   end
   local src, flags = as_regex(v)
-  if src then return { regex = src, flags = flags } end
-  return { string = v, ignore_case = opts and opts.ignore_case or nil }
+  if src then return json.array({ "regex", src, flags }) end
+  return json.array({ "string", v, opts and opts.ignore_case and true or false })
 end
 
 local function shown(v)
@@ -486,7 +489,7 @@ function Expect:to_have_attribute(name, v, opts)
   if type(name) ~= "string" or name == "" then
     error(tostring(self) .. ":to_have_attribute wants an attribute name", 2)
   end
-  local want = { name = name, value = want_text("to_have_attribute", v, nil, 2) }
+  local want = json.array({ name, want_text("to_have_attribute", v, nil, 2) })
   return assert_state(self, "to_have_attribute", lit(name) .. ", " .. lit(v), "attribute", want,
     string.format("%s=%s", name, lit(v)), opts)
 end
