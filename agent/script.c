@@ -39,8 +39,8 @@
 
 static const char ERROR_MT[] = "idlcm.error";
 static const char HOST_KEY[] = "idlcm.host";	/* registry: private host table */
-static const char *prelude_modules[] = { "prelude.lua", "helpers.lua", "page.lua", "steps.lua",
-						 "job.lua", NULL };
+static const char *prelude_modules[] = { "prelude.lua", "helpers.lua", "page.lua", "locators.lua",
+						 "steps.lua", "job.lua", NULL };
 
 const struct embedded_file *embedded_find(const char *name)
 {

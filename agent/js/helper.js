@@ -338,7 +338,9 @@
         return { kind: 'visible', value: b === 'true' };
       }
       default:
-        return { error: 'unknown engine "' + engine + '"' };
+        // role=, label=, placeholder=, alt=, title=, testid=: see "locators
+        // by what a person sees" below
+        return parseSeenPart(engine, body) || { error: 'unknown engine "' + engine + '"' };
     }
   }
 
@@ -487,6 +489,7 @@
           }
           case 'visible': cur = cur.filter((n) => isVisible(asElement(n)) === part.value); break;
           case 'frame': cur = Array.from(new Set(cur.map((n) => (isFrame(n) ? frameDoc(n) : null)).filter(Boolean))); break;
+          case 'query': cur = merge(cur.map((r) => part.query(r)), ctx); break;
         }
       }
     } catch (e) {
@@ -539,6 +542,607 @@
     }
     return { el: r.els[0] };
   }
+
+  // ----------------------------------------- locators by what a person sees
+  //
+  // The parts behind page:get_by_role / get_by_label / … (agent/lua/locators.lua):
+  //   role=button[name="Invite"]   ARIA role (explicit, else the native
+  //                                element's implicit one) and accessible name
+  //   label=Email  placeholder=…  alt=…  title=…  testid=…
+  // and the retrying checks behind expect(loc) and page:wait_for_url.  Names
+  // are computed the way browsers and Playwright do (accname 1.2):
+  // aria-labelledby, aria-label, <label>/alt/caption/legend, the content
+  // for roles named by their content, then title and placeholder.  Elements
+  // hidden from assistive technology (aria-hidden, display:none,
+  // visibility:hidden) are not matched by role= unless include-hidden.
+
+  const ARIA_ROLES = new Set(('alert alertdialog application article banner blockquote button caption cell ' +
+    'checkbox code columnheader combobox complementary contentinfo definition deletion dialog directory ' +
+    'document emphasis feed figure form generic grid gridcell group heading img insertion link list listbox ' +
+    'listitem log main marquee math meter menu menubar menuitem menuitemcheckbox menuitemradio navigation ' +
+    'none note option paragraph presentation progressbar radio radiogroup region row rowgroup rowheader ' +
+    'scrollbar search searchbox separator slider spinbutton status strong subscript superscript switch tab ' +
+    'table tablist tabpanel term textbox time timer toolbar tooltip tree treegrid treeitem').split(' '));
+
+  // Roles whose name is their content (and every element met while
+  // collecting another element's name from content).
+  const NAME_FROM_CONTENT = new Set(['button', 'cell', 'checkbox', 'columnheader', 'gridcell', 'heading',
+    'link', 'menuitem', 'menuitemcheckbox', 'menuitemradio', 'option', 'radio', 'row', 'rowheader',
+    'switch', 'tab', 'tooltip', 'treeitem']);
+
+  const INPUT_ROLES = { button: 'button', image: 'button', reset: 'button', submit: 'button',
+    checkbox: 'checkbox', radio: 'radio', range: 'slider', number: 'spinbutton' };
+  const SIMPLE_ROLES = { article: 'article', aside: 'complementary', blockquote: 'blockquote',
+    button: 'button', caption: 'caption', code: 'code', datalist: 'listbox', dd: 'definition',
+    del: 'deletion', details: 'group', dialog: 'dialog', dt: 'term', em: 'emphasis', fieldset: 'group',
+    figure: 'figure', form: 'form', h1: 'heading', h2: 'heading', h3: 'heading', h4: 'heading',
+    h5: 'heading', h6: 'heading', hr: 'separator', ins: 'insertion', li: 'listitem', main: 'main',
+    math: 'math', menu: 'list', meter: 'meter', nav: 'navigation', ol: 'list', optgroup: 'group',
+    option: 'option', output: 'status', p: 'paragraph', progress: 'progressbar', search: 'search',
+    strong: 'strong', sub: 'subscript', sup: 'superscript', svg: 'img', table: 'table',
+    tbody: 'rowgroup', tfoot: 'rowgroup', thead: 'rowgroup', textarea: 'textbox', time: 'time',
+    tr: 'row', ul: 'list' };
+  // header/footer are banner/contentinfo only outside sectioning content.
+  const SECTIONING = 'article,aside,main,nav,section,[role=article],[role=complementary],[role=main],' +
+    '[role=navigation],[role=region]';
+
+  function inputRole(el) {
+    const type = String(el.type || 'text').toLowerCase();
+    if (type === 'hidden') return null;
+    if (INPUT_ROLES[type]) return INPUT_ROLES[type];
+    if (el.hasAttribute('list')) return 'combobox';
+    return type === 'search' ? 'searchbox' : 'textbox';
+  }
+
+  function cellTable(el) {
+    for (let n = parentInDoc(el); n; n = parentInDoc(n)) if (isTableLike(n)) return n;
+    return null;
+  }
+
+  function thRole(el) {
+    const scope = String(el.getAttribute('scope') || '').toLowerCase();
+    if (scope === 'row' || scope === 'rowgroup') return 'rowheader';
+    if (scope === 'col' || scope === 'colgroup') return 'columnheader';
+    const row = el.parentElement;
+    // a <th> leading a body row of data cells heads that row
+    if (row && row.localName === 'tr' && !(row.parentElement && row.parentElement.localName === 'thead') &&
+        Array.from(row.children).some((c) => c.localName === 'td')) return 'rowheader';
+    return 'columnheader';
+  }
+
+  function implicitRole(el) {
+    const tag = el.localName;
+    if (SIMPLE_ROLES[tag]) return SIMPLE_ROLES[tag];
+    switch (tag) {
+      case 'a': case 'area': return el.hasAttribute('href') ? 'link' : null;
+      case 'header': case 'footer': {
+        const p = parentInDoc(el);
+        if (p && p.closest(SECTIONING)) return null;
+        return tag === 'header' ? 'banner' : 'contentinfo';
+      }
+      case 'img': return el.getAttribute('alt') === '' && !el.getAttribute('title') ? 'presentation' : 'img';
+      case 'input': return inputRole(el);
+      case 'section':
+        return (el.getAttribute('aria-label') || '').trim() || el.hasAttribute('aria-labelledby') ? 'region' : null;
+      case 'select': return el.multiple || el.size > 1 ? 'listbox' : 'combobox';
+      case 'td': {
+        const t = cellTable(el);
+        return t && /^(grid|treegrid)$/.test(t.getAttribute('role') || '') ? 'gridcell' : 'cell';
+      }
+      case 'th': return thRole(el);
+    }
+    return null;
+  }
+
+  const FOCUSABLE = 'a[href],button,input,select,textarea,[tabindex]';
+  // The role a person's assistive technology announces, or null.
+  function roleOf(el) {
+    const explicit = el.getAttribute('role');
+    if (explicit) {
+      for (const r of explicit.trim().toLowerCase().split(/\s+/)) {
+        if (!ARIA_ROLES.has(r)) continue;
+        // role=none on a focusable element is ignored (ARIA's conflict rule)
+        if (r === 'none' || r === 'presentation') {
+          if (!el.matches(FOCUSABLE)) return null;
+          break;
+        }
+        return r;
+      }
+    }
+    const r = implicitRole(el);
+    return r === 'presentation' ? null : r;
+  }
+
+  // Each query memoises what it computes: names of shared ancestors' parts,
+  // hiddenness of ancestors.
+  const newQuery = (includeHidden) => ({ hidden: new Map(), names: new Map(), text: new Map(), includeHidden });
+
+  // aria-hidden="true" or display:none on the element or an ancestor.
+  function hiddenUp(el, q) {
+    let h = q.hidden.get(el);
+    if (h !== undefined) return h;
+    if (el.getAttribute('aria-hidden') === 'true') h = true;
+    else {
+      const st = styleOf(el);
+      if (!st || st.display === 'none') h = true;
+      else {
+        const p = parentInDoc(el);
+        h = p ? hiddenUp(p, q) : false;
+      }
+    }
+    q.hidden.set(el, h);
+    return h;
+  }
+
+  function hiddenForAria(el, q) {
+    if (hiddenUp(el, q)) return true;
+    const st = styleOf(el);
+    return !st || (st.visibility !== 'visible' && st.display !== 'contents');
+  }
+
+  function idRefs(el, attr) {
+    const ids = String(el.getAttribute(attr) || '').trim().split(/\s+/).filter(Boolean);
+    if (!ids.length) return [];
+    const root = el.getRootNode ? el.getRootNode() : el.ownerDocument;
+    const byId = (id) => (root && typeof root.getElementById === 'function' ? root.getElementById(id)
+      : el.ownerDocument.getElementById(id));
+    return ids.map(byId).filter(Boolean);
+  }
+
+  // What a control contributes when it sits inside another element's name
+  // ("Remove [3] seats"): its value, not its label.
+  function embeddedValue(el, role) {
+    const tag = el.localName;
+    if (role === 'textbox' || role === 'searchbox') {
+      return tag === 'input' || tag === 'textarea' ? String(el.value) : null;
+    }
+    if (role === 'combobox' || role === 'listbox') {
+      if (tag === 'select') return Array.from(el.selectedOptions).map((o) => o.text).join(' ');
+      if (tag === 'input') return String(el.value);
+      return null;
+    }
+    if (role === 'slider' || role === 'spinbutton' || role === 'progressbar' || role === 'meter') {
+      const t = el.getAttribute('aria-valuetext') || el.getAttribute('aria-valuenow');
+      if (t) return t;
+      return el.value !== undefined ? String(el.value) : null;
+    }
+    return null;
+  }
+
+  // The first child element with that tag, whose content names its parent
+  // (<legend> a fieldset, <caption> a table, <figcaption> a figure).
+  const NAMING_CHILD = { fieldset: 'legend', table: 'caption', figure: 'figcaption' };
+
+  // st: {visited, inLabelledby, hiddenOk}; mode: root | labelledby | label | child
+  function nameOf(el, q, st, mode) {
+    if (st.visited.has(el)) return '';
+    st.visited.add(el);
+    if (mode === 'child' && !st.hiddenOk && hiddenForAria(el, q)) return '';
+    if (!st.inLabelledby) {
+      const refs = idRefs(el, 'aria-labelledby');
+      if (refs.length) {
+        const s = refs.map((r) => nameOf(r, q, { visited: st.visited, inLabelledby: true,
+          hiddenOk: st.hiddenOk || hiddenForAria(r, q) }, 'labelledby')).join(' ');
+        if (s.trim()) return s;
+      }
+    }
+    const role = roleOf(el);
+    if (mode === 'child' || mode === 'labelledby') {
+      const v = embeddedValue(el, role);
+      if (v !== null && mode === 'child') return v;
+    }
+    const aria = (el.getAttribute('aria-label') || '').trim();
+    if (aria) return aria;
+    const tag = el.localName;
+    const sub = { visited: st.visited, inLabelledby: st.inLabelledby, hiddenOk: st.hiddenOk };
+    if (tag === 'input' || tag === 'textarea' || tag === 'select') {
+      const type = tag === 'input' ? String(el.type || 'text').toLowerCase() : '';
+      if (type === 'button' || type === 'submit' || type === 'reset') {
+        const v = String(el.value || '').trim();
+        if (v) return v;
+        if (type !== 'button') return type === 'submit' ? 'Submit' : 'Reset';
+        return el.getAttribute('title') || '';
+      }
+      if (type === 'image') {
+        return el.getAttribute('alt') || el.getAttribute('value') || el.getAttribute('title') || 'Submit';
+      }
+      const labels = Array.from(el.labels || []);
+      if (labels.length) {
+        const s = labels.map((l) => nameOf(l, q, sub, 'label')).join(' ');
+        if (s.trim()) return s;
+      }
+      const title = (el.getAttribute('title') || '').trim();
+      if (title) return title;
+      return (el.getAttribute('placeholder') || '').trim();
+    }
+    if (tag === 'img' || tag === 'area') {
+      const alt = (el.getAttribute('alt') || '').trim();
+      if (alt) return alt;
+    }
+    if (NAMING_CHILD[tag]) {
+      const c = Array.from(el.children).find((x) => x.localName === NAMING_CHILD[tag]);
+      const s = c ? nameOf(c, q, sub, 'label') : '';
+      if (s.trim()) return s;
+    }
+    if (tag === 'svg') {
+      const t = Array.from(el.children).find((x) => x.localName === 'title');
+      if (t && t.textContent.trim()) return t.textContent;
+    }
+    if (mode !== 'root' || NAME_FROM_CONTENT.has(role)) {
+      const s = contentName(el, q, sub);
+      if (s.trim()) return s;
+    }
+    return (el.getAttribute('title') || '').trim();
+  }
+
+  const INLINE_DISPLAY = /^(inline|contents)/;
+  function contentName(el, q, st) {
+    let s = '';
+    const add = (n) => {
+      if (n.nodeType === 3 || n.nodeType === 4) { s += n.data; return; }
+      if (n.nodeType !== 1 || SKIP_TEXT.has(n.localName)) return;
+      if (n.localName === 'slot' && inShadowTree(n)) { n.assignedNodes({ flatten: true }).forEach(add); return; }
+      if (n.localName === 'br') { s += ' '; return; }
+      const c = nameOf(n, q, st, 'child');
+      const d = styleOf(n);
+      s += d && !INLINE_DISPLAY.test(d.display) ? ' ' + c + ' ' : c;
+    };
+    for (let c = (el.shadowRoot || el).firstChild; c; c = c.nextSibling) add(c);
+    return s;
+  }
+
+  // The accessible name, whitespace collapsed.
+  function accessibleName(el, q) {
+    let n = q.names.get(el);
+    if (n === undefined) {
+      n = collapse(nameOf(el, q, { visited: new Set(), inLabelledby: false, hiddenOk: q.includeHidden }, 'root'));
+      q.names.set(el, n);
+    }
+    return n;
+  }
+
+  // States a role= part can ask for.
+  function levelOf(el) {
+    const a = parseInt(el.getAttribute('aria-level') || '', 10);
+    if (a > 0) return a;
+    const m = /^h([1-6])$/.exec(el.localName);
+    return m ? Number(m[1]) : undefined;
+  }
+  function checkedOf(el) {
+    if (el.localName === 'input' && (el.type === 'checkbox' || el.type === 'radio')) {
+      return el.indeterminate ? 'mixed' : !!el.checked;
+    }
+    const a = el.getAttribute('aria-checked');
+    return a === 'mixed' ? 'mixed' : a === 'true';
+  }
+  const tristate = (a) => (a === 'mixed' ? 'mixed' : a === 'true');
+  const ROLE_STATES = {
+    checked: checkedOf,
+    pressed: (el) => tristate(el.getAttribute('aria-pressed')),
+    selected: (el) => (el.localName === 'option' ? !!el.selected : el.getAttribute('aria-selected') === 'true'),
+    expanded: (el) => el.getAttribute('aria-expanded') === 'true',
+    disabled: (el) => !isEnabled(el),
+  };
+
+  function queryRole(root, spec) {
+    const q = newQuery(spec.includeHidden);
+    const out = [];
+    walk(root, (el) => {
+      if (roleOf(el) !== spec.role) return true;
+      if (!spec.includeHidden && hiddenForAria(el, q)) return true;
+      if (spec.level !== undefined && levelOf(el) !== spec.level) return true;
+      for (const k of Object.keys(ROLE_STATES)) {
+        if (spec[k] !== undefined && ROLE_STATES[k](el) !== spec[k]) return true;
+      }
+      if (spec.name && !spec.name(accessibleName(el, q))) return true;
+      out.push(el);
+      return true;
+    });
+    return out;
+  }
+
+  // label=: form controls by their <label>, aria-labelledby or aria-label.
+  function queryLabel(root, match) {
+    const q = newQuery(true);
+    const out = [];
+    walk(root, (el) => {
+      const aria = el.getAttribute('aria-label');
+      let hit = aria !== null && match(collapse(aria));
+      if (!hit && el.hasAttribute('aria-labelledby')) {
+        const s = idRefs(el, 'aria-labelledby').map((r) => nameOf(r, q,
+          { visited: new Set([el]), inLabelledby: true, hiddenOk: true }, 'labelledby')).join(' ');
+        hit = !!collapse(s) && match(collapse(s));
+      }
+      if (!hit && el.labels && el.labels.length) {
+        hit = Array.from(el.labels).some((l) => match(labelText(l, q.text)));
+      }
+      if (hit) out.push(el);
+      return true;
+    });
+    return out;
+  }
+
+  // A <label>'s own words: its text without the options of a <select> or
+  // the content of a <textarea> it wraps ("Role", not "Role admin member").
+  function labelText(label, cache) {
+    let s = '';
+    const add = (n) => {
+      if (n.nodeType === 3 || n.nodeType === 4) { s += n.data; return; }
+      if (n.nodeType !== 1 || n.localName === 'select' || n.localName === 'textarea') return;
+      s += elementText(n, cache);
+    };
+    for (let c = label.firstChild; c; c = c.nextSibling) add(c);
+    return collapse(s);
+  }
+
+  function queryAttr(root, attr, match) {
+    const out = [];
+    walk(root, (el) => {
+      const v = el.getAttribute(attr);
+      if (v !== null && match(v)) out.push(el);
+      return true;
+    });
+    return out;
+  }
+
+  // "…" or '…' with backslash escapes, starting at s[i]: {value, end} or null.
+  function readQuoted(s, i) {
+    const qc = s[i];
+    let v = '';
+    for (let j = i + 1; j < s.length; j++) {
+      if (s[j] === '\\' && j + 1 < s.length) { v += s[++j]; continue; }
+      if (s[j] === qc) return { value: v, end: j + 1 };
+      v += s[j];
+    }
+    return null;
+  }
+
+  // /re/flags starting at s[i] (a "/" inside [...] or escaped does not end it).
+  function readRegex(s, i) {
+    let inClass = false;
+    for (let j = i + 1; j < s.length; j++) {
+      const c = s[j];
+      if (c === '\\') { j++; continue; }
+      if (c === '[') inClass = true;
+      else if (c === ']') inClass = false;
+      else if (c === '/' && !inClass) {
+        const flags = /^[a-z]*/.exec(s.slice(j + 1))[0];
+        try {
+          return { rx: new RegExp(s.slice(i + 1, j), flags.replace(/[gy]/g, '')), end: j + 1 + flags.length };
+        } catch (e) {
+          return { error: 'invalid regular expression: ' + e.message };
+        }
+      }
+    }
+    return { error: 'unterminated regular expression' };
+  }
+
+  const ROLE_KEYS = 'name, level, checked, pressed, selected, expanded, disabled, include-hidden';
+
+  // role=button[name="Invite"][pressed=true]: name "x" (or bare x, or "x"i)
+  // is a case-insensitive substring, "x"s exact and case-sensitive, /re/
+  // a regular expression; all against the whitespace-collapsed name.
+  function parseRole(body) {
+    const m = /^\s*([a-zA-Z]+)/.exec(body);
+    if (!m) return { error: 'role= wants a role name, as in role=button[name="Save"]' };
+    const spec = { role: m[1].toLowerCase() };
+    if (!ARIA_ROLES.has(spec.role)) return { error: 'unknown role "' + m[1] + '"' };
+    let i = m[0].length;
+    const ws = () => { while (i < body.length && /\s/.test(body[i])) i++; };
+    for (ws(); i < body.length; ws()) {
+      if (body[i] !== '[') return { error: 'unexpected "' + body.slice(i) + '" after role ' + spec.role };
+      i++; ws();
+      const k = /^[a-zA-Z_-]+/.exec(body.slice(i));
+      if (!k) return { error: 'role attribute wants a name (' + ROLE_KEYS + ')' };
+      const key = k[0].toLowerCase().replace(/_/g, '-');
+      i += k[0].length; ws();
+      let val = true, matcher = null;
+      if (body[i] === '=') {
+        i++; ws();
+        if (body[i] === '"' || body[i] === "'") {
+          const qv = readQuoted(body, i);
+          if (!qv) return { error: 'unterminated quote in role attribute ' + key };
+          i = qv.end;
+          const flag = body[i] === 's' || body[i] === 'i' ? body[i++] : '';
+          const want = collapse(qv.value);
+          val = qv.value;
+          matcher = flag === 's' ? (t) => t === want : (t) => t.toLowerCase().includes(want.toLowerCase());
+        } else if (body[i] === '/') {
+          const r = readRegex(body, i);
+          if (r.error) return { error: r.error };
+          i = r.end;
+          matcher = (t) => r.rx.test(t);
+        } else {
+          const e = body.indexOf(']', i);
+          if (e < 0) return { error: 'missing "]" in role attribute ' + key };
+          val = body.slice(i, e).trim();
+          i = e;
+          const want = collapse(val).toLowerCase();
+          matcher = (t) => t.toLowerCase().includes(want);
+        }
+        ws();
+      }
+      if (body[i] !== ']') return { error: 'missing "]" after role attribute ' + key };
+      i++;
+      if (key === 'name') {
+        if (!matcher) return { error: 'name wants a value, as in [name="Save"]' };
+        spec.name = matcher;
+      } else if (key === 'level') {
+        if (!/^\d+$/.test(String(val))) return { error: 'level wants a number, got "' + val + '"' };
+        spec.level = Number(val);
+      } else if (key === 'include-hidden' || ROLE_STATES[key]) {
+        const v = val === true ? true : String(val).toLowerCase();
+        if (v !== true && v !== 'true' && v !== 'false' && !(v === 'mixed' && (key === 'checked' || key === 'pressed'))) {
+          return { error: key + ' wants true or false' + (key === 'checked' || key === 'pressed' ? ' or mixed' : '') +
+            ', got "' + val + '"' };
+        }
+        const b = v === 'mixed' ? 'mixed' : v === true || v === 'true';
+        if (key === 'include-hidden') spec.includeHidden = b; else spec[key] = b;
+      } else {
+        return { error: 'unknown role attribute "' + k[0] + '" (known: ' + ROLE_KEYS + ')' };
+      }
+    }
+    return { kind: 'query', query: (r) => queryRole(r, spec) };
+  }
+
+  function parseSeenPart(engine, body) {
+    switch (engine) {
+      case 'role': return parseRole(body);
+      case 'label':
+      case 'placeholder':
+      case 'alt':
+      case 'title': {
+        const t = parseTextPattern(body);
+        if (t.error) return t;
+        if (engine === 'label') return { kind: 'query', query: (r) => queryLabel(r, t.match) };
+        return { kind: 'query', query: (r) => queryAttr(r, engine, (v) => t.match(collapse(v))) };
+      }
+      case 'testid': {
+        let v = body.trim();
+        if (v && (v[0] === '"' || v[0] === "'")) {
+          const qv = readQuoted(v, 0);
+          if (!qv || qv.end !== v.length) return { error: 'unterminated quote in testid=' };
+          v = qv.value;
+        }
+        if (!v) return { error: 'empty test id' };
+        return { kind: 'query', query: (r) => queryAttr(r, 'data-testid', (x) => x === v) };
+      }
+    }
+    return null;
+  }
+
+  // ---- expect(loc) and wait_for_url: conditions polled inside the page
+
+  // A wanted text or value: ["string", text, ignoreCase] or ["regex",
+  // source, flags] (arrays: the agent's JSON keeps their order, so a
+  // recorded call replays byte for byte).
+  function textMatcher(w, contains) {
+    if (!Array.isArray(w)) throw new Error('a wanted text must be ["string"|"regex", value, flag]');
+    if (w[0] === 'regex') {
+      const rx = new RegExp(String(w[1]), String(w[2] || '').replace(/[gy]/g, ''));
+      return (t) => rx.test(t);
+    }
+    const ic = !!w[2];
+    const want = ic ? collapse(w[1]).toLowerCase() : collapse(w[1]);
+    return (t) => {
+      const got = ic ? collapse(t).toLowerCase() : collapse(t);
+      return contains ? got.includes(want) : got === want;
+    };
+  }
+
+  const strictError = (sel, els) => 'strict mode violation: "' + sel + '" resolved to ' + els.length +
+    ' elements: ' + els.slice(0, 3).map(describe).join(', ') + (els.length > 3 ? ', ...' : '');
+
+  // One look at the condition: {pass, received} | {error}.
+  function expectLook(parsed, sel, what, want) {
+    const r = resolve(parsed, sel);
+    if (r.error) return { error: r.error };
+    const els = r.els;
+    if (what === 'count') return { pass: els.length === want, received: els.length };
+    if ((what === 'text' || what === 'contain_text') && Array.isArray(want) && Array.isArray(want[0])) {
+      const texts = els.map((e) => collapse(renderedText(e)));
+      const ms = want.map((w) => textMatcher(w, what === 'contain_text'));
+      return { pass: texts.length === ms.length && ms.every((m, i) => m(texts[i])), received: texts };
+    }
+    if (els.length > 1) return { error: strictError(sel, els) };
+    const el = els[0];
+    if (what === 'visible') return { pass: !!el && isVisible(el), received: el ? (isVisible(el) ? 'visible' : 'hidden') : null };
+    if (!el) return { pass: false, received: null, absent: true };
+    switch (what) {
+      case 'text':
+      case 'contain_text': {
+        const t = collapse(renderedText(el));
+        return { pass: textMatcher(want, what === 'contain_text')(t), received: t };
+      }
+      case 'value': {
+        const v = readValue(el);
+        if (!v.ok) return { error: v.error };
+        return { pass: textMatcher(want, false)(v.value), received: v.value };
+      }
+      case 'checked': {
+        const c = checkTarget(el);
+        if (!c) return { error: 'not a checkbox or radio: ' + describe(el) };
+        const s = checkedState(c);
+        return { pass: s === want, received: s ? 'checked' : 'unchecked' };
+      }
+      case 'enabled': {
+        const e = isEnabled(el);
+        return { pass: e === want, received: e ? 'enabled' : 'disabled' };
+      }
+      case 'attribute': {
+        const v = el.getAttribute(want[0]);
+        return { pass: v !== null && textMatcher(want[1], false)(v), received: v };
+      }
+    }
+    return { error: 'unknown expectation "' + what + '"' };
+  }
+
+  // {ok:true, received} once the condition holds (fails, when negated);
+  // else {ok:false, reason:'unmet', received, absent?}.
+  async function expectState(sel, what, want, negate, budgetMs) {
+    const parsed = parseSelector(sel);
+    if (parsed.error) return { ok: false, error: parsed.error };
+    if (what === 'visible' || what === 'hidden') { negate = what === 'hidden' ? !negate : negate; what = 'visible'; }
+    let last = null;
+    let sawAny = false;
+    const r = await poll(budgetMs, async () => {
+      let l;
+      try {
+        l = expectLook(parsed, sel, what, want);
+      } catch (e) {
+        return { ok: false, error: 'bad expectation: ' + e.message };
+      }
+      if (l.error) return { ok: false, error: l.error };
+      last = l;
+      if (!l.absent) sawAny = true;
+      if (l.pass !== !!negate) return { ok: true, received: l.received };
+      return { wait: 'unmet' };
+    });
+    if (r.ok || r.error) return r;
+    return { ok: false, reason: 'unmet', received: last ? last.received : null, absent: !sawAny, loaded: pageLoaded() };
+  }
+
+  // page:wait_for_url: want ["exact"|"glob"|"regex", value, flags];
+  // waitUntil load | domcontentloaded | commit.
+  function globRegex(g) {
+    let s = '';
+    for (let i = 0; i < g.length; i++) {
+      if (g[i] === '*') {
+        if (g[i + 1] === '*') { s += '.*'; i++; } else s += '[^/]*';
+      } else s += g[i].replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+    }
+    return new RegExp('^' + s + '$');
+  }
+  async function waitUrl(want, waitUntil, budgetMs) {
+    let test;
+    try {
+      if (!Array.isArray(want)) throw new Error('want ["exact"|"glob"|"regex", value, flags]');
+      if (want[0] === 'regex') {
+        const rx = new RegExp(String(want[1]), String(want[2] || '').replace(/[gy]/g, ''));
+        test = (u) => rx.test(u);
+      } else if (want[0] === 'glob') {
+        const rx = globRegex(String(want[1]));
+        test = (u) => rx.test(u);
+      } else {
+        test = (u) => u === String(want[1]);
+      }
+    } catch (e) {
+      return { ok: false, error: 'invalid url pattern: ' + e.message };
+    }
+    let href = '';
+    const r = await poll(budgetMs, async () => {
+      href = String(location.href);
+      if (!test(href)) return { wait: 'unmet' };
+      const rs = document.readyState;
+      if (waitUntil === 'load' && rs !== 'complete') return { wait: 'not loaded' };
+      if (waitUntil === 'domcontentloaded' && rs === 'loading') return { wait: 'not loaded' };
+      return { ok: true, url: href };
+    });
+    if (!r.ok && !r.error) r.url = href;
+    return r;
+  }
+
+  const SEEN_API = { expect: expectState, waitUrl };
 
   // ----------------------------------------------------------- element state
 
@@ -1370,6 +1974,8 @@
     snapshot: guard(snapshot),
     read: guard(read),
     describe,
+    expect: guard(SEEN_API.expect),
+    waitUrl: guard(SEEN_API.waitUrl),
   });
   return 'idlcm helper ' + VERSION;
 })();

@@ -83,7 +83,15 @@ local RETURNS = {
     hover = "Locator", focus = "Locator", fill = "Locator", check = "Locator",
     uncheck = "Locator", press = "Locator" },
   Frame = { locator = "Locator", frame = "Frame" },
+  Expect = { never = "Expect", not_ = "Expect" },
 }
+-- The finders of agent/lua/locators.lua return a Locator wherever they are called.
+for _, kind in ipairs({ "Page", "Locator", "Frame" }) do
+  for _, f in ipairs({ "get_by_role", "get_by_label", "get_by_placeholder", "get_by_text",
+      "get_by_title", "get_by_alt_text", "get_by_test_id" }) do
+    RETURNS[kind][f] = "Locator"
+  end
+end
 
 -- Locator methods whose argument number N is the options table: a string
 -- literal there is a selector in the wrong place (loc:click("#x")).
@@ -129,7 +137,7 @@ end
 -- source, {Page={...}, Locator={...}} -> array of {line=, message=}
 function M.scan(src, methods)
   local toks = M.tokenize(src)
-  local has = { Page = {}, Locator = {}, Frame = {} }
+  local has = { Page = {}, Locator = {}, Frame = {}, Expect = {} }
   for kind, list in pairs(methods) do
     for _, m in ipairs(list) do has[kind][m] = true end
   end
@@ -153,6 +161,9 @@ function M.scan(src, methods)
     end
     if t.t == "name" and t.v == "local" and toks[k + 1] and toks[k + 1].t == "name" then
       locals[toks[k + 1].v] = true
+      if toks[k + 1].v == "function" and toks[k + 2] and toks[k + 2].t == "name" then
+        locals[toks[k + 2].v] = true
+      end
     end
   end
 
@@ -164,6 +175,9 @@ function M.scan(src, methods)
     if not t then return nil end
     if t.t == "name" then
       local prev = toks[k - 1]
+      if prev and prev.v == "." and (t.v == "never" or t.v == "not_") then
+        return receiver_kind(k - 2) == "Expect" and "Expect" or nil
+      end
       if prev and prev.v == "." then return t.v == "page" and "Page" or nil end
       if prev and prev.v == ":" then return nil end
       return kind_of_name[t.v]
@@ -174,6 +188,12 @@ function M.scan(src, methods)
         if toks[j].v == ")" then depth = depth + 1
         elseif toks[j].v == "(" then depth = depth - 1; if depth == 0 then break end end
         j = j - 1
+      end
+      -- expect(x): a global call, not a method
+      local f, before = toks[j - 1], toks[j - 2]
+      if f and f.t == "name" and f.v == "expect" and not locals.expect
+          and not (before and (before.v == "." or before.v == ":" or before.v == "function")) then
+        return "Expect"
       end
       return call_kind(j - 1)
     end
@@ -268,8 +288,10 @@ function M.scan(src, methods)
         end
       end
       if kind and kind ~= "Frame" and not has[kind][nxt.v] then
-        local recv = toks[k - 1].t == "name" and toks[k - 1].v or (kind == "Page" and "page" or "locator")
-        local other = kind == "Page" and "Locator" or "Page"
+        local recv = toks[k - 1].t == "name" and toks[k - 1].v
+          or (kind == "Page" and "page" or kind == "Expect" and "expect(…)" or "locator")
+        if kind == "Expect" and (recv == "never" or recv == "not_") then recv = "expect(…)." .. recv end
+        local other = kind == "Page" and "Locator" or kind == "Locator" and "Page" or "Locator"
         local msg = string.format('%s:%s() — %s has no method "%s"', recv, nxt.v, kind, nxt.v)
         if has[other][nxt.v] then
           msg = msg .. string.format(" (it is a %s method%s)", other,
@@ -280,6 +302,13 @@ function M.scan(src, methods)
         end
         problem(nxt.line, msg)
       end
+    end
+    -- get_by_role("button", "Save"): the name goes in the options table
+    if t.v == ":" and nxt and nxt.v == "get_by_role" and toks[k + 2] and toks[k + 2].v == "("
+        and toks[k + 3] and toks[k + 3].t == "str" and toks[k + 4] and toks[k + 4].v == ","
+        and toks[k + 5] and toks[k + 5].t == "str" then
+      problem(nxt.line, string.format('get_by_role("%s", "%s") — the name goes in the options: '
+        .. 'get_by_role("%s", { name = "%s" })', toks[k + 3].v, toks[k + 5].v, toks[k + 3].v, toks[k + 5].v))
     end
     -- page.click(…): a method called with a dot gets no self
     if t.t == "name" and kind_of_name[t.v] and nxt and nxt.v == "." and toks[k + 2]
@@ -297,8 +326,8 @@ function M.scan(src, methods)
           and toks[k - 1].v ~= "local" and toks[k - 1].v ~= "function"))
         and nxt and (nxt.v == "." or nxt.v == "(" or nxt.v == ":" or nxt.t == "str") then
       problem(t.line, string.format("%s is not available to scripts (they get string, "
-        .. "table, math, utf8, coroutine, json, clock, log, totp, secret, random, url, text, csv, fail and the "
-        .. "page API)", t.v))
+        .. "table, math, utf8, coroutine, json, clock, log, totp, secret, random, url, text, csv, fail, "
+        .. "expect and the page API)", t.v))
     end
   end
   table.sort(problems, function(a, b)

@@ -842,4 +842,5 @@ function Page:_capture_evidence()
 end
 
 M.Page, M.Locator, M.Frame = Page, Locator, Frame
+M.FRAME_METHODS = FRAME_METHODS   -- locators.lua adds get_by_* to frame scopes
 return M

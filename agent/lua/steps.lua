@@ -13,7 +13,11 @@ local t0 = clock.now()
 
 -- Builders and raw CDP are not steps.
 local SKIP = { send = true, wait_event = true, locator = true, frame = true, nth = true,
-  first = true, last = true, filter = true, set_default_timeout = true }
+  first = true, last = true, filter = true, set_default_timeout = true,
+  set_test_id_attribute = true }
+for name in pairs(pagemod.FRAME_METHODS) do   -- get_by_role, get_by_label, … (builders)
+  if name:match("^get_by_") then SKIP[name] = true end
+end
 
 local function note_where(e)
   if type(e) == "table" and not e.where then e.where = host.where() end
@@ -73,7 +77,14 @@ function M.methods()
     out[cname] = list
   end
   -- A frame scope (page:frame(sel)) has only these; everything else on it is misuse.
-  out.Frame = { "count", "frame", "locator", "wait_for" }
+  out.Frame = {}
+  for name in pairs(pagemod.FRAME_METHODS) do out.Frame[#out.Frame + 1] = name end
+  table.sort(out.Frame)
+  -- expect(loc):… and expect(page):… (agent/lua/locators.lua)
+  local ex = host.modules.locators and host.modules.locators.Expect or {}
+  out.Expect = { "never", "not_" }
+  for name in pairs(ex) do out.Expect[#out.Expect + 1] = name end
+  table.sort(out.Expect)
   return out
 end
 

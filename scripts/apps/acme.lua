@@ -59,9 +59,9 @@ end
 
 function app.login(page, account)
   page:navigate(account.base_url .. "/#/login")
-  page:fill("#username", account.username)
+  page:get_by_label("Email", { exact = true }):fill(account.username)
   page:fill("#password", account.password)
-  page:click("button >> has-text=Sign in")
+  page:get_by_role("button", { name = "Sign in" }):click()
   local outcome = page:wait_for_any({ ok = TABLE, rejected = ".login-error" })
   if outcome == "rejected" then
     fail("needs_human", "Acme rejected the service account: " .. page:text(".login-error"))
@@ -98,14 +98,14 @@ function app.find_user(page, user)
 end
 
 function app.invite(page, user)
-  page:click("button.invite-open")
-  local modal = page:locator(".modal")
-  modal:locator('input[name="email"]'):fill(user.email)
+  page:get_by_role("button", { name = "Invite user" }):click()
+  local modal = page:get_by_role("dialog")
+  modal:get_by_label("Email", { exact = true }):fill(user.email)
   if user.display_name then
-    modal:locator('input[name="name"]'):fill(user.display_name)
+    modal:get_by_label("Name", { exact = true }):fill(user.display_name)
   end
-  modal:locator('select[name="role"]'):select_option((user.roles or {})[1] or "member")
-  modal:locator("button.send"):click()
+  modal:get_by_label("Role", { exact = true }):select_option((user.roles or {})[1] or "member")
+  modal:get_by_role("button", { name = "Send invite" }):click()
   local outcome = page:wait_for_any({ sent = { ".modal", state = "detached" },
                                       refused = ".modal .error" })
   if outcome == "refused" then
@@ -116,9 +116,9 @@ end
 
 function app.update(page, user)
   local row = page:locator(row_of(user))
-  row:locator("button.edit-role"):click()
-  row:locator("select.role-select"):select_option(user.roles[1])
-  row:locator("button.save-role"):click()
+  row:get_by_role("button", { name = "Edit role" }):click()
+  row:get_by_role("combobox", { name = "Role for " .. user.email, exact = true }):select_option(user.roles[1])
+  row:get_by_role("button", { name = "Save", exact = true }):click()
   local outcome = page:wait_for_any({ saved = { row_of(user) .. " .role-select", state = "detached" },
                                       refused = row_of(user) .. " .error" })
   if outcome == "refused" then
@@ -127,8 +127,8 @@ function app.update(page, user)
 end
 
 function app.remove(page, user)
-  page:locator(row_of(user)):locator("button.remove"):click()
-  page:click(".confirm-dialog button.confirm")
+  page:locator(row_of(user)):get_by_role("button", { name = "Remove" }):click()
+  page:get_by_role("alertdialog"):get_by_role("button", { name = "Confirm remove" }):click()
   local outcome = page:wait_for_any({ removed = { ".confirm-dialog", state = "detached" },
                                       refused = ".confirm-dialog .error" })
   if outcome == "refused" then

@@ -143,10 +143,10 @@ end
 
 function app.invite(page, user)
   first_page(page)
-  page:click(HOST .. " >> button.invite-open")
+  page:get_by_role("button", { name = "Invite member" }):click()
   local form = page:frame(INVITE_FRAME)
-  form:locator('input[name="email"]'):fill(user.email)
-  if user.display_name then form:locator('input[name="name"]'):fill(user.display_name) end
+  form:get_by_label("Email", { exact = true }):fill(user.email)
+  if user.display_name then form:get_by_label("Full name"):fill(user.display_name) end
   local want = {}
   for _, r in ipairs(user.roles or { "viewer" }) do want[r:lower()] = true end
   for _, r in ipairs(app.roles) do
@@ -155,7 +155,7 @@ function app.invite(page, user)
   end
   local password = wants_password(user)
   if password then form:locator('input[name="login"][value="password"]'):check() end
-  form:locator("button.send"):click()
+  form:get_by_role("button", { name = "Send invite" }):click()
   local outcome = page:wait_for_any({ done = INVITE_FRAME .. " >> enter-frame >> .done",
                                       refused = INVITE_FRAME .. " >> enter-frame >> .error" })
   if outcome == "refused" then
@@ -167,7 +167,7 @@ function app.invite(page, user)
     local pw = form:locator("code.generated-password"):secret_text()
     result = { state = "onboarded", credentials = { username = user.email, password = pw } }
   end
-  form:locator("button.done-button"):click()
+  form:get_by_role("button", { name = "Done" }):click()
   page:wait_for(HOST .. " >> .invite-overlay", { state = "detached" })
   page:wait_for(READY)
   return result
@@ -189,7 +189,7 @@ end
 
 function app.update(page, user)
   local found = show(page, user)
-  page:locator(row_of(found)):locator("button.edit"):click()
+  page:locator(row_of(found)):get_by_role("button", { name = "Edit" }):click()
   local want = {}
   for _, r in ipairs(user.roles or {}) do want[r:lower()] = true end
   local sheet = page:locator(HOST .. " >> .edit-panel")
@@ -197,7 +197,7 @@ function app.update(page, user)
     local box = sheet:locator(string.format('input[name="role"][value="%s"]', r))
     if want[r] then box:check() else box:uncheck() end
   end
-  sheet:locator("button.save"):click()
+  sheet:get_by_role("button", { name = "Save changes" }):click()
   local outcome = page:wait_for_any({ saved = { HOST .. " >> .edit-overlay", state = "detached" },
                                       refused = HOST .. " >> .edit-panel .error" })
   if outcome == "refused" then
@@ -209,7 +209,7 @@ end
 function app.remove(page, user)
   local found = show(page, user)
   page:on_dialog("accept")          -- "Remove x from Globex?" is a native confirm()
-  page:locator(row_of(found)):locator("button.remove"):click()
+  page:locator(row_of(found)):get_by_role("button", { name = "Remove" }):click()
   page:wait_for(row_of(found), { state = "detached" })
   page:wait_for(READY)
 end

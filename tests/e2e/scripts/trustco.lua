@@ -12,9 +12,9 @@ end
 
 function app.login(page, account)
   page:navigate(account.base_url .. "/")
-  page:fill("#username", account.username)
-  page:fill("#password", account.password)
-  page:click("#signin")
+  page:get_by_placeholder("Username"):fill(account.username)
+  page:get_by_placeholder("Password"):fill(account.password)
+  page:get_by_role("button", { name = "Sign in" }):click()
   if page:wait_for_any({ ok = LOADED, rejected = ".login-error" }) == "rejected" then
     fail("needs_human", "Trustco rejected the service account")
   end
@@ -39,11 +39,11 @@ end
 function app.invite(page, user)
   local form = page:locator("form#invite")
   local sent = tonumber(form:get_attribute("data-sent") or "0") or 0
-  form:locator('input[name="email"]'):fill(user.email)
+  form:get_by_placeholder("Email"):fill(user.email)
   for _, r in ipairs(user.roles or {}) do
-    form:locator(string.format('input[name="role"][value="%s"]', r)):check()
+    form:get_by_role("checkbox", { name = r, exact = true }):check()
   end
-  form:locator("button.send"):click()
+  form:get_by_role("button", { name = "Invite" }):click()
   local outcome = page:wait_for_any({ sent = string.format('form#invite[data-sent="%d"]', sent + 1),
                                       refused = "form#invite .error:not(:empty)" })
   if outcome == "refused" then
@@ -60,7 +60,7 @@ function app.update(page, user)
 end
 
 function app.remove(page, user)
-  page:locator(row_of(user)):locator("button.remove"):click()
+  page:locator(row_of(user)):get_by_role("button", { name = "Remove" }):click()
   page:wait_for(row_of(user), { state = "detached" })
   page:wait_for(LOADED)
 end
