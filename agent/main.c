@@ -24,6 +24,7 @@ static const struct { const char *name, *text; } commands[] = {
 	  "                        [--action-timeout MS] [--runs-dir DIR] [--vault FILE]\n"
 	  "                        [--expect FILE] [--exempt FILE|a@x,b@y]\n"
 	  "                        [--max-delete-ratio R] [--fresh-login]\n"
+	  "                        [--files-dir DIR]\n"
 	  "      run one job: actions invite, update, remove, list_users, validate,\n"
 	  "      sync (every user, reconciled with --expect; halts with sync_failed\n"
 	  "      when more than R (default 0.2) of the expected users would be deleted);\n"
