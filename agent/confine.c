@@ -320,7 +320,7 @@ static int check_files(struct confine *k, const char *method, cJSON *files,
 	if (!files || (cJSON_IsArray(files) && !cJSON_GetArraySize(files)))
 		return 0;	/* no files */
 	if (!k->run_dir[0] && !k->files_dir[0]) {
-		say(why, n, method, "this job has no files folder or run folder to upload from");
+		say(why, n, method, "this job has no run folder (and no --files-dir) to upload from");
 		return -1;
 	}
 	if (!cJSON_IsArray(files)) {
@@ -331,8 +331,9 @@ static int check_files(struct confine *k, const char *method, cJSON *files,
 	cJSON_ArrayForEach(f, files) {
 		if (!cJSON_IsString(f) || confine_file_in(f->valuestring, NULL, dirs, real,
 							  sizeof(real), reason, sizeof(reason))) {
-			say(why, n, method, "%.200s is not a file in the job's files folder "
-			    "or run folder", cJSON_IsString(f) ? f->valuestring : "(not a string)");
+			say(why, n, method, "%.200s is not a file in the job's run folder or "
+			    "files folder (--files-dir)", cJSON_IsString(f) ? f->valuestring :
+			    "(not a string)");
 			return -1;
 		}
 	}

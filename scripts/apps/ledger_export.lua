@@ -2,10 +2,15 @@
 -- export: the "Export CSV" button downloads every person (a BOM, CRLF line
 -- ends, quoted names with commas, quotes and line breaks), which
 -- expect_download saves into the run folder and csv.decode reads.
+-- Invites, role changes and removals work as in ledger.lua: a bulk-invite
+-- upload, and the app's JSON API through page:request.
 local app = { name = "Ledger (CSV export)", roles = { "owner", "accountant", "viewer" } }
 app.lists_service_account = false
 
+local base
+
 function app.login(page, account)
+  base = account.base_url
   page:navigate(account.base_url .. "/")
   page:fill("#username", account.username)
   page:fill("#password", account.password)
@@ -41,5 +46,36 @@ function app.list_users(page)
   end
   return users
 end
+
+local function csv_field(s)
+  s = tostring(s)
+  if s:find('[",\r\n]') then return '"' .. s:gsub('"', '""') .. '"' end
+  return s
+end
+
+function app.invite(page, user)
+  local line = table.concat({ csv_field(user.email), csv_field(user.display_name or ""),
+    table.concat(user.roles or { "viewer" }, ";") }, ",")
+  page:locator("label >> text=Choose a CSV"):set_input_files({ name = "invite.csv",
+    text = "email,name,role\r\n" .. line .. "\r\n" })
+  page:wait_for('.chosen >> has-text="invite.csv"')
+  page:click("button.upload")
+  if page:wait_for_any({ { "refused", ".bulk-result >> has-text=Error" },
+                         { "sent", ".bulk-result >> has-text=Invited 1" } }) == "refused" then
+    fail("business", "Ledger refused the invite: " .. page:text(".bulk-result"))
+  end
+  return { state = "pending_user_claim" }
+end
+
+local function api(page, method, user, body)
+  local r = page:request(method, base .. "/api/users/" .. user.app_id, { json = body })
+  if not r.ok then
+    fail(r.status == 404 and "business" or "transient",
+      string.format("Ledger answered %d to %s %s", r.status, method, user.app_id))
+  end
+end
+
+function app.update(page, user) api(page, "PATCH", user, { roles = user.roles }) end
+function app.remove(page, user) api(page, "DELETE", user) end
 
 return app
