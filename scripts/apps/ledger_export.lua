@@ -56,7 +56,7 @@ end
 function app.invite(page, user)
   local line = table.concat({ csv_field(user.email), csv_field(user.display_name or ""),
     table.concat(user.roles or { "viewer" }, ";") }, ",")
-  page:locator("label >> text=Choose a CSV"):set_input_files({ name = "invite.csv",
+  page:locator("label.pick"):set_input_files({ name = "invite.csv",
     text = "email,name,role\r\n" .. line .. "\r\n" })
   page:wait_for('.chosen >> has-text="invite.csv"')
   page:click("button.upload")
