@@ -11,6 +11,17 @@
 #include "cdp.h"
 #include "log.h"
 
+/* Shorter values are preferences ("theme=dark"), not credentials: made
+ * secrets they would redact ordinary words everywhere (and a cassette
+ * would no longer replay commands that contain them). */
+#define MIN_COOKIE_VALUE 8
+
+static void register_value(const char *v, const char *label)
+{
+	if (v && strlen(v) >= MIN_COOKIE_VALUE)
+		secret_register_as(v, label);
+}
+
 /* "a=1; b=2" (Cookie) or "a=1; Path=/; HttpOnly" lines (Set-Cookie):
  * register the value of each name=value pair that carries one. */
 static void register_cookie_values(const char *s, int set_cookie)
@@ -31,7 +42,7 @@ static void register_cookie_values(const char *s, int set_cookie)
 			if (vlen && vlen < sizeof(buf)) {
 				memcpy(buf, eq + 1, vlen);
 				buf[vlen] = '\0';
-				secret_register_as(buf, "cookie");
+				register_value(buf, "cookie");
 			}
 		}
 		p += n;
@@ -54,9 +65,9 @@ static void scrub_headers(const cJSON *headers)
 		} else if (!strcasecmp(h->string, "authorization") ||
 			   !strcasecmp(h->string, "proxy-authorization")) {
 			const char *sp = strchr(h->valuestring, ' ');
-			secret_register_as(h->valuestring, "authorization");
+			register_value(h->valuestring, "authorization");
 			if (sp)	/* "Bearer xyz": the token alone too */
-				secret_register_as(sp + 1, "authorization");
+				register_value(sp + 1, "authorization");
 		}
 	}
 }
@@ -75,7 +86,7 @@ void cdp_scrub_network(const char *method, const cJSON *params)
 	scrub_headers(cJSON_GetObjectItem(r, "requestHeaders"));
 	/* requestWillBeSentExtraInfo: the cookies sent, one by one */
 	cJSON_ArrayForEach(c, cJSON_GetObjectItem(params, "associatedCookies"))
-		secret_register_as(cJSON_GetStringValue(cJSON_GetObjectItem(
+		register_value(cJSON_GetStringValue(cJSON_GetObjectItem(
 			cJSON_GetObjectItem(c, "cookie"), "value")), "cookie");
 	/* responseReceivedExtraInfo: the raw header block */
 	r = cJSON_GetObjectItem(params, "headersText");

@@ -901,7 +901,8 @@ static int l_host_upload_path(lua_State *L)
 {
 	struct script_host *h = host_of(L);
 	const char *path = luaL_checkstring(L, 1);
-	char files[PATH_MAX] = "", input[PATH_MAX], real[PATH_MAX], why[700], msg[1400];
+	char files[PATH_MAX] = "", input[PATH_MAX], real[PATH_MAX], why[700];
+	char msg[2 * PATH_MAX + 800];
 	const char *dirs[3];
 
 	if (input_dir(h, input, sizeof(input)))
@@ -1020,8 +1021,8 @@ static int l_host_download_file(lua_State *L)
 					  name, DOWNLOAD_MAX_BYTES >> 20);
 		}
 	}
-	snprintf(stem, sizeof(stem), "download:%s", name);
-	text = cdp_host_data(c, stem, data, len, &tlen);
+	snprintf(from, sizeof(from), "download:%s", name);	/* from: no longer needed */
+	text = cdp_host_data(c, from, data, len, &tlen);
 	free(data);
 	if (!text)
 		return luaL_error(L, "download %s: the cassette holds no copy of it", name);

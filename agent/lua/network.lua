@@ -87,7 +87,7 @@ end
 -- Read the page's queued Network events (waiting up to ms for the first):
 -- a response whose body has finished loading joins net.finished.
 local function pump(page, net, ms)
-  local ev, method = cdp.wait_event("Network.*", ms, page.session)
+  local ev, method = cdp.wait_event("Network.*", math.max(0, math.floor(ms)), page.session)
   while ev do
     if method == "Network.responseReceived" then
       local r = ev.response or {}
@@ -155,8 +155,10 @@ local function body_of(page, r, step)
   local ok, b = pcall(page.send, page, "Network.getResponseBody", { requestId = r.request_id })
   if not ok then
     if P.must_propagate(b) then error(b, 0) end
-    P.raise("script", string.format("the body of %s (%s) is no longer available: %s (%s)",
-      r.url, tostring(r.status), type(b) == "table" and b.message or tostring(b), step))
+    -- evicted or gone with a navigation: another try may catch it in time
+    P.raise("transient", string.format("the body of %s (%s) is no longer available: %s (%s)",
+      r.url, tostring(r.status), type(b) == "table" and b.message or tostring(b), step),
+      { step = step })
   end
   local text = b.body or ""
   if b.base64Encoded then text = base64_decode(text) end
@@ -313,7 +315,8 @@ function Page:request(method, target, opts)
   opts = check_opts("request", opts, 3)
   local step = self:_next_step("request")
   local timeout = opts.timeout or self.nav_timeout
-  if target:sub(1, 1) ~= "/" or target:sub(1, 2) == "//" then
+  -- "/path" stays on the page's origin; "//host" and "/\host" do not
+  if not target:match("^/[^/\\]") then
     local ok, why = host.url_ok(target)
     if not ok then
       P.raise("script", string.format("request %s %s is not allowed: %s (%s)", method, target,

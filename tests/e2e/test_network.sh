@@ -142,6 +142,8 @@ t_network_confinement_refusals() {
 	expect_err "probe request-file: request GET file:///etc/passwd is not allowed: file:///etc/passwd is not a web URL"
 	expect_err "probe request-devtools: request GET $CHROME_HTTP/json/version is not allowed"
 	expect_err "is the browser's DevTools endpoint"
+	expect_err "probe request-scheme-relative: request GET //${CHROME_HTTP#http://}/json is not allowed"
+	expect_err "probe request-backslash: request GET /\\${CHROME_HTTP#http://}/json is not allowed"
 	expect_err 'probe request-bad-method: request wants an HTTP method'
 	expect_err "probe upload-dotdot: set_input_files: ../../../../../../etc/passwd is outside the folders a job may upload from"
 	expect_err "probe upload-absolute: set_input_files: /etc/passwd is outside the folders"
@@ -166,4 +168,32 @@ t_network_confinement_refusals() {
 		--browser "$CHROME_HTTP" --runs-dir "$WORK/runs" --files-dir /nonexistent
 	expect_rc 2
 	expect_err '--files-dir wants an existing directory, not "/nonexistent"'
+}
+
+t_network_check_knows_the_calls() {
+	cat >"$WORK/typos.lua" <<'LUA'
+local app = { name = "typos" }
+function app.login(page, account) page:navigate(account.base_url) end
+function app.list_users(page)
+  local r = page:wait_for_respons("**/api/users")
+  page:expect_reponse("**/api/users", function() page:click("#r") end)
+  page:locator("#f"):set_input_file("a.csv")
+  page:locator("#f"):set_input_files("a.csv", "b.csv")
+  page:expect_downlaod(function() end)
+  page:requets("GET", "/api/users")
+  return {}
+end
+function app.invite(page, user) end
+function app.update(page, user) end
+function app.remove(page, user) end
+return app
+LUA
+	agent check "$WORK/typos.lua"
+	expect_rc 1
+	expect_out 'page:wait_for_respons() — Page has no method "wait_for_respons" (did you mean "wait_for_response"?)'
+	expect_out '(did you mean "expect_response"?)'
+	expect_out '(did you mean "set_input_files"?)'
+	expect_out 'set_input_files(…, "b.csv") — set_input_files takes an options table there'
+	expect_out '(did you mean "expect_download"?)'
+	expect_out '(did you mean "request"?)'
 }

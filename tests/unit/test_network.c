@@ -90,6 +90,12 @@ static void test_credentials_become_secrets(void)
 	ASSERT(secret_present("x tok-aaaa1111 x", 16));
 	ASSERT(secret_present("darkmode", 8));
 	ASSERT(!secret_present("plainvalue", 10));
+	/* short values are preferences, not credentials */
+	p = parse("{\"headers\":{\"cookie\":\"theme=dark; lang=en-GB1\"}}");
+	cdp_scrub_network("Network.requestWillBeSentExtraInfo", p);
+	cJSON_Delete(p);
+	ASSERT(!secret_present("dark", 4));
+	ASSERT(!secret_present("en-GB1", 6));
 
 	p = parse("{\"headersText\":\"HTTP/1.1 200 OK\\r\\nSet-Cookie: sid=zz-bbbb2222; Path=/; "
 		  "HttpOnly\\r\\nContent-Type: text/html\\r\\n\\r\\n\"}");

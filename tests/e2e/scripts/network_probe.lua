@@ -26,6 +26,8 @@ local MODES = {}
 function MODES.refusals(page)
   probe("request-file", page.request, page, "GET", "file:///etc/passwd")
   probe("request-devtools", page.request, page, "GET", acct.devtools .. "/json/version")
+  probe("request-scheme-relative", page.request, page, "GET", "//" .. acct.devtools:gsub("^http://", "") .. "/json")
+  probe("request-backslash", page.request, page, "GET", "/\\" .. acct.devtools:gsub("^http://", "") .. "/json")
   probe("request-bad-method", page.request, page, "FETCH", acct.base_url .. "/api/users")
   local file = page:locator("#bulk-file")
   probe("upload-dotdot", file.set_input_files, file, "../../../../../../etc/passwd")
