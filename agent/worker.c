@@ -355,8 +355,8 @@ static void complete(struct worker *w, struct wjob *j, const char *outcome,
 		struct dirent *de;
 		while (d && (de = readdir(d))) {
 			char p[1600];
-			if (de->d_name[0] == '.')
-				continue;
+			if (de->d_name[0] == '.' || de->d_type == DT_DIR)
+				continue;	/* downloads/, input/: the job's files, not evidence */
 			snprintf(p, sizeof(p), "%s/%s", artifacts_dir, de->d_name);
 			cJSON_AddItemToArray(a, cJSON_CreateString(p));
 		}
