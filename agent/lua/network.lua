@@ -152,6 +152,7 @@ local function response_of(r, text)
 end
 
 local function body_of(page, r, step)
+  if r.status == 204 or r.status == 304 then return "" end   -- no body to ask for
   local ok, b = pcall(page.send, page, "Network.getResponseBody", { requestId = r.request_id })
   if not ok then
     if P.must_propagate(b) then error(b, 0) end
