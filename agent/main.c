@@ -54,6 +54,7 @@ static const struct { const char *name, *text; } commands[] = {
 	{ "worker",
 	  "  worker --coordinator URL [--token-file F] [--slots N] [--browser URL]\n"
 	  "         [--db FILE] [--runs-dir DIR] [--scripts DIR] [--apps a,b]\n"
+	  "         [--files-dir DIR]\n"
 	  "      claim jobs from a coordinator and run them (docs/worker.md)\n" },
 	{ "version", "  version, --version    print the version\n" },
 	{ "help", "  help, --help          this text\n" },
