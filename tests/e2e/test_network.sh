@@ -197,3 +197,43 @@ LUA
 	expect_out '(did you mean "expect_download"?)'
 	expect_out '(did you mean "request"?)'
 }
+
+t_network_worker_files_dir_per_integration() {
+	# A worker's --files-dir DIR gives each integration DIR/<integration>/:
+	# ledger-a's job uploads its bulk.csv and cannot reach ledger-b's files.
+	fx ledger reset >/dev/null
+	WD=$(mktemp -d "$WORK/nwk-XXXXXX")
+	mkdir -p "$WD/files/ledger-a" "$WD/files/ledger-b" "$WD/scripts"
+	printf 'email,name,role\r\nwen@example.com,Wen,viewer\r\n' >"$WD/files/ledger-a/bulk.csv"
+	printf 'email\r\nother@example.com\r\n' >"$WD/files/ledger-b/other.csv"
+	cp "$ROOT/tests/e2e/scripts/network_probe.lua" "$WD/scripts/ledgerprobe.lua"
+	"$BIN/idlcm-coordinator" --listen 127.0.0.1:0 --db "$WD/co.db" --claim-wait-s 2 \
+		>"$WD/co.out" 2>"$WD/co.err" &
+	co=$!
+	for _ in $(seq 1 100); do
+		co_url=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$WD/co.out")
+		[ -n "$co_url" ] && break; sleep 0.05
+	done
+	IDLCM_LOG=info "$BIN/idlcm-agent" worker --coordinator "$co_url" --browser "$CHROME_HTTP" \
+		--db "$WD/wk.db" --runs-dir "$WD/runs" --scripts "$WD/scripts" --poll-s 2 \
+		--files-dir "$WD/files" >"$WD/wk.out" 2>"$WD/wk.err" &
+	wk=$!
+	trap 'kill "$wk" "$co" 2>/dev/null' EXIT
+	id=$(curl -fsS -X POST -H 'content-type: application/json' "$co_url/v1/jobs" -d \
+		"{\"integration\":\"ledger-a\",\"app\":\"ledgerprobe\",\"action\":\"list_users\",\"account\":$(ledger_account ',"mode":"worker_upload"')}" |
+		jq -r .id)
+	st=
+	for _ in $(seq 1 300); do
+		st=$(curl -fsS "$co_url/v1/jobs/$id" | jq -r .status)
+		case "$st" in completed|failed) break;; esac
+		sleep 0.2
+	done
+	kill "$wk" "$co"; wait "$wk" "$co" 2>/dev/null
+	OUT=$(curl -fsS "$co_url/v1/jobs/$id" 2>/dev/null); ERR=$(cat "$WD/wk.err")
+	[ "$st" = completed ] || fail "job $id: $st"
+	expect_eq "$(fx ledger state | jq -c '[.users[] | select(.email == "wen@example.com") | .name]')" \
+		'["Wen"]' "ledger-a's bulk.csv was uploaded"
+	expect_err "probe upload-other-integration: set_input_files: ../ledger-b/other.csv is outside the folders a job may upload from"
+	[ "$(fx ledger state | jq '[.users[] | select(.email == "other@example.com")] | length')" = 0 ] ||
+		fail "ledger-b's file reached the app"
+}

@@ -67,6 +67,19 @@ function MODES.fail_after_read(page)
   fail("business", "probe failed after reading " .. #r.body.users .. " users")
 end
 
+-- In a worker with --files-dir: the integration's own folder only.
+function MODES.worker_upload(page)
+  local file = page:locator("#bulk-file")
+  probe("upload-other-integration", file.set_input_files, file, "../ledger-b/other.csv")
+  file:set_input_files("bulk.csv")
+  page:click("button.upload")
+  page:wait_for(".bulk-result >> has-text=Invited")
+  local r = page:request("GET", acct.base_url .. "/api/users")
+  local users = {}
+  for _, u in ipairs(r.body.users) do users[#users + 1] = { email = u.email, roles = u.roles } end
+  return users
+end
+
 function app.list_users(page)
   return MODES[acct.mode](page)
 end
