@@ -326,6 +326,14 @@ static void move_item(cJSON *to, cJSON *from, const char *key)
 		cJSON_AddItemToObject(to, key, v);
 }
 
+/* page:request's fetch marks its Runtime.evaluate with this object group:
+ * its reply carries a response body, kept whole like getResponseBody's. */
+static int is_body_eval(const char *method, const cJSON *params)
+{
+	const char *g = cJSON_GetStringValue(cJSON_GetObjectItem(params, "objectGroup"));
+	return !strcmp(method, "Runtime.evaluate") && g && !strcmp(g, CASSETTE_BODY_GROUP);
+}
+
 static int rec_send(struct cdp_transport *base, const char *msg, size_t len,
 		    char *err, size_t errlen)
 {
@@ -347,7 +355,8 @@ static int rec_send(struct cdp_transport *base, const char *msg, size_t len,
 		/* A response body is what the script reads: replay gives it
 		 * whole, however big (see write_line). */
 		if (cJSON_IsString(method) && cJSON_IsNumber(id) &&
-		    !strcmp(method->valuestring, "Network.getResponseBody"))
+		    (!strcmp(method->valuestring, "Network.getResponseBody") ||
+		     is_body_eval(method->valuestring, cJSON_GetObjectItem(r, "params"))))
 			note_id(&t->bodies, &t->nbodies, &t->capbodies, id->valueint);
 		cJSON_Delete(m);
 	}

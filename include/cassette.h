@@ -26,6 +26,9 @@
 #define CASSETTE_VERSION 1
 #define CASSETTE_BIG_SEND 4096		/* sent strings past this: a hash */
 #define CASSETTE_BIG_RECV (256u << 10)	/* received strings past this: elided */
+/* A Runtime.evaluate in this object group answers with a response body
+ * (page:request): its reply is kept whole, like Network.getResponseBody's. */
+#define CASSETTE_BODY_GROUP "idlcm-body"
 
 /* Rewrite tree in place the way a cassette stores it: secrets become
  * placeholders, big strings are elided.  `sent` selects the rules for

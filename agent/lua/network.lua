@@ -345,8 +345,9 @@ function Page:request(method, target, opts)
   local r
   for _ = 1, 5 do
     local ctx = self:_world()
+    -- objectGroup idlcm-body: a recording keeps the reply whole (cassette.h)
     local ok, res = pcall(self.send, self, "Runtime.evaluate", { expression = expr, contextId = ctx,
-      returnByValue = true, awaitPromise = true }, timeout + 5000)
+      returnByValue = true, awaitPromise = true, objectGroup = "idlcm-body" }, timeout + 5000)
     if ok and not res.exceptionDetails then r = res.result and res.result.value break end
     if not ok and P.must_propagate(res) then error(res, 0) end
     self._ctx = nil     -- the document changed under us: a new world

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -167,11 +168,102 @@ static void test_download_replays_from_its_record(void)
 	cdp_free(c);
 }
 
+/* A browser that answers every command with a 300 KiB string. */
+struct big_tr {
+	struct cdp_transport base;
+	int pending[8], n;
+	int64_t now;
+};
+
+static int big_send(struct cdp_transport *b, const char *msg, size_t len, char *err, size_t el)
+{
+	struct big_tr *t = (struct big_tr *)b;
+	cJSON *m = cJSON_ParseWithLength(msg, len);
+	(void)err;
+	(void)el;
+	t->pending[t->n++] = cJSON_GetObjectItem(m, "id")->valueint;
+	cJSON_Delete(m);
+	return 0;
+}
+
+static int big_recv(struct cdp_transport *b, char **msg, size_t *len, int ms, char *err, size_t el)
+{
+	struct big_tr *t = (struct big_tr *)b;
+	size_t big = 300u << 10;
+	(void)ms;
+	(void)err;
+	(void)el;
+	if (!t->n)
+		return 0;
+	*msg = malloc(big + 100);
+	memcpy(*msg, "{\"id\":", 6);
+	*len = 6 + (size_t)sprintf(*msg + 6, "%d,\"result\":{\"body\":\"", t->pending[--t->n]);
+	memset(*msg + *len, 'x', big);
+	*len += big;
+	memcpy(*msg + *len, "\"}}", 4);
+	*len += 3;
+	t->now++;
+	return 1;
+}
+
+static int64_t big_now(struct cdp_transport *b) { return ((struct big_tr *)b)->now; }
+static void big_free(struct cdp_transport *b) { free(b); }
+
+static const struct cdp_transport_ops big_ops = {
+	"big", big_send, big_recv, big_now, big_free, NULL, NULL, NULL
+};
+
+static void test_bodies_are_kept_whole_in_cassettes(void)
+{
+	struct big_tr *inner = calloc(1, sizeof(*inner));
+	struct cdp *c;
+	cJSON *res = NULL, *p;
+	struct cdp_error ce;
+	char err[300], path[] = "/tmp/idlcm-test-network-XXXXXX", *text;
+	FILE *f;
+	long size;
+	int fd = mkstemp(path);
+
+	ASSERT(fd >= 0);
+	close(fd);
+	inner->base.ops = &big_ops;
+	c = cdp_new(cdp_record_wrap(&inner->base));
+	/* a plain evaluate: its big reply is elided */
+	p = cJSON_Parse("{\"expression\":\"x\"}");
+	ASSERT_INT_EQ(cdp_call(c, "S", "Runtime.evaluate", p, 1000, &res, &ce), 0);
+	cJSON_Delete(res);
+	/* a body: getResponseBody, and page:request's evaluate */
+	p = cJSON_Parse("{\"requestId\":\"1\"}");
+	ASSERT_INT_EQ(cdp_call(c, "S", "Network.getResponseBody", p, 1000, &res, &ce), 0);
+	cJSON_Delete(res);
+	p = cJSON_Parse("{\"expression\":\"y\",\"objectGroup\":\"" CASSETTE_BODY_GROUP "\"}");
+	ASSERT_INT_EQ(cdp_call(c, "S", "Runtime.evaluate", p, 1000, &res, &ce), 0);
+	cJSON_Delete(res);
+	ASSERT_INT_EQ(cdp_record_save(c->tr, path, NULL, NULL, err, sizeof(err)), 0);
+	cdp_free(c);
+	f = fopen(path, "rb");
+	ASSERT(f != NULL);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	text = malloc((size_t)size + 1);
+	ASSERT_INT_EQ(fread(text, 1, (size_t)size, f), size);
+	text[size] = '\0';
+	fclose(f);
+	remove(path);
+	ASSERT_STR_CONTAINS(text, "{{elided: 307200 bytes}}");
+	/* two whole bodies: the elided one plus 2 × 300 KiB */
+	ASSERT(size > 2 * (300 << 10));
+	ASSERT(size < 3 * (300 << 10));
+	free(text);
+}
+
 int main(void)
 {
 	TEST_RUN(test_url_patterns);
 	TEST_RUN(test_credentials_become_secrets);
 	TEST_RUN(test_run_folders_are_aliased);
 	TEST_RUN(test_download_replays_from_its_record);
+	TEST_RUN(test_bodies_are_kept_whole_in_cassettes);
 	return TEST_REPORT();
 }
