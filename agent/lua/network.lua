@@ -229,7 +229,7 @@ function Page:expect_response(pattern, fn, opts)
   opts = check_opts("expect_response", opts, 3)
   local net = watch(self)
   pump(self, net, 0)
-  net.finished = {}
+  net.finished, net.pending = {}, {}   -- only what the page receives from now on
   local res = table.pack(fn())
   local step = self:_next_step("expect_response")
   return wait_matching(self, net, match, shown, opts.timeout or self.timeout, step),
