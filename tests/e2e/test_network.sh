@@ -139,6 +139,7 @@ t_network_confinement_refusals() {
 		--account "$(ledger_account ",\"mode\":\"refusals\",\"devtools\":\"$CHROME_HTTP\"")" \
 		--browser "$CHROME_HTTP" --runs-dir "$WORK/runs" --files-dir "$files"
 	expect_rc 0
+	expect_err "probe responses: 200 4 users, 200 application/json"
 	expect_err "probe request-file: request GET file:///etc/passwd is not allowed: file:///etc/passwd is not a web URL"
 	expect_err "probe request-devtools: request GET $CHROME_HTTP/json/version is not allowed"
 	expect_err "is the browser's DevTools endpoint"

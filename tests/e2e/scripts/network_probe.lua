@@ -24,6 +24,14 @@ local MODES = {}
 
 -- What the confinement refuses, and what it lets through.
 function MODES.refusals(page)
+  -- expect_response arms first; a later wait_for_response still gets a
+  -- response that finished before it was called (followed since the arm)
+  local r1 = page:expect_response("**/api/users", function() page:click("#refresh") end)
+  page:click("#refresh")
+  page:wait_for('.cards[data-loaded="true"]')
+  local r2 = page:wait_for_response("**/api/users", { timeout = 2000 })
+  log.warn(string.format("probe responses: %d %d users, %d %s", r1.status, #r1.body.users,
+    r2.status, r2.headers["content-type"]))
   probe("request-file", page.request, page, "GET", "file:///etc/passwd")
   probe("request-devtools", page.request, page, "GET", acct.devtools .. "/json/version")
   probe("request-scheme-relative", page.request, page, "GET", "//" .. acct.devtools:gsub("^http://", "") .. "/json")
