@@ -182,12 +182,12 @@ unit: $(UNIT_BIN) $(REPLAY_BIN)
 # seeded from tests/fuzz/corpus/<target>; copy crashers found into that
 # folder so that `make unit` keeps replaying them.
 FUZZ_SECONDS ?= 60
-FUZZ_DEPS_cdp_frames := agent/cdp.c lib/log.c
+FUZZ_DEPS_cdp_frames := agent/cdp.c agent/cdp_scrub.c lib/log.c
 FUZZ_DEPS_luajson := agent/luajson.c
-FUZZ_DEPS_cassette := agent/cdp.c agent/cdp_record.c agent/cdp_replay.c lib/log.c
+FUZZ_DEPS_cassette := agent/cdp.c agent/cdp_scrub.c agent/cdp_record.c agent/cdp_replay.c lib/log.c
 FUZZ_DEPS_base64 := lib/base64.c
 FUZZ_DEPS_base32 := lib/totp.c
-FUZZ_DEPS_ws_frames := agent/cdp.c lib/log.c
+FUZZ_DEPS_ws_frames := agent/cdp.c agent/cdp_scrub.c lib/log.c
 FUZZ_DEPS_httpd := lib/httpd.c
 FUZZ_DEPS_coordinator := $(filter-out coordinator/main.c,$(COORD_SRC)) $(LIB_SRC)
 FUZZ_CFLAGS_coordinator := -Icoordinator
@@ -198,7 +198,7 @@ FUZZ_FLAGS_claim := -close_fd_mask=2	# the worker logs every rejected job
 FUZZ_DEPS_cli := agent/cli.c lib/log.c
 FUZZ_DEPS_vault := agent/vault.c lib/base64.c lib/log.c lib/privfile.c lib/sqldb.c
 FUZZ_DEPS_scim := coordinator/scim_filter.c
-FUZZ_DEPS_browser := agent/browser.c agent/cdp.c agent/confine.c lib/envscrub.c lib/curlbuf.c lib/curl_lazy.c lib/plainhttp.c lib/log.c
+FUZZ_DEPS_browser := agent/browser.c agent/cdp.c agent/cdp_scrub.c agent/confine.c lib/envscrub.c lib/curlbuf.c lib/curl_lazy.c lib/plainhttp.c lib/log.c
 fuzz: $(FUZZ_SRC:tests/fuzz/fuzz_%.c=fuzz-%)
 fuzz-%: tests/fuzz/fuzz_%.c
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }

@@ -280,6 +280,21 @@ int64_t cdp_script_now(struct cdp *c)
 	return c->tr->ops->now_ms(c->tr);
 }
 
+char *cdp_host_data(struct cdp *c, const char *name, const char *data, size_t len,
+		    size_t *outlen)
+{
+	char *copy;
+
+	if (c->tr->ops->host_data)
+		return c->tr->ops->host_data(c->tr, name, data, len, outlen);
+	if (!data || !(copy = malloc(len + 1)))
+		return NULL;
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	*outlen = len;
+	return copy;
+}
+
 int64_t cdp_epoch_ms(struct cdp *c)
 {
 	struct timespec ts;
@@ -407,6 +422,11 @@ static cJSON *route(struct cdp *c, char *text, size_t len, int want)
 	const char *session;
 
 	ring_push(c, '<', text, len);
+	/* Before the frame is logged: credentials the page's requests carry
+	 * become secrets, so no log, evidence or cassette shows them. */
+	if (msg)
+		cdp_scrub_network(cJSON_GetStringValue(cJSON_GetObjectItem(msg, "method")),
+				  cJSON_GetObjectItem(msg, "params"));
 	log_frame('<', text);
 	if (!msg) {
 		log_warn("cdp: dropped a message that is not JSON (%zu bytes)", len);
@@ -626,6 +646,17 @@ int cdp_call(struct cdp *c, const char *session, const char *method,
 	return 0;
 }
 
+/* "Network.*" matches every event of a domain: the page API follows a
+ * response through several events and must take them in arrival order. */
+static int method_matches(const char *have, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (n > 2 && want[n - 1] == '*' && want[n - 2] == '.')
+		return !strncmp(have, want, n - 1);
+	return !strcmp(have, want);
+}
+
 static cJSON *take_event(struct cdp *c, const char *session, const char *method)
 {
 	struct cdp_session *s = session_get(c, session, 0);
@@ -635,7 +666,7 @@ static cJSON *take_event(struct cdp *c, const char *session, const char *method)
 	if (!s)
 		return NULL;
 	for (e = s->head; e; prev = e, e = e->next) {
-		if (method && strcmp(e->method, method))
+		if (method && !method_matches(e->method, method))
 			continue;
 		if (prev)
 			prev->next = e->next;

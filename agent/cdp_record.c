@@ -24,15 +24,68 @@ static uint32_t fnv1a(const char *s, size_t n)
 	return h;
 }
 
-static void canonical_string(cJSON *item, int sent)
+/* Folders of this run (the run folder, the files folder) as they appear
+ * in commands (a download folder, an upload's path): "{{run}}/…", so a
+ * recording replays from any folder on any machine. */
+#define MAX_ALIASES 8
+static struct { char *prefix, *name; } aliases[MAX_ALIASES];
+static int naliases;
+
+void cassette_path_alias(const char *prefix, const char *name)
+{
+	if (!prefix || !*prefix || !strcmp(prefix, "/"))
+		return;
+	for (int i = 0; i < naliases; i++)
+		if (!strcmp(aliases[i].prefix, prefix)) {
+			free(aliases[i].name);
+			aliases[i].name = strdup(name);
+			return;
+		}
+	if (naliases == MAX_ALIASES)
+		return;
+	aliases[naliases].prefix = strdup(prefix);
+	aliases[naliases].name = strdup(name);
+	if (aliases[naliases].prefix && aliases[naliases].name)
+		naliases++;
+}
+
+/* The longest registered folder that s is in, replaced by its name. */
+static char *alias_path(const char *s)
+{
+	int best = -1;
+	size_t bl = 0;
+	char *out;
+
+	for (int i = 0; i < naliases; i++) {
+		size_t pl = strlen(aliases[i].prefix);
+		if (pl > bl && !strncmp(s, aliases[i].prefix, pl) &&
+		    (s[pl] == '/' || !s[pl]))
+			best = i, bl = pl;
+	}
+	if (best < 0)
+		return NULL;
+	out = malloc(strlen(aliases[best].name) + strlen(s + bl) + 5);
+	if (out)
+		sprintf(out, "{{%s}}%s", aliases[best].name, s + bl);
+	return out;
+}
+
+static void canonical_string(cJSON *item, int sent, int keep)
 {
 	size_t n = 0;
 	char *clean = secret_placeholder(item->valuestring, strlen(item->valuestring), &n);
-	char mark[96];
+	char mark[96], *aliased;
 
 	if (!clean)
 		return;
-	if (sent && n > CASSETTE_BIG_SEND) {
+	if (clean[0] == '/' && (aliased = alias_path(clean))) {
+		free(clean);
+		clean = aliased;
+		n = strlen(clean);
+	}
+	if (keep) {
+		/* kept whole: a response body the script reads */
+	} else if (sent && n > CASSETTE_BIG_SEND) {
 		snprintf(mark, sizeof(mark), "{{elided: %zu bytes, fnv1a %08x}}", n,
 			 fnv1a(clean, n));
 		free(clean);
@@ -47,18 +100,23 @@ static void canonical_string(cJSON *item, int sent)
 	free(clean);
 }
 
-void cassette_canonical(cJSON *tree, int sent)
+static void canonical(cJSON *tree, int sent, int keep)
 {
 	cJSON *c;
 
 	if (!tree)
 		return;
 	if (cJSON_IsString(tree) && tree->valuestring) {
-		canonical_string(tree, sent);
+		canonical_string(tree, sent, keep);
 		return;
 	}
 	for (c = tree->child; c; c = c->next)
-		cassette_canonical(c, sent);
+		canonical(c, sent, keep);
+}
+
+void cassette_canonical(cJSON *tree, int sent)
+{
+	canonical(tree, sent, 0);
 }
 
 /* ---- differences */
@@ -213,7 +271,31 @@ struct rec_transport {
 	cJSON *frames;			/* array of records, secrets still in clear */
 	int *shots;			/* ids of Page.captureScreenshot commands */
 	size_t nshots, capshots;
+	int *bodies;			/* ids of Network.getResponseBody commands */
+	size_t nbodies, capbodies;
 };
+
+/* Remember id in a growing list (best effort: a failed grow forgets). */
+static void note_id(int **list, size_t *n, size_t *cap, int id)
+{
+	if (*n == *cap) {
+		size_t grow = *cap ? *cap * 2 : 8;
+		int *grown = realloc(*list, grow * sizeof(*grown));
+		if (!grown)
+			return;
+		*list = grown;
+		*cap = grow;
+	}
+	(*list)[(*n)++] = id;
+}
+
+static int has_id(const int *list, size_t n, int id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == id)
+			return 1;
+	return 0;
+}
 
 static const struct cdp_transport_ops rec_ops;
 
@@ -244,6 +326,14 @@ static void move_item(cJSON *to, cJSON *from, const char *key)
 		cJSON_AddItemToObject(to, key, v);
 }
 
+/* page:request's fetch marks its Runtime.evaluate with this object group:
+ * its reply carries a response body, kept whole like getResponseBody's. */
+static int is_body_eval(const char *method, const cJSON *params)
+{
+	const char *g = cJSON_GetStringValue(cJSON_GetObjectItem(params, "objectGroup"));
+	return !strcmp(method, "Runtime.evaluate") && g && !strcmp(g, CASSETTE_BODY_GROUP);
+}
+
 static int rec_send(struct cdp_transport *base, const char *msg, size_t len,
 		    char *err, size_t errlen)
 {
@@ -260,18 +350,14 @@ static int rec_send(struct cdp_transport *base, const char *msg, size_t len,
 		move_item(r, m, "method");
 		move_item(r, m, "params");
 		if (cJSON_IsString(method) && cJSON_IsNumber(id) &&
-		    !strcmp(method->valuestring, "Page.captureScreenshot")) {
-			if (t->nshots == t->capshots) {
-				size_t cap = t->capshots ? t->capshots * 2 : 8;
-				int *grown = realloc(t->shots, cap * sizeof(*grown));
-				if (grown) {
-					t->shots = grown;
-					t->capshots = cap;
-				}
-			}
-			if (t->nshots < t->capshots)
-				t->shots[t->nshots++] = id->valueint;
-		}
+		    !strcmp(method->valuestring, "Page.captureScreenshot"))
+			note_id(&t->shots, &t->nshots, &t->capshots, id->valueint);
+		/* A response body is what the script reads: replay gives it
+		 * whole, however big (see write_line). */
+		if (cJSON_IsString(method) && cJSON_IsNumber(id) &&
+		    (!strcmp(method->valuestring, "Network.getResponseBody") ||
+		     is_body_eval(method->valuestring, cJSON_GetObjectItem(r, "params"))))
+			note_id(&t->bodies, &t->nbodies, &t->capbodies, id->valueint);
 		cJSON_Delete(m);
 	}
 	return t->inner->ops->send(t->inner, msg, len, err, errlen);
@@ -279,10 +365,7 @@ static int rec_send(struct cdp_transport *base, const char *msg, size_t len,
 
 static int is_shot(struct rec_transport *t, int id)
 {
-	for (size_t i = 0; i < t->nshots; i++)
-		if (t->shots[i] == id)
-			return 1;
-	return 0;
+	return has_id(t->shots, t->nshots, id);
 }
 
 static int rec_recv(struct cdp_transport *base, char **msg, size_t *len,
@@ -334,6 +417,7 @@ static void rec_free(struct cdp_transport *base)
 	t->inner->ops->free(t->inner);
 	cJSON_Delete(t->frames);
 	free(t->shots);
+	free(t->bodies);
 	free(t);
 }
 
@@ -361,8 +445,29 @@ static int64_t rec_epoch(struct cdp_transport *base)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A file the job read (a download): kept in the cassette as a "data"
+ * record, which the replayer hands back in its place. */
+static char *rec_host_data(struct cdp_transport *base, const char *name, const char *data,
+			   size_t len, size_t *outlen)
+{
+	struct rec_transport *t = (struct rec_transport *)base;
+	cJSON *r;
+	char *copy;
+
+	if (!data || !(copy = malloc(len + 1)))
+		return NULL;
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	*outlen = len;
+	r = record_new(t, "data");
+	cJSON_AddStringToObject(r, "name", name);
+	cJSON_AddStringToObject(r, "text", copy);	/* text files: stops at a NUL */
+	return copy;
+}
+
 static const struct cdp_transport_ops rec_ops = {
-	"record", rec_send, rec_recv, rec_now, rec_free, rec_epoch, rec_script_now
+	"record", rec_send, rec_recv, rec_now, rec_free, rec_epoch, rec_script_now,
+	rec_host_data
 };
 
 struct cdp_transport *cdp_record_wrap(struct cdp_transport *inner)
@@ -381,13 +486,14 @@ struct cdp_transport *cdp_record_wrap(struct cdp_transport *inner)
 	return &t->base;
 }
 
-/* One record as a line, through the canonical rules. */
-static int write_line(FILE *f, cJSON *r, int sent)
+/* One record as a line, through the canonical rules (keep: no string is
+ * elided; secrets still become placeholders). */
+static int write_line(FILE *f, cJSON *r, int sent, int keep)
 {
 	char *text;
 	int rc;
 
-	cassette_canonical(r, sent);
+	canonical(r, sent, keep);
 	text = cJSON_PrintUnformatted(r);
 	if (!text)
 		return -1;
@@ -435,18 +541,22 @@ int cdp_record_save(struct cdp_transport *base, const char *path,
 	cJSON_AddStringToObject(h, "recorded", when);
 	cJSON_AddNumberToObject(h, "epoch_ms", (double)t->epoch0);
 	cJSON_AddNumberToObject(h, "frames", cJSON_GetArraySize(t->frames));
-	rc |= write_line(f, h, 0);
+	rc |= write_line(f, h, 0, 0);
 	cJSON_Delete(h);
 	cJSON_ArrayForEach(r, t->frames) {
 		const char *dir = cJSON_GetStringValue(cJSON_GetObjectItem(r, "dir"));
-		rc |= write_line(f, r, dir && !strcmp(dir, "send"));
+		cJSON *id = cJSON_GetObjectItem(r, "id");
+		int keep = dir && (!strcmp(dir, "data") ||
+				   (!strcmp(dir, "recv") && cJSON_IsNumber(id) &&
+				    has_id(t->bodies, t->nbodies, id->valueint)));
+		rc |= write_line(f, r, dir && !strcmp(dir, "send"), keep);
 	}
 	r = cJSON_CreateObject();
 	cJSON_AddNumberToObject(r, "t", (double)(rec_now(base) - t->t0));
 	cJSON_AddStringToObject(r, "dir", "end");
 	if (outcome)
 		cJSON_AddItemToObject(r, "outcome", cJSON_Duplicate(outcome, 1));
-	rc |= write_line(f, r, 0);
+	rc |= write_line(f, r, 0, 0);
 	cJSON_Delete(r);
 	if (fclose(f) || rc) {
 		snprintf(err, errlen, "cannot write %s", tmp);

@@ -22,7 +22,7 @@
 static const char STAND_IN_PNG[] =
 	"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
-enum rp_dir { RP_SEND, RP_RECV, RP_EVENT, RP_CLOSE, RP_RAW, RP_CLOCK };
+enum rp_dir { RP_SEND, RP_RECV, RP_EVENT, RP_CLOSE, RP_RAW, RP_CLOCK, RP_DATA };
 
 struct rp_rec {
 	enum rp_dir dir;
@@ -31,6 +31,7 @@ struct rp_rec {
 	int id;
 	int send_of;			/* RP_RECV: index of its command, or -1 */
 	int actual_id;			/* RP_SEND: the id the job used, or -1 */
+	int used;			/* RP_DATA: handed out already */
 	const char *session;		/* "" = browser; points into body */
 	const char *method;
 	cJSON *rec;			/* the whole record */
@@ -174,7 +175,7 @@ static int rp_send(struct cdp_transport *base, const char *msg, size_t len,
 		/* Frames the recording had read before this command come next
 		 * (clock reads the script did not make are passed over). */
 		for (size_t k = t->pos; k < j; k++)
-			if (t->recs[k].dir != RP_CLOCK)
+			if (t->recs[k].dir != RP_CLOCK && t->recs[k].dir != RP_DATA)
 				t->released[(t->rel_head + t->rel_n++) % t->n] = k;
 		want->actual_id = cJSON_IsNumber(id) ? id->valueint : -1;
 		if (want->t > t->cur)
@@ -246,7 +247,7 @@ static int rp_recv(struct cdp_transport *base, char **msg, size_t *len,
 	/* Clock reads come before the next frame: when the frame is due
 	 * within this wait, they were reads the script no longer makes. */
 	j = t->pos;
-	while (j < t->n && t->recs[j].dir == RP_CLOCK)
+	while (j < t->n && (t->recs[j].dir == RP_CLOCK || t->recs[j].dir == RP_DATA))
 		j++;
 	if (j >= t->n || t->recs[j].dir == RP_SEND ||
 	    t->recs[j].t > t->cur + timeout_ms) {
@@ -256,7 +257,7 @@ static int rp_recv(struct cdp_transport *base, char **msg, size_t *len,
 		return 0;
 	}
 	for (; t->pos < j; t->pos++)
-		if (t->recs[t->pos].t > t->cur)
+		if (t->recs[t->pos].dir == RP_CLOCK && t->recs[t->pos].t > t->cur)
 			t->cur = t->recs[t->pos].t;
 	r = &t->recs[t->pos];
 	t->pos++;
@@ -281,6 +282,8 @@ static int64_t rp_script_now(struct cdp_transport *base)
 {
 	struct rp_transport *t = (struct rp_transport *)base;
 
+	while (t->pos < t->n && t->recs[t->pos].dir == RP_DATA)
+		t->pos++;	/* found by name when asked for (rp_host_data) */
 	if (t->pos < t->n && t->recs[t->pos].dir == RP_CLOCK) {
 		if (t->recs[t->pos].t > t->cur)
 			t->cur = t->recs[t->pos].t;
@@ -308,8 +311,30 @@ static void rp_free(struct cdp_transport *base)
 	free(t);
 }
 
+/* The recorded copy of a file the job read: the first one by that name
+ * not handed out yet. */
+static char *rp_host_data(struct cdp_transport *base, const char *name, const char *data,
+			  size_t len, size_t *outlen)
+{
+	struct rp_transport *t = (struct rp_transport *)base;
+	(void)data;
+	(void)len;
+
+	for (size_t i = 0; i < t->n; i++) {
+		struct rp_rec *r = &t->recs[i];
+		const char *text;
+		if (r->dir != RP_DATA || r->used || strcmp(str_or(r->rec, "name", ""), name))
+			continue;
+		text = str_or(r->rec, "text", "");
+		r->used = 1;
+		*outlen = strlen(text);
+		return strdup(text);
+	}
+	return NULL;
+}
+
 static const struct cdp_transport_ops rp_ops = {
-	"replay", rp_send, rp_recv, rp_now, rp_free, rp_epoch, rp_script_now
+	"replay", rp_send, rp_recv, rp_now, rp_free, rp_epoch, rp_script_now, rp_host_data
 };
 
 static int parse_error(struct rp_transport *t, int line, char *err, size_t errlen,
@@ -379,6 +404,12 @@ static int parse_record(struct rp_transport *t, cJSON *r, int line,
 		x->dir = RP_RAW;
 	} else if (!strcmp(dir, "clock")) {
 		x->dir = RP_CLOCK;
+	} else if (!strcmp(dir, "data")) {
+		x->dir = RP_DATA;
+		if (!cJSON_IsString(cJSON_GetObjectItem(r, "name")) ||
+		    !cJSON_IsString(cJSON_GetObjectItem(r, "text")))
+			return parse_error(t, line, err, errlen,
+					   "data record lacks \"name\" or \"text\"");
 	} else {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "unknown record direction \"%.40s\"", dir);

@@ -260,7 +260,7 @@ static void ws_free(struct cdp_transport *base)
 }
 
 static const struct cdp_transport_ops ws_ops = {
-	"websocket", ws_send, ws_recv, ws_now, ws_free, NULL, NULL
+	"websocket", ws_send, ws_recv, ws_now, ws_free, NULL, NULL, NULL
 };
 
 struct cdp_transport *cdp_ws_connect(const char *url, int timeout_ms,

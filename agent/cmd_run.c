@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 
 struct run_opts {
 	const char *script, *action, *browser, *runs_dir, *vault;
+	const char *files_dir;		/* uploads may read files here */
 	cJSON *user, *account, *expected, *exempt;
 	double max_delete_ratio;
 	int json, timeout_ms, action_timeout_ms;
@@ -189,6 +191,12 @@ static void parse(int argc, char **argv, struct run_opts *o)
 			if (!v)
 				cli_usage_error("--runs-dir wants a directory");
 			o->runs_dir = v;
+		} else if (!strcmp(a, "--files-dir")) {
+			struct stat st;
+			if (!v || stat(v, &st) || !S_ISDIR(st.st_mode))
+				cli_usage_error("--files-dir wants an existing directory, not \"%s\"",
+						v ? v : "");
+			o->files_dir = v;
 		} else if (!strcmp(a, "--log-level")) {
 			if (!v || log_parse_level(v) < 0)
 				cli_usage_error("--log-level wants error, warn, info or debug");
@@ -387,6 +395,7 @@ connected:
 	spec.timeout_ms = o.timeout_ms;
 	spec.action_timeout_ms = o.action_timeout_ms;
 	spec.artifacts_dir = dir;
+	spec.files_dir = o.files_dir;
 	spec.emit = emit_event;
 	spec.emit_arg = &o;
 	spec.expected = o.expected;

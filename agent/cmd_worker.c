@@ -79,6 +79,8 @@ int cmd_worker(int argc, char **argv)
 			s = &o.worker_id;
 		else if (!strcmp(a, "--vault"))
 			s = &o.vault;
+		else if (!strcmp(a, "--files-dir"))
+			s = &o.files_dir;
 		if (s) {
 			if (!v || !*v)
 				cli_usage_error("%s wants a value", a);

@@ -4,11 +4,13 @@
  * one allowlist (below), and a guard session of our own on the job's page
  * holds the line inside the browser for what pages do by themselves.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "browser.h"
 #include "confine.h"
@@ -268,32 +270,70 @@ static int check_url_param(struct confine *k, const char *method, cJSON *params,
 	return 0;
 }
 
+int confine_file_in(const char *path, const char *base, const char *const dirs[],
+		    char *out, size_t outlen, char *why, size_t n)
+{
+	char joined[PATH_MAX * 2], real[PATH_MAX], dir[PATH_MAX];
+	struct stat st;
+
+	if (!path || !*path) {
+		snprintf(why, n, "an empty file name");
+		return -1;
+	}
+	if (path[0] != '/' && base && *base)
+		snprintf(joined, sizeof(joined), "%s/%s", base, path);
+	else
+		snprintf(joined, sizeof(joined), "%s", path);
+	if (!realpath(joined, real)) {
+		snprintf(why, n, "%.300s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; dirs[i]; i++) {
+		size_t dl;
+		if (!dirs[i][0] || !realpath(dirs[i], dir))
+			continue;
+		dl = strlen(dir);
+		if (strncmp(real, dir, dl) || real[dl] != '/')
+			continue;
+		if (stat(real, &st) || !S_ISREG(st.st_mode)) {
+			snprintf(why, n, "%.300s is not a regular file", path);
+			return -1;
+		}
+		snprintf(out, outlen, "%s", real);
+		return 0;
+	}
+	snprintf(why, n, "%.300s is outside the folders a job may upload from", path);
+	return -1;
+}
+
 /* DOM.setFileInputFiles and the files of Input.dispatchDragEvent (a drop
- * hands the page the files' content): a script may give the page what it
- * made in the run folder, never the worker's own files. */
+ * hands the page the files' content): a script may give the page what is
+ * in the job's files folder (--files-dir) or what it made in its run
+ * folder, never the worker's own files. */
 static int check_files(struct confine *k, const char *method, cJSON *files,
 		       char *why, size_t n)
 {
-	char dir[PATH_MAX], real[PATH_MAX];
+	const char *dirs[] = { k->files_dir, k->run_dir, NULL };
+	char real[PATH_MAX], reason[500];
 	cJSON *f;
-	size_t dl;
 
 	if (!files || (cJSON_IsArray(files) && !cJSON_GetArraySize(files)))
 		return 0;	/* no files */
-	if (!k->run_dir[0] || !realpath(k->run_dir, dir)) {
-		say(why, n, method, "this job has no run folder to upload from");
+	if (!k->run_dir[0] && !k->files_dir[0]) {
+		say(why, n, method, "this job has no run folder (and no --files-dir) to upload from");
 		return -1;
 	}
-	dl = strlen(dir);
 	if (!cJSON_IsArray(files)) {
-		say(why, n, method, "params files must be an array of paths in the job's run folder");
+		say(why, n, method, "params files must be an array of paths in the job's "
+		    "files folder or run folder");
 		return -1;
 	}
 	cJSON_ArrayForEach(f, files) {
-		if (!cJSON_IsString(f) || !realpath(f->valuestring, real) ||
-		    strncmp(real, dir, dl) || real[dl] != '/') {
-			say(why, n, method, "%.200s is not a file in the job's run folder",
-			    cJSON_IsString(f) ? f->valuestring : "(not a string)");
+		if (!cJSON_IsString(f) || confine_file_in(f->valuestring, NULL, dirs, real,
+							  sizeof(real), reason, sizeof(reason))) {
+			say(why, n, method, "%.200s is not a file in the job's run folder or "
+			    "files folder (--files-dir)", cJSON_IsString(f) ? f->valuestring :
+			    "(not a string)");
 			return -1;
 		}
 	}
@@ -641,7 +681,9 @@ int confine_downloads(struct cdp *c, const char *dir, struct cdp_error *err)
 	struct confine *k = c->confine;
 	cJSON *p = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(p, "behavior", dir ? "allow" : "deny");
+	/* allowAndName: saved as <dir>/<guid>, never under a name the page
+	 * picked (the page API renames it to a cleaned-up suggested name) */
+	cJSON_AddStringToObject(p, "behavior", dir ? "allowAndName" : "deny");
 	cJSON_AddStringToObject(p, "browserContextId", k->context_id);
 	if (dir)
 		cJSON_AddStringToObject(p, "downloadPath", dir);

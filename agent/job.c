@@ -376,6 +376,8 @@ void job_run(const struct job_spec *spec, struct cdp *c, struct job_outcome *o)
 	/* Created on first use: a run that succeeds leaves no folder. */
 	if (spec->artifacts_dir)
 		snprintf(h.artifacts_dir, sizeof(h.artifacts_dir), "%s", spec->artifacts_dir);
+	if (spec->files_dir)
+		snprintf(h.files_dir, sizeof(h.files_dir), "%s", spec->files_dir);
 	{
 		static const luaL_Reg fns[] = {
 			{ "open_page", l_open_page },

@@ -40,7 +40,7 @@
 static const char ERROR_MT[] = "idlcm.error";
 static const char HOST_KEY[] = "idlcm.host";	/* registry: private host table */
 static const char *prelude_modules[] = { "prelude.lua", "helpers.lua", "page.lua", "locators.lua",
-						 "steps.lua", "job.lua", NULL };
+						 "network.lua", "files.lua", "steps.lua", "job.lua", NULL };
 
 const struct embedded_file *embedded_find(const char *name)
 {
@@ -398,6 +398,9 @@ static int l_cdp_send(lua_State *L)
 	if (c->confine && !c->confine->run_dir[0])
 		snprintf(c->confine->run_dir, sizeof(c->confine->run_dir), "%s",
 			 host_of(L)->artifacts_dir);
+	if (c->confine && !c->confine->files_dir[0])
+		snprintf(c->confine->files_dir, sizeof(c->confine->files_dir), "%s",
+			 host_of(L)->files_dir);
 	if (confine_check(c, method, params, session, jerr, sizeof(jerr))) {
 		cJSON_Delete(params);
 		return raise_refused(L, method, jerr);
@@ -846,10 +849,186 @@ static int l_host_downloads(lua_State *L)
 		return luaL_error(L, "cannot create %s: %s", dir, strerror(errno));
 	if (!realpath(dir, abs))	/* Chromium wants an absolute path */
 		return luaL_error(L, "cannot resolve %s: %s", dir, strerror(errno));
+	cassette_path_alias(abs, "downloads");
 	if (confine_downloads(c, abs, &err))
 		return raise_cdp(L, "Browser.setDownloadBehavior", &err);
 	lua_pushstring(L, abs);
 	return 1;
+}
+
+
+/* host.url_ok(url) → true, or nil and why: the confinement's rule for
+ * URLs a script asks for (web only, never the DevTools endpoint), for
+ * page:request. */
+static int l_host_url_ok(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	char why[500];
+	int port = h->cdp && h->cdp->confine ? h->cdp->confine->devtools_port : 0;
+
+	if (confine_url_ok(luaL_checkstring(L, 1), port, 1, why, sizeof(why))) {
+		lua_pushnil(L);
+		lua_pushstring(L, why);
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* <run folder>/input, created, absolute; "" when there is no run folder. */
+static int input_dir(struct script_host *h, char *out, size_t n)
+{
+	char dir[1100];
+
+	out[0] = '\0';
+	if (!h->artifacts_dir[0])
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/input", h->artifacts_dir);
+	if (job_mkdir_p(dir) || !realpath(dir, out))
+		return -1;
+	if (strlen(out) >= n)
+		return -1;
+	cassette_path_alias(out, "input");
+	return 0;
+}
+
+/* host.upload_path(path) → the real path of a file the job may upload:
+ * inside --files-dir (relative paths start there) or the run folder's
+ * input folder.  Raises, naming the path and the folders, otherwise:
+ * "..", symlinks and absolute paths that lead out are refused. */
+static int l_host_upload_path(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	const char *path = luaL_checkstring(L, 1);
+	char files[PATH_MAX] = "", input[PATH_MAX], real[PATH_MAX], why[700];
+	char msg[2 * PATH_MAX + 800];
+	const char *dirs[3];
+
+	if (input_dir(h, input, sizeof(input)))
+		input[0] = '\0';
+	if (h->files_dir[0] && realpath(h->files_dir, files))
+		cassette_path_alias(files, "files");
+	dirs[0] = files;
+	dirs[1] = input;
+	dirs[2] = NULL;
+	if (!files[0] && !input[0]) {
+		push_error(L, "script", "set_input_files: this job has no files folder "
+			   "(--files-dir) and no run folder to upload from");
+		return lua_error(L);
+	}
+	if (!confine_file_in(path, files[0] ? files : input, dirs, real, sizeof(real), why,
+			     sizeof(why))) {
+		lua_pushstring(L, real);
+		return 1;
+	}
+	snprintf(msg, sizeof(msg), "set_input_files: %s (a job uploads only files in %s%s%s)",
+		 why, files[0] ? files : "", files[0] && input[0] ? " or " : "", input);
+	push_error(L, "script", msg);
+	lua_pushboolean(L, 1);
+	lua_setfield(L, -2, "refused");
+	return lua_error(L);
+}
+
+/* host.write_input(name, text) → the path of a file made for an upload
+ * (a bulk-invite CSV), in <run folder>/input; names are plain file names. */
+static int l_host_write_input(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	const char *name = luaL_checkstring(L, 1);
+	size_t n;
+	const char *data = luaL_checklstring(L, 2, &n);
+	char dir[PATH_MAX], path[PATH_MAX + 256];
+	FILE *f;
+
+	if (!*name || strchr(name, '/') || name[0] == '.' || strlen(name) > 200)
+		return luaL_argerror(L, 1, "an upload's name is a plain file name");
+	if (input_dir(h, dir, sizeof(dir)) || !dir[0])
+		return luaL_error(L, "set_input_files: no run folder to write %s into", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(data, 1, n, f) != n || fclose(f)) {
+		if (f)
+			fclose(f);
+		return luaL_error(L, "cannot write %s: %s", path, strerror(errno));
+	}
+	lua_pushstring(L, path);
+	return 1;
+}
+
+#define DOWNLOAD_MAX_BYTES (32u << 20)
+
+/* A suggested file name made safe for the downloads folder: no folders,
+ * no leading dot, no control bytes; "download" when nothing is left. */
+static void clean_name(const char *in, char *out, size_t n)
+{
+	const char *base = strrchr(in, '/');
+	size_t j = 0;
+
+	base = base ? base + 1 : in;
+	if (strrchr(base, '\\'))
+		base = strrchr(base, '\\') + 1;
+	while (*base == '.')
+		base++;
+	for (; *base && j + 1 < n && j < 120; base++)
+		out[j++] = ((unsigned char)*base < 32 || *base == 127) ? '_' : *base;
+	out[j] = '\0';
+	if (!j)
+		snprintf(out, n, "download");
+}
+
+/* host.download_file(dir, guid, suggested) → path, text: the finished
+ * download <dir>/<guid> renamed to its cleaned suggested name (a number
+ * added when taken) and its content, through the transport (a replay
+ * reads the recorded copy: no file is there). */
+static int l_host_download_file(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	struct cdp *c = need_cdp(L);
+	const char *dir = luaL_checkstring(L, 1);
+	const char *guid = luaL_checkstring(L, 2);
+	const char *suggested = luaL_optstring(L, 3, "download");
+	char from[PATH_MAX + 200], to[PATH_MAX + 300], name[128], stem[128];
+	char *data = NULL, *text;
+	size_t len = 0, tlen = 0;
+	int replay = cdp_is_replayer(c->tr);
+	struct stat st;
+	(void)h;
+
+	if (!*guid || strspn(guid, "0123456789abcdefABCDEF-") != strlen(guid))
+		return luaL_argerror(L, 2, "not a download guid");
+	clean_name(suggested, name, sizeof(name));
+	snprintf(from, sizeof(from), "%s/%s", dir, guid);
+	snprintf(to, sizeof(to), "%s/%s", dir, name);
+	if (!replay) {
+		FILE *f;
+		snprintf(stem, sizeof(stem), "%s", name);
+		for (int i = 2; !lstat(to, &st) && i < 1000; i++)
+			snprintf(to, sizeof(to), "%s/%d-%s", dir, i, stem);
+		if (rename(from, to))
+			return luaL_error(L, "download %s: cannot move %s: %s", name, from,
+					  strerror(errno));
+		f = fopen(to, "rb");
+		if (!f)
+			return luaL_error(L, "download %s: cannot read %s: %s", name, to,
+					  strerror(errno));
+		data = malloc(DOWNLOAD_MAX_BYTES + 1);
+		len = data ? fread(data, 1, DOWNLOAD_MAX_BYTES + 1, f) : 0;
+		fclose(f);
+		if (!data || len > DOWNLOAD_MAX_BYTES) {
+			free(data);
+			return luaL_error(L, "download %s is larger than %u MiB: its text is not read",
+					  name, DOWNLOAD_MAX_BYTES >> 20);
+		}
+	}
+	snprintf(from, sizeof(from), "download:%s", name);	/* from: no longer needed */
+	text = cdp_host_data(c, from, data, len, &tlen);
+	free(data);
+	if (!text)
+		return luaL_error(L, "download %s: the cassette holds no copy of it", name);
+	lua_pushstring(L, to);
+	lua_pushlstring(L, text, tlen);
+	free(text);
+	return 2;
 }
 
 /* ---- sandbox */
@@ -1040,7 +1219,9 @@ static void install_primitives(lua_State *L)
 		{ "emit", l_host_emit }, { "where", l_host_where }, { "quiet", l_host_quiet },
 		{ "embedded", l_host_embedded }, { "round_trips", l_host_round_trips },
 		{ "write_artifact", l_host_write_artifact },
-		{ "downloads", l_host_downloads }, { NULL, NULL }
+		{ "downloads", l_host_downloads }, { "url_ok", l_host_url_ok },
+		{ "upload_path", l_host_upload_path }, { "write_input", l_host_write_input },
+		{ "download_file", l_host_download_file }, { NULL, NULL }
 	};
 	static const struct { const char *name; enum log_level level; } levels[] = {
 		{ "error", LOG_ERROR }, { "warn", LOG_WARN },

@@ -386,8 +386,8 @@ static void complete(struct worker *w, struct wjob *j, const char *outcome,
 		struct dirent *de;
 		while (d && (de = readdir(d))) {
 			char p[1600];
-			if (de->d_name[0] == '.')
-				continue;
+			if (de->d_name[0] == '.' || de->d_type == DT_DIR)
+				continue;	/* downloads/, input/: the job's files, not evidence */
 			snprintf(p, sizeof(p), "%s/%s", artifacts_dir, de->d_name);
 			cJSON_AddItemToArray(a, cJSON_CreateString(p));
 		}
@@ -687,7 +687,7 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, const char *ws_
 	struct cdp_transport *tr;
 	struct job_spec spec;
 	struct job_outcome out;
-	char err[600], script[1400];
+	char err[600], script[1400], files[1400];
 	cJSON *account = cJSON_GetObjectItemCaseSensitive(j->body, "account");
 	cJSON *res, *cred;
 	struct vault *v = NULL;
@@ -765,6 +765,14 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, const char *ws_
 	spec.timeout_ms = j->timeout_ms;
 	spec.action_timeout_ms = w->o->action_timeout_ms;
 	spec.artifacts_dir = dir;
+	/* uploads read only the integration's own folder: one tenant's files
+	 * are never another's */
+	if (w->o->files_dir && name_ok(jstr(j->body, "integration"), 200) &&
+	    jstr(j->body, "integration")[0] != '.') {
+		snprintf(files, sizeof(files), "%s/%s", w->o->files_dir,
+			 jstr(j->body, "integration"));
+		spec.files_dir = files;
+	}
 	spec.emit = child_emit;
 	spec.retry_transient = j->may_retry;
 	/* no vault: a captured password fails the job (the key was read at

@@ -12,6 +12,7 @@
  *   {"t":MS,"dir":"event","sessionId":S,"method":M,"params":{…}}
  *   {"t":MS,"dir":"close","reason":R}
  *   {"t":MS,"dir":"clock"}            (the script read the clock: clock.now())
+ *   {"t":MS,"dir":"data","name":N,"text":T}  (a file the job read: a download)
  * and last {"t":MS,"dir":"end","outcome":{exit, state, error_class, users}}.
  * t is milliseconds since the recording started.  Secrets appear only as
  * placeholders ("{{secret:account.password}}"); screenshots and other huge
@@ -25,11 +26,17 @@
 #define CASSETTE_VERSION 1
 #define CASSETTE_BIG_SEND 4096		/* sent strings past this: a hash */
 #define CASSETTE_BIG_RECV (256u << 10)	/* received strings past this: elided */
+/* A Runtime.evaluate in this object group answers with a response body
+ * (page:request): its reply is kept whole, like Network.getResponseBody's. */
+#define CASSETTE_BODY_GROUP "idlcm-body"
 
 /* Rewrite tree in place the way a cassette stores it: secrets become
  * placeholders, big strings are elided.  `sent` selects the rules for
  * what we send (hashed, so replay can still compare them). */
 void cassette_canonical(cJSON *tree, int sent);
+/* From now on, a path in prefix (a folder of this run) is stored and
+ * compared as "{{name}}/rest": record and replay run in other folders. */
+void cassette_path_alias(const char *prefix, const char *name);
 
 /* The first difference between expected and actual, for messages:
  * path ("params.text", "params.args[2]") and short excerpts of both

@@ -33,6 +33,13 @@ struct cdp_transport_ops {
 	 * each read and the replayer answers with the noted value.  NULL:
 	 * now_ms. */
 	int64_t (*script_now_ms)(struct cdp_transport *);
+	/* Optional: data the job read outside the protocol (a downloaded
+	 * file), so a replay gets it too.  The recorder keeps a copy of data;
+	 * the replayer ignores data and returns the recorded copy named name
+	 * (malloc'd), or NULL when the cassette holds none.  NULL op: the
+	 * live data is used as is. */
+	char *(*host_data)(struct cdp_transport *, const char *name, const char *data,
+			   size_t len, size_t *outlen);
 };
 /* send() returns this (not -1) when a replay has no such command: the
  * call fails with CDP_ERR_REPLAY and err says what was expected. */
@@ -124,10 +131,19 @@ struct cdp {
 };
 
 struct cdp *cdp_new(struct cdp_transport *tr);	/* takes tr */
+/* Register as secrets the cookies and Authorization values a Network
+ * event carries (agent/cdp_scrub.c); called before a frame is logged. */
+void cdp_scrub_network(const char *method, const cJSON *params);
 void cdp_free(struct cdp *);
 int64_t cdp_now(struct cdp *);
 int64_t cdp_epoch_ms(struct cdp *);	/* the transport's wall clock */
 int64_t cdp_script_now(struct cdp *);	/* now, as clock.now() reads it */
+/* Data read outside the protocol (a download), through the transport:
+ * live, a copy of data; recording, the same and kept in the cassette;
+ * replaying, the cassette's copy (data may be NULL).  Caller frees; NULL
+ * when there is none (a replay whose cassette lacks it). */
+char *cdp_host_data(struct cdp *, const char *name, const char *data, size_t len,
+		    size_t *outlen);
 
 /* Send method on session (NULL or "" = browser) and wait for its reply.
  * Takes params (may be NULL).  0: *result is the reply's result (caller

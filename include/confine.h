@@ -29,6 +29,7 @@ struct confine {
 	int nsessions;
 	int devtools_port;		/* refused as a URL port; 0 = unknown */
 	char run_dir[1024];		/* files a script may upload; downloads */
+	char files_dir[1024];		/* --files-dir: more files it may upload */
 	char breach[600];		/* set once a page left the web: job stops */
 	struct confine_known known[CONFINE_MAX_KNOWN];	/* a ring */
 	int nknown, known_next;
@@ -64,6 +65,15 @@ int confine_url_ok(const char *url, int devtools_port, int from_script,
 int confine_event(struct cdp *c, const char *session, const char *method,
 		  cJSON *params);
 
-/* Downloads of the job's context: into dir (created), or denied (NULL). */
+/* Downloads of the job's context: into dir (created), or denied (NULL).
+ * Each file is saved under its download's guid (never a name the page
+ * chose); the page API renames it. */
 int confine_downloads(struct cdp *c, const char *dir, struct cdp_error *err);
+
+/* Resolve path (relative to base, or absolute) to a regular file inside
+ * one of the folders in dirs (NULL-terminated; empty entries skipped),
+ * following symlinks and "..": 0 with the real path in out, or -1 with
+ * why.  Uploads must stay in the job's folders. */
+int confine_file_in(const char *path, const char *base, const char *const dirs[],
+		    char *out, size_t outlen, char *why, size_t n);
 #endif

@@ -25,6 +25,7 @@ struct job_spec {
 	int timeout_ms;			/* the whole job */
 	int action_timeout_ms;		/* default wait of each page action */
 	const char *artifacts_dir;	/* where failure evidence goes */
+	const char *files_dir;		/* uploads may read files here; NULL = none */
 	cJSON *expected, *exempt;	/* sync: IdP users, exempt users; borrowed */
 	double max_delete_ratio;	/* sync safeguard; 0 = default 0.2 */
 	int retry_transient;		/* a transient failure will be retried:

@@ -48,6 +48,7 @@ struct script_host {
 	int has_timer;
 	char script_path[1024];
 	char artifacts_dir[1024];
+	char files_dir[1024];	/* --files-dir: what uploads may read; "" = none */
 	/* Every event the prelude emits (state, progress, log); takes ev. */
 	void (*emit)(void *arg, cJSON *ev);
 	void *emit_arg;

@@ -22,6 +22,7 @@ struct worker_opts {
 	const char *metrics_listen;	/* ADDR:PORT of GET /metrics, or NULL */
 	const char *scripts_dir, *worker_id;
 	const char *vault;		/* NULL: $IDLCM_VAULT or the default */
+	const char *files_dir;		/* uploads: <files_dir>/<integration>/; NULL: none */
 	cJSON *apps;			/* apps to claim for; NULL = any */
 	int slots;
 	int poll_s;			/* claim long poll */

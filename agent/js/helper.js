@@ -1952,6 +1952,23 @@
     return { ok: true, html: serialise(document), frames };
   }
 
+  // The file input sel resolves to (strictly), as an element for a handle
+  // (set_input_files: DOM.setFileInputFiles wants the node); a <label>
+  // stands for its control.  Anything else: a string saying what is wrong.
+  function fileInput(sel) {
+    const parsed = parseSelector(sel);
+    if (parsed.error) return 'error: ' + parsed.error;
+    const r = resolveStrict(parsed, sel);
+    if (!r.el) return 'error: ' + (r.error || 'no element matches the selector');
+    let el = r.el;
+    if (el.localName === 'label' && el.control) el = el.control;
+    if (el.localName !== 'input' || String(el.type).toLowerCase() !== 'file') {
+      return 'error: not a file input: ' + describe(r.el);
+    }
+    if (el.disabled) return 'error: the file input is disabled: ' + describe(el);
+    return el;
+  }
+
   // Exceptions never cross the API: report them as (fatal) bugs.
   const bugReport = (e) => ({ ok: false, error: 'idlcm helper bug: ' + (e && e.stack ? e.stack : String(e)) });
   const guard = (fn) => function guarded(...args) {
@@ -1973,6 +1990,7 @@
     landed: guard(landed),
     snapshot: guard(snapshot),
     read: guard(read),
+    fileInput: guard(fileInput),
     describe,
     expect: guard(SEEN_API.expect),
     waitUrl: guard(SEEN_API.waitUrl),

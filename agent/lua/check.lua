@@ -81,7 +81,7 @@ local RETURNS = {
   Locator = { locator = "Locator", nth = "Locator", first = "Locator", last = "Locator",
     filter = "Locator", frame = "Frame", click = "Locator", dblclick = "Locator",
     hover = "Locator", focus = "Locator", fill = "Locator", check = "Locator",
-    uncheck = "Locator", press = "Locator" },
+    uncheck = "Locator", press = "Locator", set_input_files = "Locator" },
   Frame = { locator = "Locator", frame = "Frame" },
   Expect = { never = "Expect", not_ = "Expect" },
 }
@@ -98,7 +98,7 @@ end
 local OPTS_ARG = { click = 1, dblclick = 1, hover = 1, focus = 1, check = 1, uncheck = 1,
   text = 1, outer_html = 1, input_value = 1, is_checked = 1, is_visible = 1, count = 1,
   all_texts = 1, table = 1, wait_for = 1, fill = 2, select_option = 2, press = 2,
-  get_attribute = 2 }
+  get_attribute = 2, set_input_files = 2 }
 
 local SANDBOXED = { io = "io", os = "os", require = "require", package = "package",
   debug = "debug", dofile = "dofile", loadfile = "loadfile",

@@ -73,7 +73,7 @@ static void fake_free(struct cdp_transport *t)
 }
 
 static const struct cdp_transport_ops fake_ops = {
-	"fake", fake_send, fake_recv, fake_now, fake_free, NULL, NULL
+	"fake", fake_send, fake_recv, fake_now, fake_free, NULL, NULL, NULL
 };
 
 static struct fake *fake_new(void)

@@ -396,7 +396,7 @@ static void bf_free(struct cdp_transport *t)
 }
 
 static const struct cdp_transport_ops bf_ops = {
-	"fake-browser", bf_send, bf_recv, bf_now, bf_free, NULL, NULL
+	"fake-browser", bf_send, bf_recv, bf_now, bf_free, NULL, NULL, NULL
 };
 
 /* The same three calls, against whatever transport c has. */
