@@ -493,6 +493,10 @@ int browser_open_page(struct cdp *c, struct page_handle *p, struct cdp_error *er
 	/* From here on the script reaches this context and nothing else. */
 	if (confine_open(c, p->context_id, p->target_id, p->session_id, err))
 		goto fail;
+	/* Frames from other sites run in processes (targets) of their own:
+	 * the page API reaches them through sessions attached here. */
+	if (cdp_auto_attach(c, p->session_id, NULL, err))
+		goto fail;
 	return 0;
 fail:
 	browser_close_page(c, p);

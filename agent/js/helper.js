@@ -1348,6 +1348,49 @@
     return { ok: true, html: serialise(document), frames };
   }
 
+  // ------------------------------------------- frames from other sites
+
+  // A frame from another origin has no document here: the agent reaches it
+  // through the frame's own target (its own copy of this helper) and asks
+  // here only which <iframe> a selector's enter-frame crosses into, and
+  // where that frame sits.
+
+  // frameHost(sel), sel naming the frames an enter-frame enters: 'same'
+  // when one of them is reachable from here (the selector goes on here),
+  // the <iframe> element itself when it is one from another origin (the
+  // agent asks the browser which frame that is), 'none' when nothing
+  // matches yet, 'error:…' for a bad selector or several such frames.
+  function frameHost(sel) {
+    const parsed = parseSelector(sel);
+    if (parsed.error) return 'error:' + parsed.error;
+    const r = resolve(parsed, sel);
+    if (r.error) return 'error:' + r.error;
+    const frames = r.els.filter(isFrame);
+    if (!frames.length) return 'none';
+    if (frames.some((f) => frameDoc(f))) return 'same';
+    if (frames.length > 1) {
+      return 'error:strict mode violation: "' + sel + '" resolved to ' + frames.length +
+        ' frames from other origins: ' + frames.slice(0, 3).map(describe).join(', ');
+    }
+    return frames[0];
+  }
+
+  // Where the frame's viewport is in this document's top viewport, after
+  // scrolling the <iframe> into view here: what a point inside the frame
+  // is offset by on the way to the page's coordinates.
+  function frameOffset(sel) {
+    const parsed = parseSelector(sel);
+    if (parsed.error) return { ok: false, error: parsed.error };
+    const r = resolveStrict(parsed, sel);
+    if (!r.el) return r.error ? r : { ok: false, reason: 'not attached' };
+    const fe = r.el;
+    if (!isFrame(fe)) return { ok: false, error: 'not a frame: ' + describe(fe) };
+    scrollIntoViewIfNeeded(fe);
+    const a = frameChainOffset(fe.ownerDocument);
+    const b = frameContentOffset(fe);
+    return { ok: true, x: round2(a.x + b.x), y: round2(a.y + b.y) };
+  }
+
   // Exceptions never cross the API: report them as (fatal) bugs.
   const bugReport = (e) => ({ ok: false, error: 'idlcm helper bug: ' + (e && e.stack ? e.stack : String(e)) });
   const guard = (fn) => function guarded(...args) {
@@ -1368,6 +1411,8 @@
     waitForAny: guard(waitForAny),
     landed: guard(landed),
     snapshot: guard(snapshot),
+    frameHost: guard(frameHost),
+    frameOffset: guard(frameOffset),
     read: guard(read),
     describe,
   });

@@ -1,0 +1,50 @@
+# Frames from other sites (out-of-process iframes: targets of their own,
+# reached through flat auto-attached sessions) and table() options — issue
+# 12 points 4 and 6.  Fixture pages: tests/fixtures/apps/xframes/ (127.0.0.1
+# frames localhost and back: different sites, so each frame is an OOPIF);
+# the cases: tests/e2e/scripts/frames12.lua.
+FR_SCRIPT="$ROOT/tests/e2e/scripts/frames12.lua"
+
+# frames CASE [ARGS…]: run one case (list_users) with --json.
+frames() {
+	c=$1; shift
+	agent run "$FR_SCRIPT" list_users --browser "$CHROME_HTTP" --runs-dir "$WORK/runs.fr" --json \
+		--account "{\"base_url\":\"$FX_URL/xframes\",\"case\":\"$c\"}" "$@"
+	LAST=$(printf '%s\n' "$OUT" | tail -1)
+}
+fr_port() { printf '%s' "$FX_URL" | sed 's/.*://'; }
+
+# page:frame(sel) on a cross-origin frame below the fold: fill, a click at
+# the frame's offset in the page (the frame only counts trusted clicks), a
+# text read; and the frame really is a target of type iframe of its own.
+t_frames_oopif_by_frame() {
+	frames frame
+	expect_rc 0
+	expect_err "out: clicked by Ann in localhost:$(fr_port)"
+	expect_err "oopif targets: 1 (localhost child.html)"
+}
+
+# The same through one selector with >> enter-frame.
+t_frames_oopif_by_enter_frame() {
+	frames chain
+	expect_rc 0
+	expect_err "out: clicked by Bo in localhost:$(fr_port)"
+	expect_err "count: 1"
+	expect_err "oopif targets: 1"
+}
+
+# localhost inside 127.0.0.1 inside localhost: two frames, two targets.
+t_frames_oopif_nested() {
+	frames nested
+	expect_rc 0
+	expect_err "out: clicked by Cy in 127.0.0.1:$(fr_port)"
+	expect_err "middle: middle frame"
+	expect_err "oopif targets: 2"
+}
+
+# The frame is added after the page loaded: the action waits for it.
+t_frames_oopif_that_loads_late() {
+	frames late
+	expect_rc 0
+	expect_err "out: clicked by Di in localhost:$(fr_port)"
+}
