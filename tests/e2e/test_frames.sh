@@ -9,9 +9,10 @@ FR_SCRIPT="$ROOT/tests/e2e/scripts/frames12.lua"
 frames() {
 	c=$1; shift
 	agent run "$FR_SCRIPT" list_users --browser "$CHROME_HTTP" --runs-dir "$WORK/runs.fr" --json \
-		--account "{\"base_url\":\"$FX_URL/xframes\",\"case\":\"$c\"}" "$@"
+		--account "{\"base_url\":\"$FX_URL/xframes\",\"case\":\"$c\",\"devtools_port\":$(fr_devtools_port)}" "$@"
 	LAST=$(printf '%s\n' "$OUT" | tail -1)
 }
+fr_devtools_port() { printf '%s' "$CHROME_HTTP" | sed 's/.*://'; }
 fr_port() { printf '%s' "$FX_URL" | sed 's/.*://'; }
 
 # page:frame(sel) on a cross-origin frame below the fold: fill, a click at
@@ -47,4 +48,13 @@ t_frames_oopif_that_loads_late() {
 	frames late
 	expect_rc 0
 	expect_err "out: clicked by Di in localhost:$(fr_port)"
+}
+
+# A frame from another site fetches the DevTools endpoint by itself: the
+# page's interception does not see that process's requests; the guard's
+# session on the frame's own target does, fails it and stops the job.
+t_frames_guard_covers_oopif() {
+	frames guard
+	expect_rc 1
+	expect_err "the job is stopped: a page of the job tried to load http://127.0.0.1:$(fr_devtools_port)/json/list, which a job may not reach"
 }

@@ -73,6 +73,16 @@ function cases.missing(page)
   page:frame("#x"):locator("#nope"):click({ timeout = 1500 })
 end
 
+-- The frame (from another site) fetches the DevTools endpoint's target
+-- list by itself: the guard on the frame's own target fails the request
+-- and stops the job.
+function cases.guard(page)
+  page:navigate(C.base_url .. "/top.html?child=" .. url.encode("probe.html?dt=" .. C.devtools_port))
+  local f = page:frame("#x")
+  f:locator("text=done:"):wait_for({ timeout = 10000 })
+  print("probe: " .. f:locator("#state"):text())
+end
+
 -- table() options on table.html.
 function cases.table(page)
   page:navigate(C.base_url .. "/table.html")
