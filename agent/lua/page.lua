@@ -946,24 +946,62 @@ end
 
 -- A whole table in one call: an array of rows; each row has its cells by
 -- position (row[1]), by header text (row["Last login"]) and by key
--- (row.last_login); row._attrs holds the row's data-* attributes.
+-- (row.last_login); row._attrs holds the row's data-* attributes, row._id
+-- and row._class its element's, row._links and row._checked each cell's
+-- first link (absolute href) and checkbox state, the same three ways.
+-- Options (see table_options): header_row, rows, skip, hidden_text.
+local TABLE_OPTS = { header_row = "number", rows = "string", skip = "string|function",
+  hidden_text = "boolean", timeout = "number" }
+
+local function table_options(self, opts)
+  local out = {}
+  for k, v in pairs(opts or {}) do
+    local want = TABLE_OPTS[k]
+    if not want then
+      P.raise("script", string.format("table(…): unknown option %s (options: header_row, rows, "
+        .. "skip, hidden_text, timeout)", quote(tostring(k))), { selector = self.sel })
+    end
+    if not want:find(type(v), 1, true) then
+      P.raise("script", string.format("table(…): option %s must be a %s, not a %s", k,
+        want:gsub("|", " or "), type(v)), { selector = self.sel })
+    end
+    if k ~= "timeout" and not (k == "skip" and type(v) == "function") then out[k] = v end
+  end
+  return next(out) and out or json.null
+end
+
+-- One cell list keyed by position, header text and header key.
+local function by_header(values, headers)
+  local t = {}
+  for j, v in ipairs(values or {}) do
+    if v == json.null then v = nil end
+    t[j] = v
+    local h = headers[j]
+    if h and h ~= "" then
+      t[h] = v
+      t[P.key(h)] = v
+    end
+  end
+  return t
+end
+
 function Locator:table(opts)
   check_opts(self, "table", opts)
-  local t = read(self, "table", nil, opts, true)
+  local helper_opts = table_options(self, opts)
+  local t = read(self, "table", helper_opts, opts, true)
+  local headers = t.headers or {}
+  local skip = opts and type(opts.skip) == "function" and opts.skip
   local rows = {}
-  for i, r in ipairs(t.rows or {}) do
-    local row = { _attrs = r.attrs or {} }
-    for j, cell in ipairs(r.cells or {}) do
-      row[j] = cell
-      local h = t.headers and t.headers[j]
-      if h and h ~= "" then
-        row[h] = cell
-        row[P.key(h)] = cell
-      end
-    end
-    rows[i] = row
+  for _, r in ipairs(t.rows or {}) do
+    local row = by_header(r.cells, headers)
+    row._attrs = r.attrs or {}
+    row._id = r.id ~= json.null and r.id or nil
+    row._class = r.class ~= json.null and r.class or nil
+    row._links = by_header(r.links, headers)
+    row._checked = by_header(r.checked, headers)
+    if not (skip and skip(row)) then rows[#rows + 1] = row end
   end
-  return rows, t.headers or {}
+  return rows, headers
 end
 
 function Locator:wait_for(opts)

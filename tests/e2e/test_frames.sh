@@ -58,3 +58,19 @@ t_frames_guard_covers_oopif() {
 	expect_rc 1
 	expect_err "the job is stopped: a page of the job tried to load http://127.0.0.1:$(fr_devtools_port)/json/list, which a job may not reach"
 }
+
+# table() options on xframes/table.html: the header is row 2 (row 1 holds
+# controls), a footer row is skipped by selector, rows filtered by a
+# selector and a Lua predicate; screen-reader-only text is left out of the
+# cells unless hidden_text; each row has its id, class, links and boxes.
+t_frames_table_options() {
+	frames table
+	expect_rc 0
+	expect_err "plain rows: 5"
+	expect_err "headers: |Email|Name|Status"
+	expect_err "row row-u1 class=member active email=ann@t.test name=Ann Lee status=Active href=$FX_URL/xframes/users/u1 checked=true data-id=u1"
+	expect_err "row row-u2 class=member email=bob@t.test name=Bob Roe status=Invited href=mailto:bob@t.test checked=false data-id=u2"
+	printf '%s' "$ERR" | grep -q "row nil" && fail "the footer row was not skipped"
+	expect_err "filtered: 1 ann@t.test"
+	expect_err "with hidden text: Ann Lee (you) / Status: Invited"
+}
