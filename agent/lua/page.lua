@@ -545,7 +545,8 @@ function Page:wait_for_any(outcomes, opts)
   local last, seen = nil, false
   repeat
     local budget = math.max(0, math.min(deadline - clock.now(), 1000))
-    local r = self:_helper("waitForAny", { conds, budget }, budget + 10000)
+    local w, here = self:_any_scope(list, conds)
+    local r = w:_helper_here("waitForAny", { here, budget }, budget + 10000)
     if type(r) == "table" and r.error then
       P.raise("selector", r.error .. " (" .. step .. ")", { step = step })
     end
@@ -556,6 +557,23 @@ function Page:wait_for_any(outcomes, opts)
   raise_timeout(string.format("timeout %d ms waiting for any of: %s (%s)",
     timeout, table.concat(desc, ", "), step), { step = step }, not seen,
     type(last) == "table" and last or nil)
+end
+
+-- Where wait_for_any's outcomes live: the page, or one frame from another
+-- site (outcomes in several such frames cannot be checked on one DOM).
+function Page:_any_scope(list, conds)
+  local w0, here = nil, json.array({})
+  for i, o in ipairs(list) do
+    local w, l = self:_scope(o.sel)
+    if w0 and w ~= w0 then
+      P.raise("script", string.format("wait_for_any: %s and %s are in different frames from "
+        .. "other sites; wait in one frame at a time", quote(list[1].sel), quote(o.sel)))
+    end
+    w0 = w
+    here[i] = json.array({ l, o.state })
+  end
+  if w0 == self then return self, conds end
+  return w0, here
 end
 
 -- Pause that keeps events flowing; prefer waiting for something visible.
@@ -592,6 +610,26 @@ end
 function FRAME_METHODS:frame(sel) return new_frame(self.page, self.sel .. " >> " .. tostring(sel)) end
 function FRAME_METHODS:wait_for(sel, opts) return FRAME_METHODS.locator(self, sel):wait_for(opts) end
 function FRAME_METHODS:count(sel) return FRAME_METHODS.locator(self, sel):count() end
+-- frame:wait_for_any{ sent = ".done", refused = ".error" }: the outcomes'
+-- selectors are inside the frame.
+function FRAME_METHODS:wait_for_any(outcomes, opts)
+  if type(outcomes) ~= "table" then error("wait_for_any wants a table of outcomes", 2) end
+  local inside = function(sel)
+    return type(sel) == "string" and (self.sel .. " >> " .. sel) or sel
+  end
+  local scoped = {}
+  for k, o in pairs(outcomes) do
+    if type(o) == "table" then
+      local c = {}
+      for kk, v in pairs(o) do c[kk] = v end
+      if type(k) == "number" then c[2] = inside(c[2]) else c[1] = inside(c[1]) end
+      scoped[k] = c
+    else
+      scoped[k] = inside(o)
+    end
+  end
+  return self.page:wait_for_any(scoped, opts)
+end
 
 Frame.__index = function(_, name)
   local m = FRAME_METHODS[name]
@@ -1068,5 +1106,5 @@ function Page:_capture_frames_evidence(n)
   return written
 end
 
-M.Page, M.Locator, M.Frame = Page, Locator, Frame
+M.Page, M.Locator, M.Frame, M.FrameMethods = Page, Locator, Frame, FRAME_METHODS
 return M

@@ -73,7 +73,10 @@ function M.methods()
     out[cname] = list
   end
   -- A frame scope (page:frame(sel)) has only these; everything else on it is misuse.
-  out.Frame = { "count", "frame", "locator", "wait_for" }
+  local frame = {}
+  for name in pairs(pagemod.FrameMethods) do frame[#frame + 1] = name end
+  table.sort(frame)
+  out.Frame = frame
   return out
 end
 

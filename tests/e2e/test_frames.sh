@@ -74,3 +74,46 @@ t_frames_table_options() {
 	expect_err "filtered: 1 ann@t.test"
 	expect_err "with hidden text: Ann Lee (you) / Status: Invited"
 }
+
+# Hooli (tests/fixtures/apps/hooli, scripts/apps/hooli.lua): the invite form
+# is a widget from another site in an iframe; the whole contract through
+# `idlcm-agent run`, checked against the fixture's state.
+hooli() {
+	action=$1; shift
+	agent run "$ROOT/scripts/apps/hooli.lua" "$action" --json --browser "$CHROME_HTTP" \
+		--runs-dir "$WORK/runs.hooli" \
+		--account "{\"base_url\":\"$FX_URL/hooli\",\"username\":\"ops@hooli.test\",\"password\":\"hooli-ops-pw\"}" "$@"
+	LAST=$(printf '%s\n' "$OUT" | tail -1)
+}
+hooli_user() { fx hooli state | jq -c --arg e "$1" '[.users[] | select(.email == $e) | [.status, .roles, .name]]'; }
+
+t_frames_hooli_app_end_to_end() {
+	fx hooli reset >/dev/null
+	hooli list_users
+	expect_rc 0
+	expect_eq "$(printf '%s' "$LAST" | jq -c '[.users[] | [.email, .roles, .state, .app_id]]')" \
+		'[["gavin@hooli.test",["admin"],"onboarded","u1"],["jared@hooli.test",["member"],"onboarded","u2"],["monica@hooli.test",["viewer"],"pending_user_claim","u3"]]' \
+		"users read with table() options (no toolbar, header or footer row, no screen-reader text)"
+	hooli invite --user '{"email":"dinesh@hooli.test","display_name":"Dinesh C","roles":["admin"]}'
+	expect_rc 0
+	expect_eq "$(hooli_user dinesh@hooli.test)" '[["invited",["admin"],"Dinesh C"]]' "invited through the cross-origin widget"
+	# the app's refusal comes back through the widget (an address the
+	# agent takes but the app does not: a one-label domain)
+	hooli invite --user '{"email":"erlich@hooli","roles":["admin"]}'
+	expect_rc 1
+	expect_err 'Hooli refused the invite: invalid email "erlich@hooli"'
+	# the evidence has the widget's document, saying which frame it is
+	ev=$(printf '%s' "$LAST" | jq -r .artifacts)
+	grep -l 'a frame from another site' "$ev"/frame-*.html >/dev/null 2>&1 ||
+		fail "no snapshot of the cross-origin frame in $ev: $(ls "$ev")"
+	grep -q 'invalid email' $(grep -l 'a frame from another site' "$ev"/frame-*.html) ||
+		fail "the frame's snapshot lacks the widget's error"
+	[ -s "$ev/page.html" ] || fail "no page.html in $ev"
+	expect_eq "$(hooli_user erlich@hooli)" '[]' "refused"
+	hooli update --user '{"email":"jared@hooli.test","roles":["viewer"]}'
+	expect_rc 0
+	expect_eq "$(hooli_user jared@hooli.test)" '[["active",["viewer"],"Jared Dunn"]]' "role changed"
+	hooli remove --user '{"email":"monica@hooli.test"}'
+	expect_rc 0
+	expect_eq "$(hooli_user monica@hooli.test)" '[]' "removed"
+}
