@@ -1194,7 +1194,9 @@
   // skip (a selector of rows to leave out), hidden_text (keep visually
   // hidden text).  {ok:false,error} for a bad one.
   function tableOpts(arg) {
-    const o = arg && typeof arg === 'object' && !Array.isArray(arg) ? arg : {};
+    // [header_row, rows, skip, hidden_text] (the agent's form) or an object
+    const o = Array.isArray(arg) ? { header_row: arg[0], rows: arg[1], skip: arg[2], hidden_text: arg[3] }
+      : arg && typeof arg === 'object' ? arg : {};
     for (const k of ['rows', 'skip']) {
       if (o[k] === undefined || o[k] === null) continue;
       if (typeof o[k] !== 'string' || !o[k]) return { error: 'table option ' + k + ' must be a CSS selector' };

@@ -1005,7 +1005,12 @@ local function table_options(self, opts)
     end
     if k ~= "timeout" and not (k == "skip" and type(v) == "function") then out[k] = v end
   end
-  return next(out) and out or json.null
+  if not next(out) then return json.null end
+  -- By position: a JSON object's keys would come out in the table's hash
+  -- order, which differs between runs (and a replay compares the text).
+  local n = json.null
+  return json.array({ out.header_row or n, out.rows or n, out.skip or n,
+    out.hidden_text == nil and n or out.hidden_text })
 end
 
 -- One cell list keyed by position, header text and header key.
