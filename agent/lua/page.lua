@@ -308,16 +308,30 @@ end
 -- page's coordinates.
 function Page:_helper(fn, args, timeout, sel)
   if not sel then return self:_helper_here(fn, args, timeout) end
-  local w, lsel, chain = self:_scope(sel)
-  if w == self then return self:_helper_here(fn, args, timeout) end
-  local a = {}
-  for i, v in ipairs(args) do a[i] = v == sel and lsel or v end
-  local r = w:_helper_here(fn, a, timeout)
-  if type(r) == "table" and type(r.x) == "number" and type(r.y) == "number" and #chain > 0 then
-    local dx, dy = self:_frame_offset(chain)
-    r.x, r.y = r.x + dx, r.y + dy
+  for attempt = 1, 3 do
+    local w, lsel, chain = self:_scope(sel)
+    if w == self then return self:_helper_here(fn, args, timeout) end
+    local a = {}
+    for i, v in ipairs(args) do a[i] = v == sel and lsel or v end
+    local ok, r = pcall(w._helper_here, w, fn, a, timeout)
+    -- A frame that navigated to another site (or back to the page's) left
+    -- its target: look the frame up again.
+    local gone = not ok and tostring(type(r) == "table" and r.message or r):find("detached", 1, true)
+    if gone and attempt < 3 then
+      self._worlds[w.session] = nil
+      if self._targets[w.frame_id] and self._targets[w.frame_id].session == w.session then
+        self._targets[w.frame_id] = nil
+      end
+    elseif not ok then
+      error(r, 0)
+    else
+      if type(r) == "table" and type(r.x) == "number" and type(r.y) == "number" and #chain > 0 then
+        local dx, dy = self:_frame_offset(chain)
+        r.x, r.y = r.x + dx, r.y + dy
+      end
+      return r
+    end
   end
-  return r
 end
 
 for _, name in ipairs({ "send", "_world", "_announced_world", "_helper_here" }) do

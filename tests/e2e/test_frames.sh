@@ -117,3 +117,45 @@ t_frames_hooli_app_end_to_end() {
 	expect_rc 0
 	expect_eq "$(hooli_user monica@hooli.test)" '[]' "removed"
 }
+
+# `check` knows the frame scope's wait_for_any (hooli.lua uses it) and still
+# refuses a page-style call on a frame scope.
+t_frames_check_knows_frame_methods() {
+	agent check "$ROOT/scripts/apps/hooli.lua"
+	expect_rc 0
+	cat >"$WORK/bad_frame.lua" <<'LUA'
+local app = {}
+function app.login(page, account) end
+function app.list_users(page)
+  local w = page:frame("iframe")
+  w:wait_for_any({ ok = ".done" })
+  w:click(".send")
+  return {}
+end
+function app.invite(page, user) end
+function app.update(page, user) end
+function app.remove(page, user) end
+return app
+LUA
+	agent check "$WORK/bad_frame.lua"
+	expect_rc 1
+	expect_out 'w:click() — a frame scope is not an element'
+	printf '%s' "$OUT" | grep -q 'wait_for_any' && fail "check refused frame:wait_for_any"
+	true
+}
+
+# The same cross-origin invite as a coordinator job run by the worker
+# (helpers of test_worker.sh: wk_setup, wk_start, wait_done, ustate).
+t_frames_hooli_invite_in_the_worker() {
+	fx hooli reset >/dev/null
+	wk_setup
+	wk_start
+	acc=$(printf '{"base_url":"%s/hooli","username":"ops@hooli.test","password":"hooli-ops-pw"}' "$FX_URL")
+	id=$(curl -fsS -X POST -H 'content-type: application/json' "$CO_URL/v1/jobs" -d \
+		"{\"integration\":\"hooli-prod\",\"app\":\"hooli\",\"action\":\"invite\",\"account\":$acc,
+		  \"user\":{\"email\":\"richard@hooli.test\",\"roles\":[\"member\"]}}" | jq -r .id)
+	wait_done "$id" 90
+	expect_eq "$(jobf "$id" .status)" completed "job status ($(jobf "$id" .error))"
+	expect_eq "$(ustate hooli-prod richard@hooli.test)" pending_user_claim "the user's state"
+	expect_eq "$(hooli_user richard@hooli.test)" '[["invited",["member"],null]]' "in the app"
+}
