@@ -505,6 +505,9 @@
     const part = parsed.parts[r.dryAt];
     if (!part || r.dryAt <= 0 || !r.before) return 'no element matches the selector yet';
     const shown = parsed.parts.slice(0, r.dryAt).map((p) => p.raw).join(' >> ');
+    if (part.kind === 'frame' && r.before.some((n) => isFrame(n) && !frameDoc(n))) {
+      return '"' + shown + '" is a frame from another origin that has not loaded yet';
+    }
     let s = 'no element matches "' + part.raw + '" inside "' + shown + '" (' + r.before.length +
       (r.before.length === 1 ? ' element)' : ' elements)');
     if (part.kind === 'text') {

@@ -159,3 +159,14 @@ t_frames_hooli_invite_in_the_worker() {
 	expect_eq "$(ustate hooli-prod richard@hooli.test)" pending_user_claim "the user's state"
 	expect_eq "$(hooli_user richard@hooli.test)" '[["invited",["member"],null]]' "in the app"
 }
+
+# Nothing matches inside the frame from another site: the usual timeout,
+# naming the whole selector, class script (the frame's page had loaded).
+t_frames_oopif_missing_element_message() {
+	frames missing
+	expect_rc 1
+	expect_eq "$(printf '%s' "$LAST" | jq -r .error.message)" \
+		'timeout 1500 ms waiting for "#x >> enter-frame >> #nope" to be visible (click, step 2 of list_users): no element matches the selector yet' \
+		"error message"
+	expect_eq "$(printf '%s' "$LAST" | jq -r .error.class)" script "error class"
+}
