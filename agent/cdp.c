@@ -455,6 +455,12 @@ static void attach_child(struct cdp *c, const char *session, cJSON *params)
 
 	if (!parent || !sid || !*sid || !(child = attacher_add(c, sid, parent->setup)))
 		return;
+	/* A native dialog in the frame blocks it like one in the page: the
+	 * frame answers as its parent does (rules are added at the head, so
+	 * this walk never meets the copies). */
+	for (struct cdp_autoreply *a = c->autoreplies; a; a = a->next)
+		if (!strcmp(a->session, session))
+			cdp_autoreply(c, sid, a->on, a->method, cJSON_Duplicate(a->params, 1));
 	cJSON_ArrayForEach(step, child->setup) {
 		const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(step, "method"));
 		cJSON *p = cJSON_GetObjectItem(step, "params");

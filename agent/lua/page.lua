@@ -488,6 +488,7 @@ end
 function Page:on_dialog(policy, prompt_text)
   if policy == nil or policy == "none" then
     cdp.autoreply(self.session, "Page.javascriptDialogOpening", nil, nil)
+    self:_frames_on_dialog(policy)
     return
   end
   if policy ~= "accept" and policy ~= "dismiss" then
@@ -495,6 +496,27 @@ function Page:on_dialog(policy, prompt_text)
   end
   cdp.autoreply(self.session, "Page.javascriptDialogOpening", "Page.handleJavaScriptDialog",
     { accept = policy == "accept", promptText = prompt_text })
+  self:_frames_on_dialog(policy, prompt_text)
+end
+
+-- Frames from other sites open their dialogs on their own sessions: those
+-- attached from now on copy the page's rule (cdp.c); those already there
+-- get it here.
+function Page:_frames_on_dialog(policy, prompt_text)
+  if not self._targets then return end
+  self:_frames_update()
+  local ids = {}
+  for id in pairs(self._targets) do ids[#ids + 1] = id end
+  table.sort(ids)
+  for _, id in ipairs(ids) do
+    local s = self._targets[id].session
+    if policy == nil or policy == "none" then
+      cdp.autoreply(s, "Page.javascriptDialogOpening", nil, nil)
+    else
+      cdp.autoreply(s, "Page.javascriptDialogOpening", "Page.handleJavaScriptDialog",
+        { accept = policy == "accept", promptText = prompt_text })
+    end
+  end
 end
 
 -- ------------------------------------------------------------- waiting

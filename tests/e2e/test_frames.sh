@@ -170,3 +170,13 @@ t_frames_oopif_missing_element_message() {
 		"error message"
 	expect_eq "$(printf '%s' "$LAST" | jq -r .error.class)" script "error class"
 }
+
+# A native dialog opened by a frame from another site arrives on the
+# frame's own session: the page's on_dialog policy answers it there too
+# (the old agent left it open and the frame blocked).
+t_frames_oopif_dialog_answered() {
+	frames dialog
+	expect_rc 0
+	expect_err "first: confirmed: true"
+	expect_err "then: confirmed: false"
+}

@@ -67,6 +67,21 @@ function cases.late(page)
   print("out: " .. f:locator("#out"):text())
 end
 
+-- A native confirm() opened by the frame (its own session) is answered
+-- by the page's on_dialog policy, set before or after the frame attached.
+function cases.dialog(page)
+  page:on_dialog("accept")
+  page:navigate(C.base_url .. "/top.html")
+  local f = page:frame("#x")
+  f:locator("#ask"):click()
+  f:locator("text=confirmed:"):wait_for()
+  print("first: " .. f:locator("#out"):text())
+  page:on_dialog("dismiss")
+  f:locator("#ask"):click()
+  f:locator("text=confirmed: false"):wait_for()
+  print("then: " .. f:locator("#out"):text())
+end
+
 -- A selector that never matches inside the frame: the usual timeout.
 function cases.missing(page)
   page:navigate(C.base_url .. "/top.html")
