@@ -1473,15 +1473,20 @@
 
   // Where the frame's viewport is in this document's top viewport, after
   // scrolling the <iframe> into view here: what a point inside the frame
-  // is offset by on the way to the page's coordinates.
-  function frameOffset(sel) {
+  // is offset by on the way to the page's coordinates.  After a scroll,
+  // two rendering frames pass first: the browser routes a click to the
+  // frame's process by where the last rendered frame showed it.
+  async function frameOffset(sel) {
     const parsed = parseSelector(sel);
     if (parsed.error) return { ok: false, error: parsed.error };
     const r = resolveStrict(parsed, sel);
     if (!r.el) return r.error ? r : { ok: false, reason: 'not attached' };
     const fe = r.el;
     if (!isFrame(fe)) return { ok: false, error: 'not a frame: ' + describe(fe) };
-    scrollIntoViewIfNeeded(fe);
+    if (scrollIntoViewIfNeeded(fe)) {
+      await nextFrame(100);
+      await nextFrame(100);
+    }
     const a = frameChainOffset(fe.ownerDocument);
     const b = frameContentOffset(fe);
     return { ok: true, x: round2(a.x + b.x), y: round2(a.y + b.y) };

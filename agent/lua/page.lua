@@ -329,6 +329,7 @@ function Page:_helper(fn, args, timeout, sel)
         local dx, dy = self:_frame_offset(chain)
         r.x, r.y = r.x + dx, r.y + dy
       end
+      if type(r) == "table" and #chain > 0 then r._other_site = true end
       return r
     end
   end
@@ -778,6 +779,11 @@ local function pointer_act(self, action, opts, send)
     send(r)
     if opts.force then return r, step end
     local v = page:_helper("landed", {}, nil, self.sel)
+    if type(v) == "table" and v.verdict == "unseen" and v._other_site then
+      -- In a frame from another site the guard sees every event that
+      -- reaches the frame: none did, so they went to the page around it.
+      v = { verdict = "missed", hit = "the page around the frame", encloses = false }
+    end
     if type(v) ~= "table" or v.verdict ~= "missed" then return r, step end
     missed = v
     log.debug(string.format("%s %s landed on %s; trying again", action, quote(self.sel), v.hit))

@@ -30,7 +30,7 @@ t_frames_oopif_by_enter_frame() {
 	frames chain
 	expect_rc 0
 	expect_err "out: clicked by Bo in localhost:$(fr_port)"
-	expect_err "count: 1"
+	expect_err "count: 2"
 	expect_err "oopif targets: 1"
 }
 
