@@ -479,7 +479,7 @@ static int copy_string(cJSON *obj, const char *key, char *dst, size_t n,
 int browser_open_page(struct cdp *c, struct page_handle *p, struct cdp_error *err)
 {
 	static const char *enable[] = { "Page.enable", "Runtime.enable", NULL };
-	cJSON *params, *res = NULL;
+	cJSON *params, *res = NULL, *setup;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -526,6 +526,13 @@ int browser_open_page(struct cdp *c, struct page_handle *p, struct cdp_error *er
 	cJSON_Delete(res);
 	/* From here on the script reaches this context and nothing else. */
 	if (confine_open(c, p->context_id, p->target_id, p->session_id, err))
+		goto fail;
+	/* Frames from other sites run in processes (targets) of their own:
+	 * the page API reaches them through sessions attached here. */
+	setup = cJSON_Parse("[{\"method\":\"Page.enable\"}]");	/* its dialogs */
+	rc = cdp_auto_attach(c, p->session_id, setup, err);
+	cJSON_Delete(setup);
+	if (rc)
 		goto fail;
 	return 0;
 fail:

@@ -32,6 +32,12 @@ struct cdp_autoreply {
 	cJSON *params;
 };
 
+struct cdp_attacher {
+	struct cdp_attacher *next;
+	char *session;
+	cJSON *setup;			/* [{method, params}] for each child */
+};
+
 int64_t cdp_wall_ms(void)
 {
 	struct timespec ts;
@@ -260,6 +266,13 @@ void cdp_free(struct cdp *c)
 		cJSON_Delete(a->params);
 		free(a);
 	}
+	while (c->attachers) {
+		struct cdp_attacher *a = c->attachers;
+		c->attachers = a->next;
+		free(a->session);
+		cJSON_Delete(a->setup);
+		free(a);
+	}
 	for (int i = 0; i < CDP_FRAME_RING; i++)
 		free(c->ring[i]);
 	free(c->confine);
@@ -394,6 +407,107 @@ static void run_autoreplies(struct cdp *c, const char *session, const char *meth
 	}
 }
 
+/* ---- auto-attached children (out-of-process frames, workers) */
+
+static struct cdp_attacher *attacher_get(struct cdp *c, const char *session)
+{
+	for (struct cdp_attacher *a = c->attachers; a; a = a->next)
+		if (!strcmp(a->session, session))
+			return a;
+	return NULL;
+}
+
+static struct cdp_attacher *attacher_add(struct cdp *c, const char *session,
+					 const cJSON *setup)
+{
+	struct cdp_attacher *a = attacher_get(c, session);
+
+	if (!a) {
+		a = calloc(1, sizeof(*a));
+		if (!a || !(a->session = strdup(session))) {
+			free(a);
+			return NULL;
+		}
+		a->next = c->attachers;
+		c->attachers = a;
+	}
+	cJSON_Delete(a->setup);
+	a->setup = setup ? cJSON_Duplicate(setup, 1) : cJSON_CreateArray();
+	return a;
+}
+
+static void attacher_drop(struct cdp *c, const char *session)
+{
+	for (struct cdp_attacher **pp = &c->attachers, *a; (a = *pp); pp = &a->next)
+		if (!strcmp(a->session, session)) {
+			*pp = a->next;
+			free(a->session);
+			cJSON_Delete(a->setup);
+			free(a);
+			return;
+		}
+}
+
+static cJSON *auto_attach_params(void)
+{
+	cJSON *p = cJSON_CreateObject();
+	cJSON_AddBoolToObject(p, "autoAttach", 1);
+	cJSON_AddBoolToObject(p, "waitForDebuggerOnStart", 1);
+	cJSON_AddBoolToObject(p, "flatten", 1);
+	return p;
+}
+
+/* A child attached to a session that asked for it: set it up before it
+ * runs a line of its own (a guard's Fetch patterns must be in place before
+ * the frame's first request), let it attach its own children, resume it.
+ * Sent without waiting, in order on the child's session; the replies are
+ * nobody's (route drops them). */
+static void attach_child(struct cdp *c, const char *session, cJSON *params)
+{
+	struct cdp_attacher *parent = attacher_get(c, session), *child;
+	const char *sid = cJSON_GetStringValue(cJSON_GetObjectItem(params, "sessionId"));
+	cJSON *step;
+
+	if (!parent || !sid || !*sid || !(child = attacher_add(c, sid, parent->setup)))
+		return;
+	/* A native dialog in the frame blocks it like one in the page: the
+	 * frame answers as its parent does (rules are added at the head, so
+	 * this walk never meets the copies). */
+	for (struct cdp_autoreply *a = c->autoreplies; a; a = a->next)
+		if (!strcmp(a->session, session))
+			cdp_autoreply(c, sid, a->on, a->method, cJSON_Duplicate(a->params, 1));
+	cJSON_ArrayForEach(step, child->setup) {
+		const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(step, "method"));
+		cJSON *p = cJSON_GetObjectItem(step, "params");
+		if (m)
+			send_message(c, sid, c->next_id++, m,
+				     p ? cJSON_Duplicate(p, 1) : NULL, NULL);
+	}
+	send_message(c, sid, c->next_id++, "Target.setAutoAttach", auto_attach_params(), NULL);
+	if (cJSON_IsTrue(cJSON_GetObjectItem(params, "waitingForDebugger")))
+		send_message(c, sid, c->next_id++, "Runtime.runIfWaitingForDebugger", NULL, NULL);
+}
+
+int cdp_auto_attach(struct cdp *c, const char *session, const cJSON *setup,
+		    struct cdp_error *err)
+{
+	cJSON *res = NULL;
+
+	if (!session || !*session) {
+		set_err(err, CDP_ERR_USAGE, "auto-attach needs a page session");
+		return -1;
+	}
+	if (!attacher_add(c, session, setup)) {
+		set_err(err, CDP_ERR_USAGE, "out of memory");
+		return -1;
+	}
+	if (cdp_call(c, session, "Target.setAutoAttach", auto_attach_params(), 10000,
+		     &res, err))
+		return -1;
+	cJSON_Delete(res);
+	return 0;
+}
+
 /* Browser-level notices that a page session is gone. */
 static void note_lifecycle(struct cdp *c, const char *session,
 			   const char *method, cJSON *params)
@@ -408,9 +522,11 @@ static void note_lifecycle(struct cdp *c, const char *session,
 		session_mark_dead(c, session, why);
 	} else if (!strcmp(method, "Target.detachedFromTarget")) {
 		cJSON *sid = cJSON_GetObjectItem(params, "sessionId");
-		if (cJSON_IsString(sid))
+		if (cJSON_IsString(sid)) {
 			session_mark_dead(c, sid->valuestring,
 					  "page closed (detached from target)");
+			attacher_drop(c, sid->valuestring);
+		}
 	}
 }
 
@@ -449,6 +565,8 @@ static cJSON *route(struct cdp *c, char *text, size_t len, int want)
 		struct cdp_session *s = session_get(c, session, 1);
 		struct cdp_event *e;
 
+		if (!strcmp(method->valuestring, "Target.attachedToTarget"))
+			attach_child(c, session, cJSON_GetObjectItem(msg, "params"));
 		note_lifecycle(c, session, method->valuestring,
 			       cJSON_GetObjectItem(msg, "params"));
 		/* The job's guard acts on its events at once, inside this

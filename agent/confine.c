@@ -620,6 +620,44 @@ static void guard_paused(struct cdp *c, cJSON *params)
 		log_info("confine: refused %.300s to a page of no known job", url ? url : "(unknown)");
 }
 
+/* The guard's own sessions: the one on the page and those on its frames
+ * from other sites (auto-attached to the guard, see confine_open). */
+static int guard_session(const struct confine *k, const char *session)
+{
+	if (k->guard_session[0] && !strcmp(session, k->guard_session))
+		return 1;
+	for (int i = 0; i < k->nguard_frames; i++)
+		if (!strcmp(k->guard_frames[i], session))
+			return 1;
+	return 0;
+}
+
+static void guard_frames_note(struct confine *k, const char *method, cJSON *params)
+{
+	const char *sid = str_param(params, "sessionId");
+
+	if (!sid || !*sid)
+		return;
+	if (!strcmp(method, "Target.attachedToTarget") && !guard_session(k, sid)) {
+		if (k->nguard_frames == CONFINE_MAX_IDS) {
+			log_warn("confine: more than %d frames from other sites; the guard "
+				 "forgets the oldest", CONFINE_MAX_IDS);
+			memmove(k->guard_frames[0], k->guard_frames[1],
+				sizeof(k->guard_frames[0]) * (CONFINE_MAX_IDS - 1));
+			k->nguard_frames--;
+		}
+		snprintf(k->guard_frames[k->nguard_frames++], sizeof(k->guard_frames[0]), "%s", sid);
+	} else if (!strcmp(method, "Target.detachedFromTarget")) {
+		for (int i = 0; i < k->nguard_frames; i++)
+			if (!strcmp(k->guard_frames[i], sid)) {
+				memmove(k->guard_frames[i], k->guard_frames[i + 1],
+					sizeof(k->guard_frames[0]) * (size_t)(k->nguard_frames - i - 1));
+				k->nguard_frames--;
+				break;
+			}
+	}
+}
+
 int confine_event(struct cdp *c, const char *session, const char *method, cJSON *params)
 {
 	struct confine *k = c->confine;
@@ -633,7 +671,8 @@ int confine_event(struct cdp *c, const char *session, const char *method, cJSON 
 	/* Frames of the job's pages, as sessions the job holds announce them. */
 	if (*session && has_session(k, session) && !strcmp(method, "Page.frameAttached"))
 		know(k, str_param(params, "frameId"), 1);
-	if (k->guard_session[0] && !strcmp(session, k->guard_session)) {
+	if (guard_session(k, session)) {
+		guard_frames_note(k, method, params);
 		if (!strcmp(method, "Fetch.requestPaused")) {
 			const char *url = str_param(cJSON_GetObjectItem(params, "request"), "url");
 			cJSON *p = cJSON_CreateObject();
@@ -641,7 +680,7 @@ int confine_event(struct cdp *c, const char *session, const char *method, cJSON 
 			cJSON_AddStringToObject(p, "requestId", str_param(params, "requestId") ?
 						str_param(params, "requestId") : "");
 			cJSON_AddStringToObject(p, "errorReason", "BlockedByClient");
-			cdp_send_async(c, k->guard_session, "Fetch.failRequest", p, NULL);
+			cdp_send_async(c, session, "Fetch.failRequest", p, NULL);
 			breach(c, "a page of the job tried to load %.300s, which a job may not reach",
 			       url ? url : "(unknown)");
 		}
@@ -706,8 +745,9 @@ int confine_open(struct cdp *c, const char *context_id, const char *target_id,
 		 const char *session_id, struct cdp_error *err)
 {
 	struct confine *k;
-	cJSON *p, *res = NULL, *patterns, *pat;
+	cJSON *p, *res = NULL, *patterns, *pat, *setup, *step;
 	const char *sid;
+	int rc;
 
 	free(c->confine);
 	k = c->confine = calloc(1, sizeof(*k));
@@ -748,7 +788,22 @@ int confine_open(struct cdp *c, const char *context_id, const char *target_id,
 		cJSON_AddStringToObject(pat, "urlPattern", guard_patterns[i]);
 		cJSON_AddItemToArray(patterns, pat);
 	}
-	if (call(c, k->guard_session, "Fetch.enable", p, err))
+	setup = cJSON_CreateArray();
+	step = cJSON_CreateObject();
+	cJSON_AddStringToObject(step, "method", "Fetch.enable");
+	cJSON_AddItemToObject(step, "params", cJSON_Duplicate(p, 1));
+	cJSON_AddItemToArray(setup, step);
+	if (call(c, k->guard_session, "Fetch.enable", p, err)) {
+		cJSON_Delete(setup);
+		return -1;
+	}
+	/* A frame from another site loads in a process (a target) of its own,
+	 * which the page's interception does not see: the guard attaches to
+	 * each such frame as it starts and holds it until the same patterns
+	 * are in place there (and in its frames). */
+	rc = cdp_auto_attach(c, k->guard_session, setup, err);
+	cJSON_Delete(setup);
+	if (rc)
 		return -1;
 
 	/* The same patterns browser-wide, so that every page of the job is

@@ -104,6 +104,7 @@ const char *cdp_err_kind_name(enum cdp_err_kind);
 struct cdp_event;
 struct cdp_session;
 struct cdp_autoreply;
+struct cdp_attacher;
 struct confine;
 
 struct cdp {
@@ -111,6 +112,7 @@ struct cdp {
 	int next_id;
 	struct cdp_session *sessions;	/* event queues, "" = browser */
 	struct cdp_autoreply *autoreplies;
+	struct cdp_attacher *attachers;	/* sessions that auto-attach children */
 	int closed;
 	char close_reason[256];
 	int64_t deadline_ms;		/* transport clock; 0 = none */
@@ -168,6 +170,14 @@ void cdp_drop_events(struct cdp *, const char *session, const char *method);
  * command after it, until answered).  params NULL removes the rule. */
 int cdp_autoreply(struct cdp *, const char *session, const char *on,
 		  const char *method, cJSON *params);
+/* Frames from other sites (out-of-process iframes) and workers that
+ * session's target starts are attached to it as flat sessions of their own
+ * (Target.setAutoAttach, turned on here), each paused at its start until
+ * this, from inside the receive loop, sends it setup (an array of
+ * {"method","params"}, copied; NULL = none) and resumes it; its own
+ * children get the same.  0, or -1 with err. */
+int cdp_auto_attach(struct cdp *, const char *session, const cJSON *setup,
+		    struct cdp_error *err);
 /* The last frames in order, oldest first, as a JSON array of strings. */
 cJSON *cdp_recent_frames(struct cdp *);
 #endif

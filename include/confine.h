@@ -25,6 +25,9 @@ struct confine {
 	char context_id[128];		/* the job's browser context */
 	char page_target[128];		/* the page the job opened */
 	char guard_session[128];	/* ours: a second session on that page */
+	/* the guard's sessions on the page's frames from other sites */
+	char guard_frames[CONFINE_MAX_IDS][128];
+	int nguard_frames;
 	char sessions[CONFINE_MAX_IDS][128];	/* the script may address these */
 	int nsessions;
 	int devtools_port;		/* refused as a URL port; 0 = unknown */

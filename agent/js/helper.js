@@ -508,6 +508,9 @@
     const part = parsed.parts[r.dryAt];
     if (!part || r.dryAt <= 0 || !r.before) return 'no element matches the selector yet';
     const shown = parsed.parts.slice(0, r.dryAt).map((p) => p.raw).join(' >> ');
+    if (part.kind === 'frame' && r.before.some((n) => isFrame(n) && !frameDoc(n))) {
+      return '"' + shown + '" is a frame from another origin that has not loaded yet';
+    }
     let s = 'no element matches "' + part.raw + '" inside "' + shown + '" (' + r.before.length +
       (r.before.length === 1 ? ' element)' : ' elements)');
     if (part.kind === 'text') {
@@ -1733,7 +1736,35 @@
     return !st || st.visibility === 'visible';
   };
 
-  const cellText = (cell) => collapse(renderedText(cell));
+  // Screen-reader-only text ("(you)", "Status: "): rendered, so innerText
+  // has it, but clipped or shrunk to a pixel so no one sees it.
+  function visuallyHidden(el) {
+    const st = styleOf(el);
+    if (!st || (st.position !== 'absolute' && st.position !== 'fixed')) return false;
+    const clip = st.clip || '';
+    if (/^rect\(/.test(clip)) {
+      const n = clip.match(/-?[\d.]+/g) || [];
+      if (n.length === 4 && Math.abs(n[2] - n[0]) <= 1 && Math.abs(n[1] - n[3]) <= 1) return true;
+      if (n.length === 4 && Number(n[1]) <= 1 && Number(n[2]) <= 1) return true;
+    }
+    if (/inset\(\s*50%/.test(st.clipPath || '')) return true;
+    const r = el.getBoundingClientRect();
+    return r.width <= 1 && r.height <= 1 && (st.overflow === 'hidden' || st.overflowX === 'hidden');
+  }
+
+  // A cell's text as a person sees it: without visually hidden parts
+  // (taken out of the rendered text once each, in order), unless asked.
+  function cellTextOf(cell, keepHidden) {
+    let text = renderedText(cell);
+    if (keepHidden) return collapse(text);
+    for (const h of queryCss(cell, '*').filter(visuallyHidden)) {
+      const ht = renderedText(h) || collapse(h.textContent);
+      const i = ht ? text.indexOf(ht) : -1;
+      if (i >= 0) text = text.slice(0, i) + ' ' + text.slice(i + ht.length);
+    }
+    return collapse(text);
+  }
+  const cellText = (cell) => cellTextOf(cell, true);
 
   function rowAttrs(row) {
     const attrs = {};
@@ -1741,16 +1772,69 @@
     return attrs;
   }
 
-  function nativeTable(t) {
-    const rows = Array.from(t.rows);
-    let headerRow = null;
-    if (t.tHead && t.tHead.rows.length) headerRow = t.tHead.rows[t.tHead.rows.length - 1];
+  // The first link and the first checkbox (or radio, or role=checkbox) of
+  // a cell: its href (absolute) and its state; null where there is none.
+  function cellLink(cell) {
+    const a = queryCss(cell, 'a[href]')[0] || (cell.localName === 'a' && cell.hasAttribute('href') ? cell : null);
+    return a ? String(a.href || a.getAttribute('href')) : null;
+  }
+  function cellChecked(cell) {
+    const c = queryCss(cell, 'input[type=checkbox],input[type=radio],[role=checkbox],[role=radio],[role=switch]')[0];
+    const t = c && checkTarget(c);
+    return t ? checkedState(t) : null;
+  }
+
+  // One body row as the agent reports it.
+  function rowOut(r, cells, o) {
+    return {
+      cells: cells.map((c) => cellTextOf(c, o.hidden_text)),
+      attrs: rowAttrs(r),
+      id: r.id || null,
+      class: r.getAttribute('class') || null,
+      links: cells.map(cellLink),
+      checked: cells.map(cellChecked),
+    };
+  }
+
+  // table() options: header_row (1-based, among all the table's rows;
+  // rows above it are controls), rows (a selector a body row must match),
+  // skip (a selector of rows to leave out), hidden_text (keep visually
+  // hidden text).  {ok:false,error} for a bad one.
+  function tableOpts(arg) {
+    // [header_row, rows, skip, hidden_text] (the agent's form) or an object
+    const o = Array.isArray(arg) ? { header_row: arg[0], rows: arg[1], skip: arg[2], hidden_text: arg[3] }
+      : arg && typeof arg === 'object' ? arg : {};
+    for (const k of ['rows', 'skip']) {
+      if (o[k] === undefined || o[k] === null) continue;
+      if (typeof o[k] !== 'string' || !o[k]) return { error: 'table option ' + k + ' must be a CSS selector' };
+      try { document.createDocumentFragment().querySelector(o[k]); } catch (e) {
+        return { error: 'table option ' + k + ': bad css: ' + e.message };
+      }
+    }
+    if (o.header_row !== undefined && o.header_row !== null &&
+        !(Number.isInteger(o.header_row) && o.header_row >= 1)) {
+      return { error: 'table option header_row must be a row number from 1' };
+    }
+    return { o };
+  }
+  const keepRow = (r, o) => (!o.rows || r.matches(o.rows)) && (!o.skip || !r.matches(o.skip));
+
+  function nativeTable(t, o) {
+    const rows = Array.from(t.rows).filter((r) => r.closest('table') === t);
+    let headerRow = null, from = 0;
+    if (o.header_row) {
+      if (o.header_row > rows.length) {
+        return { wait: 'no row ' + o.header_row, detail: describe(t) + ' has ' + rows.length + ' rows' };
+      }
+      headerRow = rows[o.header_row - 1];
+      from = o.header_row;
+    } else if (t.tHead && t.tHead.rows.length) headerRow = t.tHead.rows[t.tHead.rows.length - 1];
     else if (rows.length && rows[0].cells.length && Array.from(rows[0].cells).every((c) => c.localName === 'th')) headerRow = rows[0];
-    let headers = headerRow ? Array.from(headerRow.cells).map(cellText) : [];
+    let headers = headerRow ? Array.from(headerRow.cells).map((c) => cellTextOf(c, o.hidden_text)) : [];
     if (!headers.length) headers = Array.from(t.querySelectorAll('[role=columnheader]')).map(cellText);
-    const body = rows.filter((r) => r !== headerRow && r.parentNode !== t.tHead && r.parentNode !== t.tFoot &&
-      r.closest('table') === t && rendered(r));
-    return { headers, rows: body.map((r) => ({ cells: Array.from(r.cells).map(cellText), attrs: rowAttrs(r) })) };
+    const body = rows.slice(from).filter((r) => r !== headerRow && (o.header_row || r.parentNode !== t.tHead) &&
+      r.parentNode !== t.tFoot && rendered(r) && keepRow(r, o));
+    return { headers, rows: body.map((r) => rowOut(r, Array.from(r.cells), o)) };
   }
 
   // Nearest composed ancestor of el matching pred, stopping at `stop`.
@@ -1759,20 +1843,31 @@
     return stop;
   }
 
-  function ariaTable(t) {
+  function ariaTable(t, o) {
     const rows = queryCss(t, '[role=row]').filter((r) => nearest(r, isTableLike, t) === t);
     const cellsOf = (r) => queryCss(r, '[role=cell],[role=gridcell],[role=columnheader],[role=rowheader]')
       .filter((c) => nearest(c, (n) => hasRole(n, /^row$/), r) === r);
-    const info = rows.map((r) => ({ r, cells: cellsOf(r) }));
+    let info = rows.map((r) => ({ r, cells: cellsOf(r) }));
     const isHeader = (x) => x.cells.length > 0 && x.cells.every((c) => hasRole(c, /^columnheader$/));
-    const head = info.find(isHeader);
-    const headers = head ? head.cells.map(cellText)
+    let head;
+    if (o.header_row) {
+      if (o.header_row > info.length) {
+        return { wait: 'no row ' + o.header_row, detail: describe(t) + ' has ' + info.length + ' rows' };
+      }
+      head = info[o.header_row - 1];
+      info = info.slice(o.header_row);
+    } else head = info.find(isHeader);
+    const headers = head ? head.cells.map((c) => cellTextOf(c, o.hidden_text))
       : queryCss(t, '[role=columnheader]').filter((c) => nearest(c, isTableLike, t) === t).map(cellText);
-    const body = info.filter((x) => x.cells.length && !isHeader(x) && rendered(x.r));
-    return { headers, rows: body.map((x) => ({ cells: x.cells.map(cellText), attrs: rowAttrs(x.r) })) };
+    const body = info.filter((x) => x.cells.length && x !== head && (o.header_row || !isHeader(x)) &&
+      rendered(x.r) && keepRow(x.r, o));
+    return { headers, rows: body.map((x) => rowOut(x.r, x.cells, o)) };
   }
 
-  function tableStep(el) {
+  function tableStep(el, arg) {
+    const opt = tableOpts(arg);
+    if (opt.error) return { ok: false, error: opt.error };
+    const o = opt.o;
     let t = el;
     if (!isTableLike(t)) {
       const found = queryCss(t, TABLE_SEL);
@@ -1781,7 +1876,8 @@
       if (outer.length > 1) return { ok: false, error: describe(el) + ' contains ' + outer.length + ' tables' };
       t = outer[0];
     }
-    return { ok: true, value: t.localName === 'table' ? nativeTable(t) : ariaTable(t) };
+    const v = t.localName === 'table' ? nativeTable(t, o) : ariaTable(t, o);
+    return v.wait ? v : { ok: true, value: v };
   }
 
   function readValue(el) {
@@ -1819,7 +1915,7 @@
         case 'attribute': return { ok: true, value: el.getAttribute(arg) };
         case 'value': return readValue(el);
         case 'html': return { ok: true, value: el.outerHTML };
-        case 'table': return tableStep(el);
+        case 'table': return tableStep(el, arg);
         case 'checked': {
           const c = checkTarget(el);
           if (!c) return { ok: false, error: 'not a checkbox or radio: ' + describe(el) };
@@ -1969,6 +2065,54 @@
     return el;
   }
 
+  // ------------------------------------------- frames from other sites
+
+  // A frame from another origin has no document here: the agent reaches it
+  // through the frame's own target (its own copy of this helper) and asks
+  // here only which <iframe> a selector's enter-frame crosses into, and
+  // where that frame sits.
+
+  // frameHost(sel), sel naming the frames an enter-frame enters: 'same'
+  // when one of them is reachable from here (the selector goes on here),
+  // the <iframe> element itself when it is one from another origin (the
+  // agent asks the browser which frame that is), 'none' when nothing
+  // matches yet, 'error:…' for a bad selector or several such frames.
+  function frameHost(sel) {
+    const parsed = parseSelector(sel);
+    if (parsed.error) return 'error:' + parsed.error;
+    const r = resolve(parsed, sel);
+    if (r.error) return 'error:' + r.error;
+    const frames = r.els.filter(isFrame);
+    if (!frames.length) return 'none';
+    if (frames.some((f) => frameDoc(f))) return 'same';
+    if (frames.length > 1) {
+      return 'error:strict mode violation: "' + sel + '" resolved to ' + frames.length +
+        ' frames from other origins: ' + frames.slice(0, 3).map(describe).join(', ');
+    }
+    return frames[0];
+  }
+
+  // Where the frame's viewport is in this document's top viewport, after
+  // scrolling the <iframe> into view here: what a point inside the frame
+  // is offset by on the way to the page's coordinates.  After a scroll,
+  // two rendering frames pass first: the browser routes a click to the
+  // frame's process by where the last rendered frame showed it.
+  async function frameOffset(sel) {
+    const parsed = parseSelector(sel);
+    if (parsed.error) return { ok: false, error: parsed.error };
+    const r = resolveStrict(parsed, sel);
+    if (!r.el) return r.error ? r : { ok: false, reason: 'not attached' };
+    const fe = r.el;
+    if (!isFrame(fe)) return { ok: false, error: 'not a frame: ' + describe(fe) };
+    if (scrollIntoViewIfNeeded(fe)) {
+      await nextFrame(100);
+      await nextFrame(100);
+    }
+    const a = frameChainOffset(fe.ownerDocument);
+    const b = frameContentOffset(fe);
+    return { ok: true, x: round2(a.x + b.x), y: round2(a.y + b.y) };
+  }
+
   // Exceptions never cross the API: report them as (fatal) bugs.
   const bugReport = (e) => ({ ok: false, error: 'idlcm helper bug: ' + (e && e.stack ? e.stack : String(e)) });
   const guard = (fn) => function guarded(...args) {
@@ -1989,6 +2133,8 @@
     waitForAny: guard(waitForAny),
     landed: guard(landed),
     snapshot: guard(snapshot),
+    frameHost: guard(frameHost),
+    frameOffset: guard(frameOffset),
     read: guard(read),
     fileInput: guard(fileInput),
     describe,

@@ -124,8 +124,10 @@ local function exception_text(d)
   return (ex and (ex.description or ex.value)) or d.text or "exception"
 end
 
--- Call __idlcm.fn(args...) in the isolated world; returns its value.
-function Page:_helper(fn, args, timeout)
+-- Call __idlcm.fn(args...) in this world (the page's, or a frame's from
+-- another site: see "frames from other sites"); returns its value, or with
+-- by_ref its RemoteObject (an element to ask the browser about).
+function Page:_helper_here(fn, args, timeout, by_ref)
   local parts = {}
   for i, a in ipairs(args) do parts[i] = json.encode(a) end
   local expr = "__idlcm." .. fn .. "(" .. table.concat(parts, ",") .. ")"
@@ -133,9 +135,10 @@ function Page:_helper(fn, args, timeout)
   for _ = 1, 5 do
     local ctx = self:_world()
     local ok, r = pcall(self.send, self, "Runtime.evaluate",
-      { expression = expr, contextId = ctx, returnByValue = true, awaitPromise = true },
+      { expression = expr, contextId = ctx, returnByValue = not by_ref, awaitPromise = true },
       timeout)
     if ok and not r.exceptionDetails then
+      if by_ref then return r.result end
       return r.result and r.result.value
     end
     local msg = ok and exception_text(r.exceptionDetails) or r
@@ -154,6 +157,186 @@ function Page:_helper(fn, args, timeout)
   end
   P.raise("navigation", "the page kept navigating away: " .. tostring(
     type(last) == "table" and last.message or last))
+end
+
+-- ------------------------------------------- frames from other sites
+
+-- A frame from another site runs in a process of its own: Chromium gives it
+-- a target, which the agent auto-attaches to the page's session (and a
+-- frame's frames to the frame's: cdp_auto_attach in browser.c), each with
+-- a flat session.  A selector's enter-frame into such a frame goes on in
+-- that session, in a helper world of its own; same-origin frames stay in
+-- the page's helper, which walks into them itself.  Input is dispatched on
+-- the page's session, at the frame's offset in the page.
+local World = {}
+World.__index = World
+World.__tostring = function(w) return "frame(" .. tostring(w.url or w.frame_id) .. ")" end
+
+-- The page's children (and theirs) as they attach and go: targetId →
+-- { session, url }.  The attach events wait in each session's queue.
+function Page:_frames_update()
+  self._targets = self._targets or {}
+  self._worlds = self._worlds or {}
+  local sessions = { self.session }
+  for _, t in pairs(self._targets) do sessions[#sessions + 1] = t.session end
+  local i = 1
+  while i <= #sessions do
+    local s = sessions[i]
+    while true do
+      local ok, ev = pcall(cdp.wait_event, "Target.attachedToTarget", 0, s)
+      if not ok or not ev then break end
+      local info = ev.targetInfo or {}
+      if info.type == "iframe" and info.targetId and ev.sessionId then
+        self._targets[info.targetId] = { session = ev.sessionId, url = info.url, parent = s }
+        sessions[#sessions + 1] = ev.sessionId
+      end
+    end
+    while true do
+      local ok, ev = pcall(cdp.wait_event, "Target.detachedFromTarget", 0, s)
+      if not ok or not ev then break end
+      for id, t in pairs(self._targets) do
+        if t.session == ev.sessionId then self._targets[id] = nil end
+      end
+      self._worlds[ev.sessionId or ""] = nil
+    end
+    i = i + 1
+  end
+end
+
+-- The helper world in the frame that targetId is, or nil while the frame
+-- has no target (not attached yet: it is still loading).
+function Page:_frame_world(target_id)
+  self:_frames_update()
+  local t = self._targets[target_id]
+  if not t then return nil end
+  local w = self._worlds[t.session]
+  if not w then
+    w = setmetatable({ session = t.session, frame_id = target_id, url = t.url,
+      page = self }, World)
+    self._worlds[t.session] = w
+  end
+  return w
+end
+
+-- Which <iframe> from another site sel enters, asked in world w: "same",
+-- "none", or the frame's id (the frame's target has the same id).
+local function frame_host(w, sel)
+  local r = w:_helper_here("frameHost", { sel }, nil, true)
+  if type(r) ~= "table" then return "none" end
+  if r.type == "string" then
+    local v = r.value or "none"
+    if v:sub(1, 6) == "error:" then
+      P.raise("selector", v:sub(7), { selector = sel })
+    end
+    return v
+  end
+  if not r.objectId then return "none" end
+  local ok, d = pcall(w.send, w, "DOM.describeNode", { objectId = r.objectId })
+  pcall(w.send, w, "Runtime.releaseObject", { objectId = r.objectId })
+  if not ok then
+    if P.must_propagate(d) then error(d, 0) end
+    return "none"
+  end
+  return { frame_id = d.node and d.node.frameId }
+end
+
+-- Split a selector at its enter-frame parts: { "a >> b", "c", … }.
+local function frame_segments(sel)
+  local segs, cur = {}, {}
+  for part in (sel .. " >> "):gmatch("(.-) >> ") do
+    if part:match("^%s*enter%-frame%s*$") then
+      segs[#segs + 1] = table.concat(cur, " >> ")
+      cur = {}
+    else
+      cur[#cur + 1] = part
+    end
+  end
+  segs[#segs + 1] = table.concat(cur, " >> ")
+  return segs
+end
+
+-- The world a selector's element lives in and the selector to give its
+-- helper there, with the chain of { world, iframe selector } crossed on
+-- the way (for the frame's offset in the page).
+function Page:_scope(sel)
+  if type(sel) ~= "string" or not sel:find("enter-frame", 1, true) then return self, sel, nil end
+  local segs = frame_segments(sel)
+  local tail = ""
+  if segs[#segs] == "" then   -- the selector names a frame's document
+    segs[#segs] = nil
+    tail = " >> enter-frame"
+  end
+  local w, prefix, chain = self, "", {}
+  for k = 1, #segs - 1 do
+    local cand = prefix .. segs[k]
+    local host = frame_host(w, cand)
+    local child = type(host) == "table" and host.frame_id and self:_frame_world(host.frame_id)
+    if host == "same" then
+      prefix = cand .. " >> enter-frame >> "
+    elseif child then
+      chain[#chain + 1] = { world = w, sel = cand }
+      w, prefix = child, ""
+    else
+      -- Nothing there yet, or a frame still loading (no target yet): the
+      -- helper here waits on the whole rest and says what it misses.
+      local rest = { cand }
+      for m = k + 1, #segs do rest[#rest + 1] = segs[m] end
+      return w, table.concat(rest, " >> enter-frame >> ") .. tail, chain
+    end
+  end
+  return w, prefix .. segs[#segs] .. tail, chain
+end
+
+-- A point in a frame's viewport → the page's (the sum of the offsets of the
+-- <iframe>s crossed, each scrolled into view in its parent).
+function Page:_frame_offset(chain)
+  local x, y = 0, 0
+  for _, c in ipairs(chain) do
+    local o = c.world:_helper_here("frameOffset", { c.sel })
+    if type(o) ~= "table" or not o.ok then
+      P.raise("navigation", string.format("the frame %s went away (%s)", quote(c.sel),
+        type(o) == "table" and (o.error or o.reason) or "no answer"), { transient = true })
+    end
+    x, y = x + o.x, y + o.y
+  end
+  return x, y
+end
+
+-- Call __idlcm.fn(args...) where sel's element lives: in the page's world,
+-- or in a frame's from another site with sel (wherever it is an argument)
+-- cut to what is inside that frame; points it answers come back in the
+-- page's coordinates.
+function Page:_helper(fn, args, timeout, sel)
+  if not sel then return self:_helper_here(fn, args, timeout) end
+  for attempt = 1, 3 do
+    local w, lsel, chain = self:_scope(sel)
+    if w == self then return self:_helper_here(fn, args, timeout) end
+    local a = {}
+    for i, v in ipairs(args) do a[i] = v == sel and lsel or v end
+    local ok, r = pcall(w._helper_here, w, fn, a, timeout)
+    -- A frame that navigated to another site (or back to the page's) left
+    -- its target: look the frame up again.
+    local gone = not ok and tostring(type(r) == "table" and r.message or r):find("detached", 1, true)
+    if gone and attempt < 3 then
+      self._worlds[w.session] = nil
+      if self._targets[w.frame_id] and self._targets[w.frame_id].session == w.session then
+        self._targets[w.frame_id] = nil
+      end
+    elseif not ok then
+      error(r, 0)
+    else
+      if type(r) == "table" and type(r.x) == "number" and type(r.y) == "number" and #chain > 0 then
+        local dx, dy = self:_frame_offset(chain)
+        r.x, r.y = r.x + dx, r.y + dy
+      end
+      if type(r) == "table" and #chain > 0 then r._other_site = true end
+      return r
+    end
+  end
+end
+
+for _, name in ipairs({ "send", "_world", "_announced_world", "_helper_here" }) do
+  World[name] = Page[name]
 end
 
 -- What to say when we gave up waiting: "to be visible", "to receive
@@ -207,7 +390,7 @@ function Page:_until(fn, args_for, sel, verb, timeout, step, shown, seen)
   repeat
     local left = deadline - clock.now()
     local budget = math.max(0, math.min(left, 1000))
-    local r = self:_helper(fn, args_for(budget), budget + 10000)
+    local r = self:_helper(fn, args_for(budget), budget + 10000, sel)
     if type(r) ~= "table" then
       P.raise("script", "page helper returned nothing for " .. fn)
     end
@@ -313,6 +496,7 @@ end
 function Page:on_dialog(policy, prompt_text)
   if policy == nil or policy == "none" then
     cdp.autoreply(self.session, "Page.javascriptDialogOpening", nil, nil)
+    self:_frames_on_dialog(policy)
     return
   end
   if policy ~= "accept" and policy ~= "dismiss" then
@@ -320,6 +504,27 @@ function Page:on_dialog(policy, prompt_text)
   end
   cdp.autoreply(self.session, "Page.javascriptDialogOpening", "Page.handleJavaScriptDialog",
     { accept = policy == "accept", promptText = prompt_text })
+  self:_frames_on_dialog(policy, prompt_text)
+end
+
+-- Frames from other sites open their dialogs on their own sessions: those
+-- attached from now on copy the page's rule (cdp.c); those already there
+-- get it here.
+function Page:_frames_on_dialog(policy, prompt_text)
+  if not self._targets then return end
+  self:_frames_update()
+  local ids = {}
+  for id in pairs(self._targets) do ids[#ids + 1] = id end
+  table.sort(ids)
+  for _, id in ipairs(ids) do
+    local s = self._targets[id].session
+    if policy == nil or policy == "none" then
+      cdp.autoreply(s, "Page.javascriptDialogOpening", nil, nil)
+    else
+      cdp.autoreply(s, "Page.javascriptDialogOpening", "Page.handleJavaScriptDialog",
+        { accept = policy == "accept", promptText = prompt_text })
+    end
+  end
 end
 
 -- ------------------------------------------------------------- waiting
@@ -384,7 +589,8 @@ function Page:wait_for_any(outcomes, opts)
   local last, seen = nil, false
   repeat
     local budget = math.max(0, math.min(deadline - clock.now(), 1000))
-    local r = self:_helper("waitForAny", { conds, budget }, budget + 10000)
+    local w, here = self:_any_scope(list, conds)
+    local r = w:_helper_here("waitForAny", { here, budget }, budget + 10000)
     if type(r) == "table" and r.error then
       P.raise("selector", r.error .. " (" .. step .. ")", { step = step })
     end
@@ -395,6 +601,23 @@ function Page:wait_for_any(outcomes, opts)
   raise_timeout(string.format("timeout %d ms waiting for any of: %s (%s)",
     timeout, table.concat(desc, ", "), step), { step = step }, not seen,
     type(last) == "table" and last or nil)
+end
+
+-- Where wait_for_any's outcomes live: the page, or one frame from another
+-- site (outcomes in several such frames cannot be checked on one DOM).
+function Page:_any_scope(list, conds)
+  local w0, here = nil, json.array({})
+  for i, o in ipairs(list) do
+    local w, l = self:_scope(o.sel)
+    if w0 and w ~= w0 then
+      P.raise("script", string.format("wait_for_any: %s and %s are in different frames from "
+        .. "other sites; wait in one frame at a time", quote(list[1].sel), quote(o.sel)))
+    end
+    w0 = w
+    here[i] = json.array({ l, o.state })
+  end
+  if w0 == self then return self, conds end
+  return w0, here
 end
 
 -- Pause that keeps events flowing; prefer waiting for something visible.
@@ -431,6 +654,26 @@ end
 function FRAME_METHODS:frame(sel) return new_frame(self.page, self.sel .. " >> " .. tostring(sel)) end
 function FRAME_METHODS:wait_for(sel, opts) return FRAME_METHODS.locator(self, sel):wait_for(opts) end
 function FRAME_METHODS:count(sel) return FRAME_METHODS.locator(self, sel):count() end
+-- frame:wait_for_any{ sent = ".done", refused = ".error" }: the outcomes'
+-- selectors are inside the frame.
+function FRAME_METHODS:wait_for_any(outcomes, opts)
+  if type(outcomes) ~= "table" then error("wait_for_any wants a table of outcomes", 2) end
+  local inside = function(sel)
+    return type(sel) == "string" and (self.sel .. " >> " .. sel) or sel
+  end
+  local scoped = {}
+  for k, o in pairs(outcomes) do
+    if type(o) == "table" then
+      local c = {}
+      for kk, v in pairs(o) do c[kk] = v end
+      if type(k) == "number" then c[2] = inside(c[2]) else c[1] = inside(c[1]) end
+      scoped[k] = c
+    else
+      scoped[k] = inside(o)
+    end
+  end
+  return self.page:wait_for_any(scoped, opts)
+end
 
 Frame.__index = function(_, name)
   local m = FRAME_METHODS[name]
@@ -542,7 +785,12 @@ local function pointer_act(self, action, opts, send)
     if r.done then return r, step end
     send(r)
     if opts.force then return r, step end
-    local v = page:_helper("landed", {})
+    local v = page:_helper("landed", {}, nil, self.sel)
+    if type(v) == "table" and v.verdict == "unseen" and v._other_site then
+      -- In a frame from another site the guard sees every event that
+      -- reaches the frame: none did, so they went to the page around it.
+      v = { verdict = "missed", hit = "the page around the frame", encloses = false }
+    end
     if type(v) ~= "table" or v.verdict ~= "missed" then return r, step end
     missed = v
     log.debug(string.format("%s %s landed on %s; trying again", action, quote(self.sel), v.hit))
@@ -695,7 +943,7 @@ function Locator:fill(value, opts)
       self.page:send("Input.insertText", { text = value })
     end
     -- Read back: the text must be in the field, not wherever the focus went.
-    local v = self.page:_helper("verifyFill", { self.sel, value })
+    local v = self.page:_helper("verifyFill", { self.sel, value }, nil, self.sel)
     if type(v) == "table" and v.ok and not v.matches and v.focused == false then
       P.raise("script", string.format("fill %s: the text went to %s, which had the focus, "
         .. "not to the field (%s)", quote(self.sel), v.focus, step),
@@ -723,7 +971,7 @@ local function set_checked(self, want, opts)
   opts = check_opts(self, verb, opts) or {}
   local r, step = pointer_act(self, verb, opts, function(p) click_at(self.page, p.x, p.y, {}) end)
   if r.done then return self end
-  local now = self.page:_helper("read", { self.sel, "checked", json.null, 1000 })
+  local now = self.page:_helper("read", { self.sel, "checked", json.null, 1000 }, nil, self.sel)
   if type(now) == "table" and now.ok and now.value ~= want then
     P.raise("script", string.format("%s %s: clicking did not change its state (%s)",
       verb, quote(self.sel), step), { selector = self.sel, step = step })
@@ -740,7 +988,7 @@ function Locator:uncheck(opts) return set_checked(self, false, opts) end
 local function read(self, what, arg, opts, wait)
   local page = self.page
   if not wait then
-    local r = page:_helper("read", { self.sel, what, arg == nil and json.null or arg, 0 })
+    local r = page:_helper("read", { self.sel, what, arg == nil and json.null or arg, 0 }, nil, self.sel)
     if type(r) == "table" and r.error then
       P.raise("selector", r.error .. " (" .. what .. ")", { selector = self.sel })
     end
@@ -773,7 +1021,7 @@ function Locator:is_visible(opts)
 end
 function Locator:count(opts)
   check_opts(self, "count", opts)
-  local r = self.page:_helper("count", { self.sel })
+  local r = self.page:_helper("count", { self.sel }, nil, self.sel)
   if type(r) == "table" and r.error then P.raise("selector", r.error, { selector = self.sel }) end
   return r.count
 end
@@ -785,24 +1033,67 @@ end
 
 -- A whole table in one call: an array of rows; each row has its cells by
 -- position (row[1]), by header text (row["Last login"]) and by key
--- (row.last_login); row._attrs holds the row's data-* attributes.
+-- (row.last_login); row._attrs holds the row's data-* attributes, row._id
+-- and row._class its element's, row._links and row._checked each cell's
+-- first link (absolute href) and checkbox state, the same three ways.
+-- Options (see table_options): header_row, rows, skip, hidden_text.
+local TABLE_OPTS = { header_row = "number", rows = "string", skip = "string|function",
+  hidden_text = "boolean", timeout = "number" }
+
+local function table_options(self, opts)
+  local out = {}
+  for k, v in pairs(opts or {}) do
+    local want = TABLE_OPTS[k]
+    if not want then
+      P.raise("script", string.format("table(…): unknown option %s (options: header_row, rows, "
+        .. "skip, hidden_text, timeout)", quote(tostring(k))), { selector = self.sel })
+    end
+    if not want:find(type(v), 1, true) then
+      P.raise("script", string.format("table(…): option %s must be a %s, not a %s", k,
+        want:gsub("|", " or "), type(v)), { selector = self.sel })
+    end
+    if k ~= "timeout" and not (k == "skip" and type(v) == "function") then out[k] = v end
+  end
+  if not next(out) then return json.null end
+  -- By position: a JSON object's keys would come out in the table's hash
+  -- order, which differs between runs (and a replay compares the text).
+  local n = json.null
+  return json.array({ out.header_row or n, out.rows or n, out.skip or n,
+    out.hidden_text == nil and n or out.hidden_text })
+end
+
+-- One cell list keyed by position, header text and header key.
+local function by_header(values, headers)
+  local t = {}
+  for j, v in ipairs(values or {}) do
+    if v == json.null then v = nil end
+    t[j] = v
+    local h = headers[j]
+    if h and h ~= "" then
+      t[h] = v
+      t[P.key(h)] = v
+    end
+  end
+  return t
+end
+
 function Locator:table(opts)
   check_opts(self, "table", opts)
-  local t = read(self, "table", nil, opts, true)
+  local helper_opts = table_options(self, opts)
+  local t = read(self, "table", helper_opts, opts, true)
+  local headers = t.headers or {}
+  local skip = opts and type(opts.skip) == "function" and opts.skip
   local rows = {}
-  for i, r in ipairs(t.rows or {}) do
-    local row = { _attrs = r.attrs or {} }
-    for j, cell in ipairs(r.cells or {}) do
-      row[j] = cell
-      local h = t.headers and t.headers[j]
-      if h and h ~= "" then
-        row[h] = cell
-        row[P.key(h)] = cell
-      end
-    end
-    rows[i] = row
+  for _, r in ipairs(t.rows or {}) do
+    local row = by_header(r.cells, headers)
+    row._attrs = r.attrs or {}
+    row._id = r.id ~= json.null and r.id or nil
+    row._class = r.class ~= json.null and r.class or nil
+    row._links = by_header(r.links, headers)
+    row._checked = by_header(r.checked, headers)
+    if not (skip and skip(row)) then rows[#rows + 1] = row end
   end
-  return rows, t.headers or {}
+  return rows, headers
 end
 
 function Locator:wait_for(opts)
@@ -834,13 +1125,42 @@ function Page:_capture_evidence()
   local snap = self:_helper("snapshot", {})
   if type(snap) ~= "table" or not snap.ok then return 0 end
   host.write_artifact("page.html", snap.html or "")
-  for i, f in ipairs(snap.frames or {}) do
-    host.write_artifact(string.format("frame-%d.html", i), string.format(
-      "<!-- frame %d: %s in %s -->\n%s", i, f.element or "?", f.url or "?", f.html or ""))
+  local n = 0
+  for _, f in ipairs(snap.frames or {}) do
+    n = n + 1
+    host.write_artifact(string.format("frame-%d.html", n), string.format(
+      "<!-- frame %d: %s in %s -->\n%s", n, f.element or "?", f.url or "?", f.html or ""))
   end
-  return 1 + #(snap.frames or {})
+  return 1 + n + self:_capture_frames_evidence(n)
+end
+
+-- Frames from other sites have their own documents (and targets): each
+-- is snapshot in its own helper, and its file says which frame it is.
+function Page:_capture_frames_evidence(n)
+  local ok = pcall(self._frames_update, self)
+  if not ok then return 0 end
+  local ids = {}
+  for id in pairs(self._targets or {}) do ids[#ids + 1] = id end
+  table.sort(ids)
+  local written = 0
+  for _, id in ipairs(ids) do
+    local w = self:_frame_world(id)
+    local got, snap = pcall(w and w._helper_here or function() end, w, "snapshot", {})
+    if got and type(snap) == "table" and snap.ok then
+      local docs = { { url = self._targets[id].url, html = snap.html, element = "the frame" } }
+      for _, f in ipairs(snap.frames or {}) do docs[#docs + 1] = f end
+      for k, f in ipairs(docs) do
+        n, written = n + 1, written + 1
+        host.write_artifact(string.format("frame-%d.html", n), string.format(
+          "<!-- frame %d: %s in %s (a frame from another site, target %s) -->\n%s", n,
+          k == 1 and "cross-origin frame" or (f.element or "?"), f.url or "?", id, f.html or ""))
+      end
+    end
+  end
+  return written
 end
 
 M.Page, M.Locator, M.Frame = Page, Locator, Frame
 M.FRAME_METHODS = FRAME_METHODS   -- locators.lua adds get_by_* to frame scopes
+M.FrameMethods = FRAME_METHODS
 return M
