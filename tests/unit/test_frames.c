@@ -62,7 +62,7 @@ static void fake_free(struct cdp_transport *t)
 }
 
 static const struct cdp_transport_ops fake_ops = {
-	"fake", fake_send, fake_recv, fake_now, fake_free, NULL, NULL
+	"fake", fake_send, fake_recv, fake_now, fake_free, NULL, NULL, NULL
 };
 
 static struct cdp *fake_cdp(struct fake **fp)
