@@ -854,7 +854,7 @@ static int secret(struct coord *c, struct httpd_req *req, const char *id)
 {
 	const char *jerr, *worker, *ref, *key, *status, *holder, *integ, *field;
 	cJSON *body = httpd_req_json(req, &jerr), *att, *acct = NULL, *out;
-	sqlite3_stmt *st;
+	struct cstore_rows *st;
 	char lk[65], why[300], ihave[200];
 	int attempt, live;
 	int64_t until;
@@ -874,38 +874,38 @@ static int secret(struct coord *c, struct httpd_req *req, const char *id)
 		return httpd_reply_error(req, 400, "secret: \"ref\" must look like "
 					 "\"coordinator:<integration>/<field>\"");
 	sweep(c);
-	st = cdb_query(c->db, "SELECT j.status, j.worker, j.attempt, j.lease_until_ms,"
+	st = cstore_query(c->store, "SELECT j.status, j.worker, j.attempt, j.lease_until_ms,"
 		       " j.integration, i.account FROM jobs j"
 		       " LEFT JOIN integrations i ON i.id = j.integration WHERE j.id = ?", "t", id);
-	if (!st || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (!cstore_next(st)) {
+		cstore_done(st);
 		return httpd_reply_error(req, 404, "no job \"%s\"", id);
 	}
-	status = (const char *)sqlite3_column_text(st, 0);
-	holder = (const char *)sqlite3_column_text(st, 1);
-	attempt = sqlite3_column_int(st, 2);
-	until = sqlite3_column_int64(st, 3);
-	integ = (const char *)sqlite3_column_text(st, 4);
+	status = cstore_text(st, 0);
+	holder = cstore_text(st, 1);
+	attempt = (int)cstore_int64(st, 2);
+	until = cstore_int64(st, 3);
+	integ = cstore_text(st, 4);
 	snprintf(ihave, sizeof(ihave), "%s", integ ? integ : "");
 	coord_lease_key(id, attempt, worker, lk);
 	live = status && !strcmp(status, "running") && holder && !strcmp(holder, worker) &&
 	       att->valueint == attempt && until >= cdb_now_ms() && lk[0] &&
 	       strlen(key) == strlen(lk) && !CRYPTO_memcmp(key, lk, strlen(lk));
 	if (!live) {
-		sqlite3_finalize(st);
+		cstore_done(st);
 		return httpd_reply_error(req, 403, "secret: job \"%s\" attempt %d is not leased to "
 					 "\"%s\" with that key", id, att->valueint, worker);
 	}
 	field = ref + strlen(COORD_REF_PREFIX);
 	if (strncmp(field, ihave, strlen(ihave)) || field[strlen(ihave)] != '/') {
-		sqlite3_finalize(st);
+		cstore_done(st);
 		return httpd_reply_error(req, 403, "secret: \"%s\" is not a secret of job \"%s\"'s "
 					 "integration \"%s\"", ref, id, ihave);
 	}
 	field += strlen(ihave) + 1;
-	if (sqlite3_column_type(st, 5) == SQLITE_TEXT)
-		acct = cJSON_Parse((const char *)sqlite3_column_text(st, 5));
-	sqlite3_finalize(st);
+	if (cstore_text(st, 5))
+		acct = cJSON_Parse(cstore_text(st, 5));
+	cstore_done(st);
 	value = coord_account_field(ihave, acct, field, why, sizeof(why));
 	cJSON_Delete(acct);
 	if (!value)
