@@ -633,15 +633,19 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 		}
 		cstore_done(st);
 	}
+	if (id && cstore_int(c->store, 0, "SELECT count(*) FROM jobs WHERE id = ?", "t", id))
+		return snprintf(err, n, "job \"%s\" exists already", id), 409;
+	if (dry_run)
+		return 0;
+	/* drawn only for a job stored: on PostgreSQL a number is a sequence's,
+	 * and a checked-only batch would burn some */
 	nextn = cstore_next_serial(c->store, "jobs", "n");
 	if (!id) {
 		snprintf(idbuf, sizeof(idbuf), "j%lld", (long long)nextn);
 		id = idbuf;
+		if (cstore_int(c->store, 0, "SELECT count(*) FROM jobs WHERE id = ?", "t", id))
+			return snprintf(err, n, "job \"%s\" exists already", id), 409;
 	}
-	if (cstore_int(c->store, 0, "SELECT count(*) FROM jobs WHERE id = ?", "t", id))
-		return snprintf(err, n, "job \"%s\" exists already", id), 409;
-	if (dry_run)
-		return 0;
 
 	job = cJSON_CreateObject();
 	cJSON_AddStringToObject(job, "id", id);

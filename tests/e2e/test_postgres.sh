@@ -160,7 +160,7 @@ t_postgres_protocol_across_coordinators() {
 # attempt, in all the workers' stores) and every event is stored once.
 t_postgres_drill_two_coordinators_one_killed() {
 	n=${PG_DRAIN_N:-1000}
-	case "$BIN" in *asan*) n=200; echo "# ASan build: draining $n jobs (1,000 in the release tier)";; esac
+	case "$BIN" in *asan*) n=100; echo "# ASan build: draining $n jobs (1,000 in the release tier)";; esac
 	pgt_setup
 	pgt_co a --lease-s 10; A=$CO_URL; A_PID=$CO_PID
 	pgt_co b --lease-s 10; B=$CO_URL
