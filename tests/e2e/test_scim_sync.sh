@@ -29,13 +29,13 @@ t_scim_sync_expects_the_idps_roles() {
 	pg_login
 	curl -fsS -b "$WD/cj" -o /dev/null -d "csrf=$CSRF" "$CO_URL/admin/integrations/okta-acme/sync" ||
 		fail "Sync now"
-	j=$(sqlite3 "$WD/co.db" "select id from jobs where integration = 'okta-acme' and action = 'sync' order by n desc limit 1")
+	j=$(co_sql "$WD" "select id from jobs where integration = 'okta-acme' and action = 'sync' order by n desc limit 1")
 	[ -n "$j" ] || fail "no sync job"
-	expect_eq "$(sqlite3 "$WD/co.db" "select body from jobs where id = '$j'" |
+	expect_eq "$(co_sql "$WD" "select body from jobs where id = '$j'" |
 		jq -c '[.expected[] | select(.email == "sid.scim@example.com") | .roles]')" '[["admin"]]' \
 		"sid is expected with the role the IdP's group gives"
 	wait_done "$j" 120
 	expect_eq "$(jobf "$j" .status)" completed "the sync"
-	expect_eq "$(sqlite3 "$WD/co.db" "select drift from users where integration = 'okta-acme' and user_key like 'sid.scim@%'")" \
+	expect_eq "$(co_sql "$WD" "select drift from users where integration = 'okta-acme' and user_key like 'sid.scim@%'")" \
 		1 "the sync saw the drift"
 }

@@ -17,7 +17,7 @@ va_add() { # ID ACCOUNT-JSON [EXTRA]
 		-d "{\"id\":\"$1\",\"app\":\"acme\",\"account\":$2${3:+,$3}}" "$CO_URL/v1/integrations"
 }
 va_jobs() { # INTEGRATION ACTION → count
-	sqlite3 "$WD/co.db" "select count(*) from jobs where integration = '$1' and action = '$2'"
+	co_sql "$WD" "select count(*) from jobs where integration = '$1' and action = '$2'"
 }
 
 t_validation_first_integration_of_an_app() {
@@ -27,7 +27,7 @@ t_validation_first_integration_of_an_app() {
 	va_add v1 "$(account wrong-pw)" '"validate":true' >/dev/null || fail "create v1"
 	expect_eq "$(va_status v1)" under_validation "right after create"
 	expect_eq "$(va_jobs v1 validate)" 1 "validate jobs queued for v1"
-	expect_eq "$(sqlite3 "$WD/co.db" "select origin from jobs where integration = 'v1'")" validation
+	expect_eq "$(co_sql "$WD" "select origin from jobs where integration = 'v1'")" validation
 	wk_start
 	va_wait_status v1 under_review
 	# the IdP does not wait: jobs still run, but the status stays under review
