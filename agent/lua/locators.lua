@@ -320,7 +320,7 @@ EXPECT_MT.__tostring = function(self)
   return "expect(" .. (self.kind == "page" and "page" or M.describe(self.subject)) .. ")"
     .. (self.negate and ".never" or "")
 end
-M.Expect = Expect
+M.Expect, M.EXPECT_MT = Expect, EXPECT_MT
 
 function expect(subject)
   local mt = getmetatable(subject)

@@ -8,6 +8,11 @@ local host = ...
 local pagemod = host.modules.page
 local M = {}
 
+-- expect(x):… (agent/lua/locators.lua): its calls are steps too
+local locmod = host.modules.locators
+local expect_methods = locmod and locmod.Expect or {}
+local expect_mt = locmod and locmod.EXPECT_MT
+
 local depth = 0
 local t0 = clock.now()
 
@@ -29,12 +34,14 @@ local function wrap(class, name, fn)
     if depth > 0 then return fn(self, ...) end
     local where = host.where()
     if not where then return fn(self, ...) end
-    local is_loc = getmetatable(self) == pagemod.Locator
+    -- expect(x):to_…(): the step is about x (a locator or the page)
+    local about = expect_mt and getmetatable(self) == expect_mt and rawget(self, "subject") or self
+    local is_loc = getmetatable(about) == pagemod.Locator
     local first = ...
     local step = {
       kind = "step", name = name, where = where,
-      target = is_loc and self.sel or (type(first) == "string" and first or nil),
-      phase = is_loc and self.page and self.page.action or self.action,
+      target = is_loc and about.sel or (type(first) == "string" and first or nil),
+      phase = is_loc and about.page and about.page.action or about.action,
     }
     local start, trips = clock.now(), host.round_trips()
     depth = depth + 1
@@ -54,7 +61,7 @@ local function wrap(class, name, fn)
   end
 end
 
-for _, class in ipairs({ pagemod.Page, pagemod.Locator }) do
+for _, class in ipairs({ pagemod.Page, pagemod.Locator, expect_methods }) do
   local names = {}
   for name, fn in pairs(class) do
     if type(fn) == "function" and not name:match("^_") and not SKIP[name] then

@@ -57,6 +57,10 @@ t_expect_failure_shows_expected_and_received() {
 	loc later_count
 	expect_rc 1; loc_class transient
 	loc_msg 'expect(get_by_role("row", {name="carol"})):to_have_count(1) failed after 800 ms: expected 1, received 0 (expect, step'
+	# the assertion is a step of the evidence, about its locator
+	steps="$(printf '%s' "$LAST" | jq -r .artifacts)/steps.json"
+	expect_eq "$(jq -r '[.steps[] | select(.name == "to_have_count")][0] | "\(.target) \(.ok)"' "$steps")" \
+		'role=row[name="carol"] false' "the to_have_count step"
 	loc later_messages; loc_ok later_messages
 }
 
