@@ -169,3 +169,104 @@ t_install_units_and_uninstall() {
 	[ -f "$R/usr/share/idlcm/apps/mine.lua" ] || fail "uninstall removed a file it did not install"
 	[ "$(find "$R" ! -type d)" = "$R/usr/share/idlcm/apps/mine.lua" ] || fail "uninstall left more"
 }
+
+# in_unit_start UNIT LOG: start what an installed unit's ExecStart= runs,
+# the way systemd would, minus the sandbox (PID 1 here is not systemd):
+# StateDirectory= made, Environment= then EnvironmentFile= (later wins),
+# LoadCredential= files in $CREDENTIALS_DIRECTORY, %S/%C, ${VAR} as one
+# word and $VAR split into words.  The unit's paths into the install tree
+# (/usr/…, /etc/idlcm/…) are read under its DESTDIR.  Sets IN_PID.
+in_unit_start() {
+	unit=$R/usr/lib/systemd/system/$1
+	[ -f "$unit" ] || fail "no installed unit $1"
+	# one logical line per directive
+	sed -e ':a' -e '/\\$/N; s/\\\n[ 	]*/ /; ta' "$unit" >"$IN_WD/$1.flat"
+	env_sh=$IN_WD/$1.env.sh; : >"$env_sh"
+	creds=$IN_WD/creds-$1; rm -rf "$creds"; mkdir -m 700 "$creds"
+	while IFS= read -r line; do
+		case $line in
+		StateDirectory=*) mkdir -p "$IN_WD/state/${line#StateDirectory=}" ;;
+		Environment=*)
+			for kv in ${line#Environment=}; do
+				printf "export %s='%s'\n" "${kv%%=*}" "${kv#*=}" >>"$env_sh"
+			done ;;
+		EnvironmentFile=*)
+			f=${line#EnvironmentFile=}; f=${f#-}
+			[ -f "$R$f" ] && sed -n "s/^\([A-Z_][A-Z0-9_]*\)=\(.*\)$/export \1='\2'/p" "$R$f" >>"$env_sh" ;;
+		LoadCredential=*)
+			c=${line#LoadCredential=}
+			cp "$R${c#*:}" "$creds/${c%%:*}" || fail "credential ${c#*:} is not installed" ;;
+		esac
+	done <"$IN_WD/$1.flat"
+	exec_line=$(sed -n 's/^ExecStart=//p' "$IN_WD/$1.flat")
+	[ -n "$exec_line" ] || fail "$1 has no ExecStart="
+	exec_line=$(printf '%s' "$exec_line" | sed -e "s|%S|$IN_WD/state|g" -e "s|%C|$IN_WD/cache|g")
+	(
+		cd "$IN_WD/state" || exit 1
+		. "$env_sh"
+		export CREDENTIALS_DIRECTORY=$creds
+		# ${VAR}: one word; $VAR: split on blanks (systemd.service(5))
+		set -f
+		set -- $(printf '%s' "$exec_line" | sed -e 's/\${\([A-Z_][A-Z0-9_]*\)}/@{\1}/g')
+		n=$#
+		i=0
+		for w; do
+			i=$((i + 1))
+			case $w in
+			@{*}) v=${w#@\{}; v=${v%\}}; eval "set -- \"\$@\" \"\${$v}\"" ;;
+			\$*) v=${w#\$}; eval "set -- \"\$@\" \$$v" ;;
+			/usr/*|/etc/*) set -- "$@" "$R$w" ;;	# the install tree
+			*) set -- "$@" "$w" ;;
+			esac
+		done
+		shift "$n"
+		exec "$@"
+	) >"$IN_WD/$2.out" 2>"$IN_WD/$2.err" &
+	IN_PID=$!
+}
+
+# Issue 13: "the installed units start and answer" — the coordinator's and
+# the worker's units, started from their own ExecStart=, Environment= and
+# LoadCredential= lines, serve a job end to end.
+t_install_units_start_and_answer() {
+	in_setup
+	fx acme reset >/dev/null
+	mkdir -p "$R/etc/idlcm"
+	( umask 077; printf 'unit-test-token-0123456789abcdef\n' >"$R/etc/idlcm/coordinator.token" )
+	cp "$R/etc/idlcm/coordinator.token" "$R/etc/idlcm/worker.token"
+	port=$((20000 + $$ % 20000))
+	printf 'IDLCM_LISTEN=127.0.0.1:%s\nIDLCM_COORDINATOR_OPTS=--claim-wait-s 1\n' "$port" \
+		>"$R/etc/idlcm/coordinator.env"
+	printf 'IDLCM_COORDINATOR=http://127.0.0.1:%s\nIDLCM_WORKER_OPTS=--browser %s --poll-s 1\n' \
+		"$port" "$CHROME_HTTP" >"$R/etc/idlcm/worker.env"
+	in_unit_start idlcm-coordinator.service co
+	IN_CO=$IN_PID
+	url=
+	for _ in $(seq 1 100); do
+		url=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$IN_WD/co.out")
+		[ -n "$url" ] && break
+		sleep 0.05
+	done
+	[ -n "$url" ] || fail "the coordinator's unit did not start: $(cat "$IN_WD/co.err")"
+	expect_eq "$url" "http://127.0.0.1:$port" "the unit's listen address from its environment file"
+	[ -f "$IN_WD/state/idlcm/coordinator/coordinator.db" ] ||
+		fail "the coordinator's database is not in its StateDirectory"
+	auth="authorization: Bearer unit-test-token-0123456789abcdef"
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/jobs")" 401 "no token"
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "$url/metrics")" 200 \
+		"/metrics with the credential's token"
+	in_unit_start idlcm-worker.service wk
+	IN_WK=$IN_PID
+	body=$(printf '{"integration":"unit","app":"acme","action":"invite","user":{"email":"unit@example.com","roles":["member"]},"account":{"base_url":"%s/acme","username":"admin@acme.test","password":"acme-admin-pw"}}' "$FX_URL")
+	id=$(curl -fsS -H "$auth" -d "$body" "$url/v1/jobs" | jq -r .id)
+	[ -n "$id" ] && [ "$id" != null ] || fail "enqueue failed"
+	for _ in $(seq 1 300); do
+		st=$(curl -fsS -H "$auth" "$url/v1/jobs/$id" | jq -r .status)
+		case $st in completed|failed) break;; esac
+		sleep 0.2
+	done
+	expect_eq "$st" completed "the job through the worker's unit (log: $(tail -3 "$IN_WD/wk.err"))"
+	[ -f "$IN_WD/state/idlcm/worker/worker.db" ] || fail "the worker's store is not in its StateDirectory"
+	expect_eq "$(fx acme state | jq -r '.users[] | select(.email == "unit@example.com") | .roles | join(",")')" \
+		member "the user in the app"
+}
