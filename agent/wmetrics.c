@@ -11,6 +11,7 @@
 
 #include <libwebsockets.h>
 
+#include "promtext.h"
 #include "httpd.h"
 #include "log.h"
 #include "wmetrics.h"
@@ -21,115 +22,60 @@ static const double dur_bounds[WM_BUCKETS] = {
 	0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900,
 };
 
-struct mbuf {
-	char *s;
-	size_t n, cap;
-	int oom;
-};
-
-static void mb_printf(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void mb_printf(struct mbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int len;
-
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (len < 0 || b->n + (size_t)len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *s;
-		while (len >= 0 && b->n + (size_t)len + 1 > cap)
-			cap *= 2;
-		if (len < 0 || !(s = realloc(b->s, cap))) {
-			b->oom = 1;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
-	va_end(ap);
-	b->n += (size_t)len;
-}
-
-/* A label value escaped as the format wants (endpoints are operator text). */
-static void mb_label(struct mbuf *b, const char *v)
-{
-	for (; v && *v; v++) {
-		if (*v == '\\')
-			mb_printf(b, "\\\\");
-		else if (*v == '"')
-			mb_printf(b, "\\\"");
-		else if (*v == '\n')
-			mb_printf(b, "\\n");
-		else
-			mb_printf(b, "%c", *v);
-	}
-}
-
-static void mb_head(struct mbuf *b, const char *name, const char *type, const char *help)
-{
-	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 /* One sample per browser: name{browser="…"} value. */
-static void per_browser(struct mbuf *b, const char *name, const char *type, const char *help,
+static void per_browser(struct prom_buf *b, const char *name, const char *type, const char *help,
 			const struct wm_gauges *g, int which)
 {
-	mb_head(b, name, type, help);
+	prom_head(b, name, type, help);
 	for (int i = 0; g->pool && i < g->pool->n; i++) {
 		const struct pool_browser *pb = &g->pool->b[i];
 		unsigned long long v = which == 0 ? (unsigned long long)pb->up :
 			which == 1 ? (unsigned long long)pb->running :
 			which == 2 ? (unsigned long long)pb->jobs : (unsigned long long)pb->downs;
-		mb_printf(b, "%s{browser=\"", name);
-		mb_label(b, pb->spec);
-		mb_printf(b, "\"} %llu\n", v);
+		prom_printf(b, "%s{browser=\"", name);
+		prom_label(b, pb->spec);
+		prom_printf(b, "\"} %llu\n", v);
 	}
 }
 
 char *wmetrics_render(struct wmetrics *m, size_t *len)
 {
-	struct mbuf b = { 0 };
+	struct prom_buf b = { 0 };
 	struct wm_gauges g = { 0 };
 	uint64_t cum = 0;
 
 	if (m->gauges)
 		m->gauges(m->arg, &g);
-	mb_head(&b, "idlcm_worker_jobs_total", "counter",
+	prom_head(&b, "idlcm_worker_jobs_total", "counter",
 		"Jobs this worker finished since it started, by outcome.");
-	mb_printf(&b, "idlcm_worker_jobs_total{outcome=\"ok\"} %llu\n",
+	prom_printf(&b, "idlcm_worker_jobs_total{outcome=\"ok\"} %llu\n",
 		  (unsigned long long)m->jobs_ok);
-	mb_printf(&b, "idlcm_worker_jobs_total{outcome=\"failed\"} %llu\n",
+	prom_printf(&b, "idlcm_worker_jobs_total{outcome=\"failed\"} %llu\n",
 		  (unsigned long long)m->jobs_failed);
-	mb_printf(&b, "idlcm_worker_jobs_total{outcome=\"released\"} %llu\n",
+	prom_printf(&b, "idlcm_worker_jobs_total{outcome=\"released\"} %llu\n",
 		  (unsigned long long)m->jobs_released);
-	mb_printf(&b, "idlcm_worker_jobs_total{outcome=\"lease_lost\"} %llu\n",
+	prom_printf(&b, "idlcm_worker_jobs_total{outcome=\"lease_lost\"} %llu\n",
 		  (unsigned long long)m->jobs_lease_lost);
-	mb_head(&b, "idlcm_worker_jobs", "gauge", "Claimed jobs now, running or waiting to run.");
-	mb_printf(&b, "idlcm_worker_jobs{state=\"running\"} %d\n", g.running);
-	mb_printf(&b, "idlcm_worker_jobs{state=\"waiting\"} %d\n", g.queued);
-	mb_head(&b, "idlcm_worker_job_duration_seconds", "histogram",
+	prom_head(&b, "idlcm_worker_jobs", "gauge", "Claimed jobs now, running or waiting to run.");
+	prom_printf(&b, "idlcm_worker_jobs{state=\"running\"} %d\n", g.running);
+	prom_printf(&b, "idlcm_worker_jobs{state=\"waiting\"} %d\n", g.queued);
+	prom_head(&b, "idlcm_worker_job_duration_seconds", "histogram",
 		"Time from a job's first run to its outcome (ok or failed), retries included.");
 	for (int i = 0; i < WM_BUCKETS; i++) {
 		cum += m->dur_bucket[i];
-		mb_printf(&b, "idlcm_worker_job_duration_seconds_bucket{le=\"%g\"} %llu\n",
+		prom_printf(&b, "idlcm_worker_job_duration_seconds_bucket{le=\"%g\"} %llu\n",
 			  dur_bounds[i], (unsigned long long)cum);
 	}
-	mb_printf(&b, "idlcm_worker_job_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+	prom_printf(&b, "idlcm_worker_job_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
 		  (unsigned long long)m->dur_count);
-	mb_printf(&b, "idlcm_worker_job_duration_seconds_sum %.6f\n", m->dur_sum);
-	mb_printf(&b, "idlcm_worker_job_duration_seconds_count %llu\n",
+	prom_printf(&b, "idlcm_worker_job_duration_seconds_sum %.6f\n", m->dur_sum);
+	prom_printf(&b, "idlcm_worker_job_duration_seconds_count %llu\n",
 		  (unsigned long long)m->dur_count);
-	mb_head(&b, "idlcm_worker_retries_total", "counter",
+	prom_head(&b, "idlcm_worker_retries_total", "counter",
 		"Runs started again: after a transient error, or because the job's browser went away.");
-	mb_printf(&b, "idlcm_worker_retries_total{reason=\"transient\"} %llu\n",
+	prom_printf(&b, "idlcm_worker_retries_total{reason=\"transient\"} %llu\n",
 		  (unsigned long long)m->retries_transient);
-	mb_printf(&b, "idlcm_worker_retries_total{reason=\"browser_lost\"} %llu\n",
+	prom_printf(&b, "idlcm_worker_retries_total{reason=\"browser_lost\"} %llu\n",
 		  (unsigned long long)m->retries_browser);
 	if (g.pool) {
 		per_browser(&b, "idlcm_worker_browser_up", "gauge",
@@ -141,23 +87,23 @@ char *wmetrics_render(struct wmetrics *m, size_t *len)
 		per_browser(&b, "idlcm_worker_browser_down_total", "counter",
 			    "Times the browser was found gone.", &g, 3);
 	} else {
-		mb_head(&b, "idlcm_worker_browser_up", "gauge",
+		prom_head(&b, "idlcm_worker_browser_up", "gauge",
 			"1 while the worker's own Chromium runs.");
-		mb_printf(&b, "idlcm_worker_browser_up{browser=\"launched\"} %d\n", g.own_up);
-		mb_head(&b, "idlcm_worker_browser_relaunches_total", "counter",
+		prom_printf(&b, "idlcm_worker_browser_up{browser=\"launched\"} %d\n", g.own_up);
+		prom_head(&b, "idlcm_worker_browser_relaunches_total", "counter",
 			"Times the worker's own Chromium died and was launched again.");
-		mb_printf(&b, "idlcm_worker_browser_relaunches_total{browser=\"launched\"} %llu\n",
+		prom_printf(&b, "idlcm_worker_browser_relaunches_total{browser=\"launched\"} %llu\n",
 			  (unsigned long long)m->relaunches);
 	}
-	mb_head(&b, "idlcm_worker_outbox_messages", "gauge",
+	prom_head(&b, "idlcm_worker_outbox_messages", "gauge",
 		"Events and completes the coordinator has not taken yet (store and memory).");
-	mb_printf(&b, "idlcm_worker_outbox_messages %d\n", g.outbox);
-	mb_head(&b, "idlcm_worker_outbox_held_messages", "gauge",
+	prom_printf(&b, "idlcm_worker_outbox_messages %d\n", g.outbox);
+	prom_head(&b, "idlcm_worker_outbox_held_messages", "gauge",
 		"Of those, held in memory because the store cannot be written.");
-	mb_printf(&b, "idlcm_worker_outbox_held_messages %d\n", g.held);
-	mb_head(&b, "idlcm_worker_outbox_oldest_age_seconds", "gauge",
+	prom_printf(&b, "idlcm_worker_outbox_held_messages %d\n", g.held);
+	prom_head(&b, "idlcm_worker_outbox_oldest_age_seconds", "gauge",
 		"Age of the oldest message not yet delivered (0 when none).");
-	mb_printf(&b, "idlcm_worker_outbox_oldest_age_seconds %.3f\n", g.oldest_s);
+	prom_printf(&b, "idlcm_worker_outbox_oldest_age_seconds %.3f\n", g.oldest_s);
 	if (b.oom) {
 		free(b.s);
 		return NULL;

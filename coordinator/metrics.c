@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "promtext.h"
 #include "coordinator.h"
 #include "httpd.h"
 
@@ -22,145 +23,89 @@ static const double wait_bounds[COORD_HIST_BUCKETS] = {
 	0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 14400,
 };
 
-struct mbuf {
-	char *s;
-	size_t n, cap;
-	int oom;
-};
-
-static void mb_printf(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void mb_printf(struct mbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int len;
-
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (len < 0 || b->n + (size_t)len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *s;
-		while (len >= 0 && b->n + (size_t)len + 1 > cap)
-			cap *= 2;
-		if (len < 0 || !(s = realloc(b->s, cap))) {
-			b->oom = 1;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
-	va_end(ap);
-	b->n += (size_t)len;
-}
-
-/* A label value as the format wants it: backslash, double quote and
- * newline escaped (app names come from whoever queued the job). */
-static void mb_label(struct mbuf *b, const char *v)
-{
-	for (; v && *v; v++) {
-		if (*v == '\\')
-			mb_printf(b, "\\\\");
-		else if (*v == '"')
-			mb_printf(b, "\\\"");
-		else if (*v == '\n')
-			mb_printf(b, "\\n");
-		else
-			mb_printf(b, "%c", *v);
-	}
-}
-
-static void mb_head(struct mbuf *b, const char *name, const char *type, const char *help)
-{
-	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 static const char *col(struct cstore_rows *st, int i)
 {
 	const char *s = cstore_text(st, i);
 	return s ? s : "";
 }
 
-static int jobs(struct coord *c, struct mbuf *b)
+static int jobs(struct coord *c, struct prom_buf *b)
 {
 	struct cstore_rows *st;
 
 	/* a failed read shows at the query: the rows come whole */
-	mb_head(b, "idlcm_jobs", "gauge", "Jobs by status and outcome (outcome empty until done).");
+	prom_head(b, "idlcm_jobs", "gauge", "Jobs by status and outcome (outcome empty until done).");
 	st = cstore_query(c->store, "SELECT status, COALESCE(outcome, ''), COUNT(*) FROM jobs"
 		       " GROUP BY status, COALESCE(outcome, '') ORDER BY 1, 2", NULL);
 	if (!st)
 		return -1;
 	while (cstore_next(st)) {
-		mb_printf(b, "idlcm_jobs{status=\"");
-		mb_label(b, col(st, 0));
-		mb_printf(b, "\",outcome=\"");
-		mb_label(b, col(st, 1));
-		mb_printf(b, "\"} %lld\n", (long long)cstore_int64(st, 2));
+		prom_printf(b, "idlcm_jobs{status=\"");
+		prom_label(b, col(st, 0));
+		prom_printf(b, "\",outcome=\"");
+		prom_label(b, col(st, 1));
+		prom_printf(b, "\"} %lld\n", (long long)cstore_int64(st, 2));
 	}
 	cstore_done(st);
 
 	/* Depth and the oldest waiting job's age per app: a claim wait
 	 * that grows shows as an age that grows. */
-	mb_head(b, "idlcm_queue_depth", "gauge", "Queued jobs per app.");
+	prom_head(b, "idlcm_queue_depth", "gauge", "Queued jobs per app.");
 	st = cstore_query(c->store, "SELECT app, COUNT(*), MIN(created_ms) FROM jobs"
 		       " WHERE status = 'queued' GROUP BY app ORDER BY app", NULL);
 	if (!st)
 		return -1;
 	{
-		struct mbuf age = { 0 };
+		struct prom_buf age = { 0 };
 		int64_t now = cdb_now_ms();
 
 		while (cstore_next(st)) {
 			int64_t oldest = cstore_int64(st, 2);
-			mb_printf(b, "idlcm_queue_depth{app=\"");
-			mb_label(b, col(st, 0));
-			mb_printf(b, "\"} %lld\n", (long long)cstore_int64(st, 1));
-			mb_printf(&age, "idlcm_queue_oldest_age_seconds{app=\"");
-			mb_label(&age, col(st, 0));
-			mb_printf(&age, "\"} %.3f\n", (double)(now > oldest ? now - oldest : 0) / 1000.0);
+			prom_printf(b, "idlcm_queue_depth{app=\"");
+			prom_label(b, col(st, 0));
+			prom_printf(b, "\"} %lld\n", (long long)cstore_int64(st, 1));
+			prom_printf(&age, "idlcm_queue_oldest_age_seconds{app=\"");
+			prom_label(&age, col(st, 0));
+			prom_printf(&age, "\"} %.3f\n", (double)(now > oldest ? now - oldest : 0) / 1000.0);
 		}
 		cstore_done(st);
-		mb_head(b, "idlcm_queue_oldest_age_seconds", "gauge",
+		prom_head(b, "idlcm_queue_oldest_age_seconds", "gauge",
 			"Age of the oldest queued job per app.");
 		if (age.oom)
 			b->oom = 1;
 		else if (age.n)
-			mb_printf(b, "%s", age.s);
+			prom_printf(b, "%s", age.s);
 		free(age.s);
 	}
 	return 0;
 }
 
-static void hist(struct mbuf *b, const char *name, const char *help, const double *bounds,
+static void hist(struct prom_buf *b, const char *name, const char *help, const double *bounds,
 		 const struct coord_hist *h)
 {
 	uint64_t cum = 0;
 	int i;
 
-	mb_head(b, name, "histogram", help);
+	prom_head(b, name, "histogram", help);
 	for (i = 0; i < COORD_HIST_BUCKETS; i++) {
 		cum += h->bucket[i];
-		mb_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], (unsigned long long)cum);
+		prom_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], (unsigned long long)cum);
 	}
-	mb_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)h->count);
-	mb_printf(b, "%s_sum %.6f\n", name, h->sum);
-	mb_printf(b, "%s_count %llu\n", name, (unsigned long long)h->count);
+	prom_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)h->count);
+	prom_printf(b, "%s_sum %.6f\n", name, h->sum);
+	prom_printf(b, "%s_count %llu\n", name, (unsigned long long)h->count);
 }
 
-static void counters(struct coord *c, struct mbuf *b)
+static void counters(struct coord *c, struct prom_buf *b)
 {
 	const struct coord_metrics *m = &c->metrics;
 
-	mb_head(b, "idlcm_events_applied_total", "counter",
+	prom_head(b, "idlcm_events_applied_total", "counter",
 		"Worker events stored and applied since start.");
-	mb_printf(b, "idlcm_events_applied_total %llu\n", (unsigned long long)m->events_applied);
-	mb_head(b, "idlcm_events_duplicated_total", "counter",
+	prom_printf(b, "idlcm_events_applied_total %llu\n", (unsigned long long)m->events_applied);
+	prom_head(b, "idlcm_events_duplicated_total", "counter",
 		"Worker events received again (already stored) since start.");
-	mb_printf(b, "idlcm_events_duplicated_total %llu\n",
+	prom_printf(b, "idlcm_events_duplicated_total %llu\n",
 		  (unsigned long long)m->events_duplicated);
 	hist(b, "idlcm_scim_request_seconds",
 	     "Time to answer a SCIM request, authentication included.", scim_bounds, &m->scim);
@@ -203,7 +148,7 @@ void metrics_hist_add(struct coord_hist *into, const struct coord_hist *from)
 static int h_metrics(struct httpd_req *req, void *arg)
 {
 	struct coord *c = arg;
-	struct mbuf b = { 0 };
+	struct prom_buf b = { 0 };
 
 	if (!coord_authorized(c, req))
 		return 0;
