@@ -26,6 +26,10 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is loaded on first use (lib/curl_lazy.c), not linked: only its headers.
 PKG_LIBS   = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
+# The agent never speaks to PostgreSQL: without libpq its job processes map
+# none of libpq's Kerberos/LDAP/GnuTLS chain (--as-needed is not a given:
+# the ASan link keeps every library it is told).
+AGENT_LIBS = $(shell pkg-config --libs $(filter-out libcurl libpq,$(PKGS)) 2>/dev/null)
 # The version every binary prints (include/version.h has the fallback).
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null)
 VERSION_DEF := $(if $(VERSION),-DIDLCM_VERSION='"$(VERSION)"')
@@ -122,7 +126,7 @@ $(B)/coord_assets.o: $(COORD_EMBED)
 
 $(BIN)/idlcm-agent: $(B)/agent/main.o $(AGENT_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(AGENT_LIBS) -lm
 
 $(BIN)/idlcm-fixtures: $(FIX_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)

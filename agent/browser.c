@@ -318,6 +318,7 @@ int browser_version(const char *spec, int timeout_ms, char **ws, long *http_code
 		return -1;
 	}
 answered:
+	*http_code = code;	/* a ws:// pool member only needs its host to answer */
 	if (code != 200) {
 		snprintf(err, errlen, "browser at %s answered HTTP %ld", url, code);
 		free(hb.data);

@@ -1780,11 +1780,13 @@ int worker_run(const struct worker_opts *o)
 	if (job_mkdir_p(o->runs_dir)) {
 		fprintf(stderr, "idlcm-agent: cannot create runs dir %s: %s\n", o->runs_dir,
 			strerror(errno));
+		pool_free(&w.pool);
 		return 2;
 	}
 	w.st = store_open(o->db, err, sizeof(err));
 	if (!w.st) {
 		fprintf(stderr, "idlcm-agent: %s\n", err);
+		pool_free(&w.pool);
 		return 2;
 	}
 	if (coord_client_init(&w.cc, o->coordinator, o->token_file, id, err, sizeof(err))) {
