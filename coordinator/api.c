@@ -115,9 +115,9 @@ static void add_time(cJSON *o, const char *k, int64_t ms)
 }
 
 static int set_status(struct coord *c, const char *integration, const char *status,
-		      const char *detail)
+		      const char *detail, int settled)
 {
-	const char *keep = validation_status(c, integration, status);
+	const char *keep = validation_status(c, integration, status, settled);
 
 	if (keep != status && detail == NULL)	/* say why it did not move */
 		detail = "waiting for this app's first validation to pass";
@@ -718,7 +718,7 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 	if (queued_state(action))
 		bad |= set_user(c, integration, user_key(user), queued_state(action), NULL, id, user);
 	bad |= set_status(c, integration, !strcmp(action, "validate") ? "validating" :
-			  "in_progress", NULL);
+			  "in_progress", NULL, 0);
 	cJSON_free(text);
 	if (finish_tx(c, bad)) {
 		cJSON_Delete(job);
@@ -948,7 +948,7 @@ static int apply_event(struct coord *c, const char *integration, const char *job
 				job_id, NULL);
 	}
 	if (!strcmp(kind, "status") && str(ev, "status"))
-		return set_status(c, integration, str(ev, "status"), str(ev, "detail"));
+		return set_status(c, integration, str(ev, "status"), str(ev, "detail"), 0);
 	return 0;
 }
 
@@ -1247,13 +1247,13 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 		else
 			snprintf(detail, sizeof(detail), "%s", msg ? msg : "");
 		bad |= set_status(c, integration, !strcmp(act, "validate") ?
-				  "validation_failed" : "failed", detail[0] ? detail : NULL);
+				  "validation_failed" : "failed", detail[0] ? detail : NULL, 1);
 	}
 	else if (!strcmp(act, "validate"))
-		bad |= set_status(c, integration, "validated", NULL);
+		bad |= set_status(c, integration, "validated", NULL, 1);
 	else if (!cstore_int(c->store, 0, "SELECT count(*) FROM jobs WHERE integration = ? AND"
 			  " status IN ('queued', 'running')", "t", integration))
-		bad |= set_status(c, integration, "up_to_date", NULL);
+		bad |= set_status(c, integration, "up_to_date", NULL, 1);
 	if (finish_tx(c, bad))
 		return reply_db_error(req, c, "complete");
 	if (ok && users)

@@ -86,10 +86,13 @@ void coord_lease_key(const char *job, int attempt, const char *worker, char out[
 /* validation.c: the first integration of an app is validated first.
  * validation_status: the status to store when `wanted` is asked of an
  * integration (an integration under validation or review keeps it until
- * its validation passes); validation_begin: mark it under validation and
+ * its validation passes: `settled` says the ask comes with the validate
+ * job's completion, in the transaction that stores it, and not from an
+ * event the job sent on its way); validation_begin: mark it under validation and
  * queue its validate job, unless the app was validated before. */
 int validation_app_done(struct coord *c, const char *app);
-const char *validation_status(struct coord *c, const char *integration, const char *wanted);
+const char *validation_status(struct coord *c, const char *integration, const char *wanted,
+			      int settled);
 int validation_begin(struct coord *c, const char *integration, const char *app,
 		     char *err, size_t n);
 

@@ -31,7 +31,8 @@ static int waiting(const char *status)
 	return status && (!strcmp(status, "under_validation") || !strcmp(status, "under_review"));
 }
 
-const char *validation_status(struct coord *c, const char *integration, const char *wanted)
+const char *validation_status(struct coord *c, const char *integration, const char *wanted,
+			      int settled)
 {
 	struct cstore_rows *st = cstore_query(c->store, "SELECT status, app FROM integrations"
 					      " WHERE id = ?", "t", integration);
@@ -39,7 +40,7 @@ const char *validation_status(struct coord *c, const char *integration, const ch
 
 	if (cstore_next(st) && waiting(cstore_text(st, 0))) {
 		const char *now = cstore_text(st, 0);
-		if (!strcmp(wanted, "validated")) {
+		if (!strcmp(wanted, "validated") && settled) {
 			/* the app works here: every integration waiting on it moves */
 			cstore_exec(c->store, "UPDATE integrations SET status = 'validated', detail = NULL,"
 				 " updated_ms = ? WHERE app = ? AND id <> ? AND status IN"
@@ -48,6 +49,12 @@ const char *validation_status(struct coord *c, const char *integration, const ch
 		} else if (!strcmp(wanted, "validation_failed")) {
 			out = "under_review";
 		} else {
+			/* A script's own "validated" event lands here too: it
+			 * arrives before its job is stored as completed, and were
+			 * it to move the status, the app would look validated
+			 * while validation_app_done says it is not (a second
+			 * integration would be validated again).  Only the
+			 * completion moves it, in the transaction with the job. */
 			out = !strcmp(now, "under_review") ? "under_review" : "under_validation";
 		}
 	}

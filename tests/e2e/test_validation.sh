@@ -64,3 +64,26 @@ t_validation_passing_moves_every_waiting_integration() {
 	va_wait_status w1 validated
 	va_wait_status w2 validated
 }
+
+# The script's "validated" status event reaches the coordinator before its
+# job's completion.  The event alone must not make the app look validated:
+# until the validate job is stored as completed, a second integration still
+# goes under validation.  (CI caught the race with a real worker; here a
+# hand-driven worker holds the gap open.)
+t_validation_needs_the_completed_job_not_an_event() {
+	wk_setup
+	va_add e1 "$(account)" '"validate":true' >/dev/null || fail "create e1"
+	vpost() { curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' -d "$2" "$CO_URL$1"; }
+	j=$(curl -fsS -X POST -H 'content-type: application/json' \
+		-d '{"worker":"hand","capacity":1,"wait_s":0}' "$CO_URL/v1/claim" | jq -r '.jobs[0].id')
+	expect_eq "$(co_sql "$WD" "select action from jobs where id = '$j'")" validate "the claimed job"
+	expect_eq "$(vpost "/v1/jobs/$j/events" '{"attempt":1,"events":[{"seq":1,"kind":"status","status":"validated"}]}')" 200 "the status event"
+	expect_eq "$(va_status e1)" under_validation "after the event, before the completion"
+	va_add e2 "$(account)" '"validate":true' >/dev/null || fail "create e2"
+	expect_eq "$(va_status e2)" under_validation "a second integration before the validation completed"
+	expect_eq "$(vpost "/v1/jobs/$j/complete" '{"worker":"hand","attempt":1,"outcome":"ok"}')" 200 "complete"
+	expect_eq "$(va_status e1)" validated "after the completion"
+	expect_eq "$(va_status e2)" validated "the integration that waited on it"
+	va_add e3 "$(account)" '"validate":true' >/dev/null || fail "create e3"
+	expect_eq "$(va_jobs e3 validate)" 0 "validate jobs for a third integration"
+}
