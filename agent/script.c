@@ -864,9 +864,9 @@ static int l_host_url_ok(lua_State *L)
 {
 	struct script_host *h = host_of(L);
 	char why[500];
-	int port = h->cdp && h->cdp->confine ? h->cdp->confine->devtools_port : 0;
+	const int *ports = h->cdp && h->cdp->confine ? h->cdp->confine->devtools_ports : NULL;
 
-	if (confine_url_ok(luaL_checkstring(L, 1), port, 1, why, sizeof(why))) {
+	if (confine_url_ok(luaL_checkstring(L, 1), ports, 1, why, sizeof(why))) {
 		lua_pushnil(L);
 		lua_pushstring(L, why);
 		return 2;
