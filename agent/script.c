@@ -299,6 +299,7 @@ void script_host_set_deadline(struct script_host *h, int timeout_ms)
 {
 	h->timeout_ms = timeout_ms;
 	h->deadline_hits = 0;
+	h->runner_phase = 0;
 	h->deadline = timeout_ms > 0 ? script_host_now(h) + timeout_ms : 0;
 	h->wall_deadline = timeout_ms > 0 ? cdp_wall_ms() + timeout_ms : 0;
 	arm_timer(h);
@@ -322,6 +323,8 @@ static const char *opt_session(lua_State *L, int idx)
 	return NULL;
 }
 
+static int deadline_error(lua_State *L, const char *during);
+
 static struct cdp *need_cdp(lua_State *L)
 {
 	struct script_host *h = host_of(L);
@@ -329,6 +332,12 @@ static struct cdp *need_cdp(lua_State *L)
 		push_error(L, "usage", "no browser in this run (cdp is unavailable)");
 		lua_error(L);
 	}
+	/* The deadline's grace is for reporting the failure, not for acting:
+	 * a script that swallowed the deadline error and goes on to the page
+	 * (a pcall around a click, a retry loop) is cut off here, before a
+	 * write the job would then report as done. */
+	if (h->deadline_hits > 0 && !h->runner_phase)
+		deadline_error(L, "a page call after the deadline");
 	return h->cdp;
 }
 
@@ -857,6 +866,25 @@ static int l_host_downloads(lua_State *L)
 }
 
 
+/* host.deadline_passed() → the deadline's message once it passed (a
+ * script may have swallowed the error: its result must not count), or nil.
+ * host.runner_phase(): the script is done; what follows is the runner's. */
+static int l_host_deadline_passed(lua_State *L)
+{
+	struct script_host *h = host_of(L);
+	if (!h->deadline_hits)
+		return 0;
+	lua_pushfstring(L, "script exceeded its deadline of %d ms (it went on after the "
+			"deadline error; what it did then does not count)", h->timeout_ms);
+	return 1;
+}
+
+static int l_host_runner_phase(lua_State *L)
+{
+	host_of(L)->runner_phase = 1;
+	return 0;
+}
+
 /* host.frames_network(session): frames from other sites that attach below
  * the page's session from now on turn Network on before they run (a frame
  * that fetches as it loads would otherwise answer before anyone listens).
@@ -1240,7 +1268,9 @@ static void install_primitives(lua_State *L)
 		{ "downloads", l_host_downloads }, { "url_ok", l_host_url_ok },
 		{ "upload_path", l_host_upload_path }, { "write_input", l_host_write_input },
 		{ "download_file", l_host_download_file },
-		{ "frames_network", l_host_frames_network }, { NULL, NULL }
+		{ "frames_network", l_host_frames_network },
+		{ "deadline_passed", l_host_deadline_passed },
+		{ "runner_phase", l_host_runner_phase }, { NULL, NULL }
 	};
 	static const struct { const char *name; enum log_level level; } levels[] = {
 		{ "error", LOG_ERROR }, { "warn", LOG_WARN },

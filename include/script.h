@@ -37,6 +37,9 @@ struct script_host {
 	struct mem_hdr *blocks;	/* every block the Lua state owns */
 	int app_ref;		/* registry ref of the loaded app table */
 	int deadline_hits;	/* 1: in the grace period; 2+: cut off */
+	/* The runner's own work after the script returned (failure evidence):
+	 * the browser stays reachable past the deadline for it alone. */
+	int runner_phase;
 	int abort_armed, poisoned;
 	sigjmp_buf abort_jmp;
 	/* Cut-off inside a long C call (string patterns): a timer signal at the

@@ -124,20 +124,63 @@ local EMPTY_READ = "the users reader found no users; every app has at least the 
   .. "account (did a selector change? an app that can really be empty sets "
   .. "app.can_be_empty = true)"
 
+-- A row the runner cannot tell apart from anyone (no email, username or
+-- app_id: a renamed column, a cell read from the wrong place) would match
+-- nobody, so a user still there would read as absent.
+local function has_identity(u)
+  local function set(v) return (type(v) == "string" and P.trim(v) ~= "") or type(v) == "number" end
+  return type(u) == "table" and (set(u.email) or set(u.username) or set(u.app_id))
+end
+
+local function row_keys(u)
+  if type(u) ~= "table" then return type(u) end
+  local keys = {}
+  for k in pairs(u) do keys[#keys + 1] = tostring(k) end
+  table.sort(keys)
+  return #keys > 0 and ("it has " .. table.concat(keys, ", ")) or "it is empty"
+end
+
 local function guard_reader(app)
   local read = app.list_users
-  if type(read) ~= "function" or app.can_be_empty == true then return end
+  if type(read) ~= "function" then return end
   app.list_users = function(...)
     local users = read(...)
-    if type(users) == "table" and next(users) == nil then P.raise("script", EMPTY_READ) end
+    if type(users) ~= "table" then return users end
+    if next(users) == nil and app.can_be_empty ~= true then P.raise("script", EMPTY_READ) end
+    for i, u in ipairs(users) do
+      if not has_identity(u) then
+        P.raise("script", string.format("list_users returned a user without an email, "
+          .. "username or app_id (row %d of %d: %s); did a column or selector change?",
+          i, #users, row_keys(u)))
+      end
+    end
     return users
   end
 end
 
+-- Could row be user, as far as the keys both carry tell?  A row that
+-- shares no key with the user (the user is known by email, the row has
+-- none: a renamed column) cannot be ruled out, so the user cannot be
+-- called absent.
+local function comparable(row, user)
+  local function set(v) return (type(v) == "string" and P.trim(v) ~= "") or type(v) == "number" end
+  return (set(row.email) and set(user.email)) or (set(row.username) and set(user.username))
+      or (set(row.app_id) and set(user.app_id))
+end
+
 local function find(app, page, user)
   if app.find_user then return M.normalize(app.find_user(page, user)) end
-  for _, u in ipairs(list(app, page)) do
+  local users = list(app, page)
+  for _, u in ipairs(users) do
     if same_user(u, user) then return u end
+  end
+  for i, u in ipairs(users) do
+    if not comparable(u, user) then
+      P.raise("script", string.format("cannot tell whether %s is in the app: list_users "
+        .. "row %d of %d has no %s to compare (%s); did a column or selector change?",
+        tostring(user.email or user.username or user.app_id), i, #users,
+        user.email and "email" or (user.username and "username" or "app_id"), row_keys(u)))
+    end
   end
   return nil
 end
@@ -584,7 +627,30 @@ function M.sign_in(app, page, job)
 end
 
 -- job = {action, user, account, action_timeout, artifacts}
+-- The app's functions, each checked on return: a script that swallowed the
+-- deadline error (a pcall around a slow step) returns as if done, and
+-- what the runner would do next with its answer (a verify that reads
+-- nothing, a state it reports) must not count.  Page calls after the
+-- deadline are cut off in C; this catches the pure-Lua way back.
+local function deadline_checked(app)
+  local out = {}
+  for k, v in pairs(app) do
+    if type(v) == "function" then
+      out[k] = function(...)
+        local r = table.pack(v(...))
+        local late = host.deadline_passed()
+        if late then P.raise("deadline", late) end
+        return table.unpack(r, 1, r.n)
+      end
+    else
+      out[k] = v
+    end
+  end
+  return out
+end
+
 function M.run(app, job)
+  app = deadline_checked(app)
   local spec = M.ACTIONS[job.action]
   if not spec then P.raise("usage", "unknown action " .. tostring(job.action)) end
   local user = job.user or {}
@@ -603,7 +669,11 @@ function M.run(app, job)
     page = pagemod.new(host.open_page(), { timeout = job.action_timeout, action = "login" })
     res.sign_in = M.sign_in(app, page, job)
     run_action[job.action](app, page, job, res)
+    -- a script that swallowed the deadline error returns as if done
+    local late = host.deadline_passed()
+    if late then P.raise("deadline", late) end
   end, annotate)
+  host.runner_phase()
 
   if ok then
     res.ok = true

@@ -115,3 +115,24 @@ t_page_api_on_acme() {
 	expect_out "checks@example.com"
 	expect_eq "$(fx acme state | jq -r '.users[] | select(.email == "grace@example.com") | .roles[0]')" viewer
 }
+
+# A script that swallows the deadline error (pcall) must not end in
+# success: neither by going back to the page within the grace (the page
+# call is cut off) nor by returning as if it had done its work.
+t_swallowed_deadline_never_succeeds() {
+	for how in act return; do
+		agent run "$S/swallow_deadline.lua" invite --user '{"email":"a@b.c"}' --timeout 6000 \
+			--account "{\"base_url\":\"$FX_URL/acme\",\"then\":\"$how\"}" --browser "$CHROME_HTTP" \
+			--runs-dir "$WORK/runs"
+		expect_rc 1
+		expect_out "a@b.c  inviting → invite_failed"
+		printf '%s' "$OUT" | grep -q "pending_user_claim" && fail "$how: the swallowed deadline reported the invite"
+		expect_err "script exceeded its deadline of 6000 ms"
+		printf '%s' "$ERR$OUT" | grep -q "went through" && fail "$how: a page call went through after the deadline"
+		case $how in
+		act) expect_err "kept running; stopped" ;;	# cut off at the page call
+		return) expect_err "what it did then does not count" ;;
+		esac
+	done
+	true
+}
