@@ -42,7 +42,7 @@ static const char *chromium_flags[] = {
 /* The DevTools endpoints a job's pages may not open (their /json pages
  * list and close every job's targets): the browser this process talks to
  * first, then the other browsers of a worker's pool. */
-static struct { char host[256]; int port; } endpoints[BROWSER_MAX_ENDPOINTS];
+static struct { char host[256]; int port, whole; } endpoints[BROWSER_MAX_ENDPOINTS];
 static int nendpoints;
 
 int browser_devtools_port(void)
@@ -57,15 +57,18 @@ void browser_set_devtools_url(const char *url)
 }
 
 /* scheme://[user@]host[:port]/…: the host (brackets kept) and the port,
- * the scheme's default when none is written */
-void browser_add_devtools_url(const char *url)
+ * the scheme's default when none is written; whole: a service */
+static void add_endpoint(const char *url, int whole)
 {
 	const char *a = url ? strstr(url, "://") : NULL, *end, *colon = NULL;
 	int port;
 
+	if (a)
+		a += 3;
+	else if (whole && url)
+		a = url;	/* ADDR:PORT, as a listen address is written */
 	if (!a || nendpoints >= BROWSER_MAX_ENDPOINTS)
 		return;
-	a += 3;
 	end = a + strcspn(a, "/?#");
 	for (const char *p = a; p < end; p++) {
 		if (*p == '@')
@@ -83,17 +86,32 @@ void browser_add_devtools_url(const char *url)
 		return;
 	for (int i = 0; i < nendpoints; i++)
 		if (endpoints[i].port == port && !strncasecmp(endpoints[i].host, a, (size_t)(colon - a)) &&
-		    !endpoints[i].host[colon - a])
+		    !endpoints[i].host[colon - a]) {
+			endpoints[i].whole |= whole;
 			return;
+		}
 	snprintf(endpoints[nendpoints].host, sizeof(endpoints[0].host), "%.*s", (int)(colon - a), a);
+	endpoints[nendpoints].whole = whole;
 	endpoints[nendpoints++].port = port;
 }
 
-const char *browser_devtools_endpoint(int i, int *port)
+void browser_add_devtools_url(const char *url)
+{
+	add_endpoint(url, 0);
+}
+
+void browser_add_service_url(const char *url)
+{
+	add_endpoint(url, 1);
+}
+
+const char *browser_devtools_endpoint(int i, int *port, int *whole)
 {
 	if (i < 0 || i >= nendpoints)
 		return NULL;
 	*port = endpoints[i].port;
+	if (whole)
+		*whole = endpoints[i].whole;
 	return endpoints[i].host;
 }
 

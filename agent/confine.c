@@ -127,11 +127,12 @@ static int is_about(const char *url, const char *what)
 	return !strncasecmp(url, what, n) && (!url[n] || url[n] == '#' || url[n] == '?');
 }
 
+/* 0: not refused; else the entry (a service's has CONFINE_SERVICE_PORT) */
 static int is_devtools_port(const int *ports, int port)
 {
-	for (int i = 0; ports && ports[i]; i++)
-		if (ports[i] == port)
-			return 1;
+	for (int i = 0; port && ports && ports[i]; i++)
+		if ((ports[i] & ~CONFINE_SERVICE_PORT) == port)
+			return ports[i];
 	return 0;
 }
 
@@ -149,7 +150,13 @@ int confine_url_ok(const char *url, const int *devtools_ports, int from_script,
 		scheme[i] = (char)((url[i] >= 'A' && url[i] <= 'Z') ? url[i] + 32 : url[i]);
 	scheme[s] = '\0';
 	if (!strcmp(scheme, "http") || !strcmp(scheme, "https")) {
-		if (is_devtools_port(devtools_ports, port_of(url))) {
+		int hit = is_devtools_port(devtools_ports, port_of(url));
+		if (hit & CONFINE_SERVICE_PORT) {
+			snprintf(why, n, "%.200s is a service of the worker (its coordinator or its "
+				 "metrics), which a job may not reach", url);
+			return -1;
+		}
+		if (hit) {
 			snprintf(why, n, "%.200s is the browser's DevTools endpoint", url);
 			return -1;
 		}
@@ -746,7 +753,15 @@ static const char *const guard_patterns[] = {
 	 * (its Host check lets IP literals and *.localhost through): the
 	 * IPv4-mapped IPv6 form and any name under localhost */
 	"http://[::ffff:*/json*", "http://*.localhost*/json*",
+	/* link-local addresses: no app lives there, but a cloud machine's
+	 * metadata service does (169.254.169.254), with its credentials */
+	"http://169.254.*", "https://169.254.*", "http://[fe80:*", "https://[fe80:*",
 	NULL
+};
+
+/* The names a loopback service answers to, as Fetch patterns' hosts. */
+static const char *const loopback_hosts[] = {
+	"127.*", "localhost", "[::1]", "0.0.0.0", "*.localhost", "[::ffff:*", NULL
 };
 
 static int loopback_host(const char *h)
@@ -762,7 +777,7 @@ cJSON *confine_guard_patterns(void)
 	cJSON *patterns = cJSON_CreateArray(), *pat;
 	const char *host;
 	char u[400];
-	int port;
+	int port, whole;
 
 	for (int i = 0; guard_patterns[i]; i++) {
 		pat = cJSON_CreateObject();
@@ -771,16 +786,29 @@ cJSON *confine_guard_patterns(void)
 	}
 	/* A pool's browsers on other hosts: their DevTools pages by host and
 	 * port.  Loopback ones are caught above on any port, which keeps the
-	 * conversation the same whatever port a test's browser had. */
-	for (int i = 0; (host = browser_devtools_endpoint(i, &port)); i++) {
+	 * conversation the same whatever port a test's browser had.  The
+	 * worker's own services (its coordinator, its metrics): every path,
+	 * under every name of loopback when they listen there. */
+	for (int i = 0; (host = browser_devtools_endpoint(i, &port, &whole)); i++) {
+		if (whole && loopback_host(host)) {
+			for (int h = 0; loopback_hosts[h]; h++) {
+				snprintf(u, sizeof(u), "http://%s:%d/*", loopback_hosts[h], port);
+				pat = cJSON_CreateObject();
+				cJSON_AddStringToObject(pat, "urlPattern", u);
+				cJSON_AddItemToArray(patterns, pat);
+			}
+			continue;
+		}
 		if (loopback_host(host))
 			continue;
 		for (int s = 0; s < 2; s++) {
 			/* URLs drop their scheme's default port */
 			if (port == (s ? 443 : 80))
-				snprintf(u, sizeof(u), "%s://%s/json*", s ? "https" : "http", host);
+				snprintf(u, sizeof(u), "%s://%s/%s", s ? "https" : "http", host,
+					 whole ? "*" : "json*");
 			else
-				snprintf(u, sizeof(u), "%s://%s:%d/json*", s ? "https" : "http", host, port);
+				snprintf(u, sizeof(u), "%s://%s:%d/%s", s ? "https" : "http", host, port,
+					 whole ? "*" : "json*");
 			pat = cJSON_CreateObject();
 			cJSON_AddStringToObject(pat, "urlPattern", u);
 			cJSON_AddItemToArray(patterns, pat);
@@ -812,10 +840,10 @@ int confine_open(struct cdp *c, const char *context_id, const char *target_id,
 		 * the web's own ports (a browser farm at wss://farm/), which the
 		 * Fetch patterns guard by host instead. */
 		const char *host;
-		int port, n = 0;
-		for (int i = 0; (host = browser_devtools_endpoint(i, &port)); i++)
+		int port, whole, n = 0;
+		for (int i = 0; (host = browser_devtools_endpoint(i, &port, &whole)); i++)
 			if (loopback_host(host) || (port != 80 && port != 443))
-				k->devtools_ports[n++] = port;
+				k->devtools_ports[n++] = port | (whole ? CONFINE_SERVICE_PORT : 0);
 	}
 	add_session(k, session_id);
 	c->on_event = confine_event;

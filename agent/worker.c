@@ -677,9 +677,11 @@ static int charged_tries(const struct worker *w, const struct wjob *j)
 	return j->tries - free_runs;
 }
 
-/* The DevTools endpoints a job's pages may not open: the browser it runs
- * on, and every other browser this worker knows (a pool member's /json
- * pages list and close the jobs of other slots and other workers). */
+/* The endpoints a job's pages may not open: the browser it runs on, every
+ * other browser this worker knows (a pool member's /json pages list and
+ * close the jobs of other slots and other workers), and the worker's own
+ * services — a page that reached its coordinator could claim another
+ * integration's job and fetch its secrets with the lease that came back. */
 static void guard_endpoints(struct worker *w, const char *ws_url)
 {
 	browser_set_devtools_url(ws_url);
@@ -690,6 +692,10 @@ static void guard_endpoints(struct worker *w, const char *ws_url)
 		if (w->pool.b[i].ws_url)
 			browser_add_devtools_url(w->pool.b[i].ws_url);
 	}
+	for (int i = 0; i < w->cc.nbases; i++)
+		browser_add_service_url(w->cc.bases[i]);
+	if (w->o->metrics_listen)
+		browser_add_service_url(w->o->metrics_listen);
 }
 
 /* Run job j in this child on the browser at ws_url; c and page come

@@ -31,9 +31,14 @@ void browser_set_devtools_url(const char *url);
  * other jobs' targets). */
 #define BROWSER_MAX_ENDPOINTS 16
 void browser_add_devtools_url(const char *url);
+/* A service of the worker itself that a job's pages may not reach at any
+ * path (its coordinator, its metrics): url may omit the scheme
+ * ("127.0.0.1:9464"). */
+void browser_add_service_url(const char *url);
 /* The i-th endpoint (0: this process's browser): its host, or NULL past
- * the last; *port its port. */
-const char *browser_devtools_endpoint(int i, int *port);
+ * the last; *port its port; *whole (may be NULL) 1 for a service (every
+ * path refused), 0 for a DevTools endpoint (its /json pages). */
+const char *browser_devtools_endpoint(int i, int *port, int *whole);
 /* GET base/json/version (base: http(s)://host:port): 0 with *ws its
  * webSocketDebuggerUrl (malloc'd), or -1 with err; *http_code is the
  * HTTP status (0 when nothing answered). */

@@ -32,7 +32,8 @@ struct confine {
 	char sessions[CONFINE_MAX_IDS][128];	/* the script may address these */
 	int nsessions;
 	/* refused as URL ports: every DevTools endpoint the worker knows
-	 * (browser.h); 0-terminated */
+	 * (browser.h), and its services' ports | CONFINE_SERVICE_PORT;
+	 * 0-terminated */
 	int devtools_ports[BROWSER_MAX_ENDPOINTS + 1];
 	char run_dir[1024];		/* files a script may upload; downloads */
 	char files_dir[1024];		/* --files-dir: more files it may upload */
@@ -63,6 +64,7 @@ int confine_check_events(struct cdp *c, const char *session, const char *method,
 /* Is url one a job's page may open?  web_only: http(s), about:blank, data:
  * (what a script may ask for); otherwise also what pages make themselves
  * (about:srcdoc, blob: of a web origin).  0, or -1 with why. */
+#define CONFINE_SERVICE_PORT 0x10000	/* above any port: a flag */
 int confine_url_ok(const char *url, const int *devtools_ports, int from_script,
 		   char *why, size_t n);
 /* The guard's Fetch patterns (an array for Fetch.enable): local files,

@@ -193,12 +193,12 @@ static void test_pool_endpoints_are_guarded(void)
 	browser_add_devtools_url("ws://10.1.2.3:9333/devtools/browser/def");	/* the same one */
 	browser_add_devtools_url("wss://farm.example/devtools/browser/x");
 	browser_add_devtools_url("not a url");
-	while ((host = browser_devtools_endpoint(n, &port)))
+	while ((host = browser_devtools_endpoint(n, &port, NULL)))
 		n++;
 	ASSERT_INT_EQ(n, 3);
-	ASSERT_STR_EQ(browser_devtools_endpoint(1, &port), "10.1.2.3");
+	ASSERT_STR_EQ(browser_devtools_endpoint(1, &port, NULL), "10.1.2.3");
 	ASSERT_INT_EQ(port, 9333);
-	ASSERT_STR_EQ(browser_devtools_endpoint(2, &port), "farm.example");
+	ASSERT_STR_EQ(browser_devtools_endpoint(2, &port, NULL), "farm.example");
 	ASSERT_INT_EQ(port, 443);
 	ASSERT_INT_EQ(browser_devtools_port(), 9222);
 
@@ -218,9 +218,31 @@ static void test_pool_endpoints_are_guarded(void)
 	ASSERT_STR_CONTAINS(why, "DevTools endpoint");
 	ASSERT_INT_EQ(confine_url_ok("http://127.0.0.1:9333/json/list", ports, 1, why, sizeof(why)), -1);
 
+	/* the worker's own services: every path, under every loopback name */
+	browser_add_service_url("http://127.0.0.1:8700");
+	browser_add_service_url("127.0.0.1:9464");		/* a listen address */
+	browser_add_service_url("https://coord.example");	/* port 443 */
+	pat = confine_guard_patterns();
+	ASSERT(has_pattern(pat, "http://127.*:8700/*"));
+	ASSERT(has_pattern(pat, "http://localhost:8700/*"));
+	ASSERT(has_pattern(pat, "http://[::1]:8700/*"));
+	ASSERT(has_pattern(pat, "http://localhost:9464/*"));
+	ASSERT(has_pattern(pat, "https://coord.example/*"));
+	ASSERT(has_pattern(pat, "http://169.254.*"));		/* cloud metadata */
+	cJSON_Delete(pat);
+	{
+		static const int sports[] = { 9222, 8700 | CONFINE_SERVICE_PORT, 0 };
+		ASSERT_INT_EQ(confine_url_ok("http://localhost:8700/v1/claim", sports, 1, why,
+					     sizeof(why)), -1);
+		ASSERT_STR_CONTAINS(why, "is a service of the worker");
+		ASSERT_INT_EQ(confine_url_ok("http://127.0.0.1:9222/json", sports, 1, why, sizeof(why)), -1);
+		ASSERT_STR_CONTAINS(why, "DevTools endpoint");
+		ASSERT_INT_EQ(confine_url_ok("http://127.0.0.1:8080/app", sports, 1, why, sizeof(why)), 0);
+	}
+
 	/* a new browser for the next job: the list starts again */
 	browser_set_devtools_url("http://127.0.0.1:9444");
-	ASSERT(browser_devtools_endpoint(1, &port) == NULL);
+	ASSERT(browser_devtools_endpoint(1, &port, NULL) == NULL);
 	ASSERT_INT_EQ(browser_devtools_port(), 9444);
 }
 
