@@ -37,3 +37,35 @@ t_speed11_prewarmed_job_starts_at_first_call() {
 	fi
 	kill -TERM "$WK_PID"; wait "$WK_PID"; WK_PID=
 }
+
+# renderers_under PID: the renderer processes among PID's descendants
+renderers_under() {
+	ps -eo pid=,ppid=,args= | awk -v root="$1" '
+		{ parent[$1] = $2; kind[$1] = ($0 ~ /--type=renderer/) }
+		END { for (p in parent) { q = p; while (q in parent && q != root && q > 1) q = parent[q]
+			if (q == root && kind[p]) n++ } print n + 0 }'
+}
+
+# The Chromium the agent launches gives a job's browser context one
+# renderer process: headless Chromium gave each context's window two
+# omnibox-popup WebUI renderers and a spare one besides (issue 11:
+# about half of Chromium's CPU per job).  A count, not a time.
+t_speed11_launched_chromium_one_renderer_per_job() {
+	acct=$(printf '{"base_url":"%s/acme","username":"admin@acme.test","password":"acme-admin-pw","hold_ms":3000}' "$FX_URL")
+	"$BIN/idlcm-agent" run "$ROOT/tests/e2e/scripts/speed11_hold.lua" list_users --account "$acct" \
+		--runs-dir "$WORK/runs" >"$WORK/s11.out" 2>"$WORK/s11.err" &
+	pid=$!
+	# while the job holds its signed-in page: the most renderers seen
+	most=0
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		n=$(renderers_under "$pid")
+		[ "$n" -gt "$most" ] && most=$n
+		sleep 0.1
+	done
+	wait "$pid"; RC=$?
+	expect_rc 0
+	[ "$most" -ge 1 ] || fail "no renderer of the launched Chromium was ever seen"
+	# the job's page; the default context's about:blank may have one more
+	[ "$most" -le 2 ] || fail "the launched Chromium ran $most renderer processes for one job"
+}
