@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "browser.h"
+#include "embedded.h"
 #include "job.h"
 #include "log.h"
 #include "luajson.h"
@@ -76,7 +77,42 @@ void job_outcome_release(struct job_outcome *o)
 	o->result = NULL;
 }
 
-/* host.open_page(): the job's browser context and page, closed by C. */
+int job_page_prepare(struct cdp *c, struct page_handle *p, struct cdp_error *err)
+{
+	const struct embedded_file *f = embedded_find("helper.js");
+	cJSON *params, *res = NULL, *id;
+	struct cdp_error ignored;
+
+	if (p->frame_id[0])
+		return 0;
+	if (cdp_call(c, p->session_id, "Page.getFrameTree", NULL, 10000, &res, err))
+		return -1;
+	id = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "frameTree"),
+						     "frame"), "id");
+	if (!cJSON_IsString(id) || strlen(id->valuestring) >= sizeof(p->frame_id)) {
+		cJSON_Delete(res);
+		err->kind = CDP_ERR_PROTOCOL;
+		snprintf(err->message, sizeof(err->message), "browser reply lacks frameTree.frame.id");
+		return -1;
+	}
+	snprintf(p->frame_id, sizeof(p->frame_id), "%s", id->valuestring);
+	cJSON_Delete(res);
+	/* The helper goes into its world as each document starts (page.lua's
+	 * Page:_world): no round trips to set it up after every navigation.
+	 * A browser without it falls back to creating the world by hand. */
+	params = cJSON_CreateObject();
+	cJSON_AddStringToObject(params, "source", f ? f->data : "");
+	cJSON_AddStringToObject(params, "worldName", "idlcm");
+	cJSON_AddBoolToObject(params, "runImmediately", 1);
+	res = NULL;
+	p->helper = f && !cdp_call(c, p->session_id, "Page.addScriptToEvaluateOnNewDocument",
+				   params, 10000, &res, &ignored);
+	cJSON_Delete(res);
+	return 0;
+}
+
+/* host.open_page(): the job's browser context and page, closed by C;
+ * returns its session id, main frame id and whether the helper is in. */
 struct page_slot {
 	struct cdp *cdp;
 	struct page_handle page;
@@ -86,6 +122,18 @@ struct page_slot {
 	char init_id[64];	/* the storage-seeding init script, while it runs */
 };
 static struct page_slot *current_slot;
+
+static int open_failed(lua_State *L, const struct cdp_error *err)
+{
+	lua_createtable(L, 0, 3);
+	lua_pushstring(L, err->kind == CDP_ERR_DEADLINE ? "deadline" : "cdp");
+	lua_setfield(L, -2, "kind");
+	lua_pushfstring(L, "cannot open a page: %s", err->message);
+	lua_setfield(L, -2, "message");
+	lua_pushboolean(L, 1);
+	lua_setfield(L, -2, "transient");
+	return lua_error(L);
+}
 
 static int l_open_page(lua_State *L)
 {
@@ -100,22 +148,18 @@ static int l_open_page(lua_State *L)
 		/* the worker opened it while the previous job ran */
 		s->page = *s->spec->prewarmed;
 		s->open = 1;
-		lua_pushstring(L, s->page.session_id);
-		return 1;
+	} else if (browser_open_page(s->cdp, &s->page, &err)) {
+		return open_failed(L, &err);
+	} else {
+		s->open = 1;
 	}
-	if (browser_open_page(s->cdp, &s->page, &err)) {
-		lua_createtable(L, 0, 3);
-		lua_pushstring(L, err.kind == CDP_ERR_DEADLINE ? "deadline" : "cdp");
-		lua_setfield(L, -2, "kind");
-		lua_pushfstring(L, "cannot open a page: %s", err.message);
-		lua_setfield(L, -2, "message");
-		lua_pushboolean(L, 1);
-		lua_setfield(L, -2, "transient");
-		return lua_error(L);
+	if (job_page_prepare(s->cdp, &s->page, &err)) {
+		return open_failed(L, &err);
 	}
-	s->open = 1;
 	lua_pushstring(L, s->page.session_id);
-	return 1;
+	lua_pushstring(L, s->page.frame_id);
+	lua_pushboolean(L, s->page.helper);
+	return 3;
 }
 
 /* ---- saved sign-in state: host.session_*(), used by job.lua's sign_in */

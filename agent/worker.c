@@ -129,6 +129,31 @@ static void on_stop(int sig)
 	stop_requested++;
 }
 
+/* A child's exit wakes the loop at once: its event pipe reaches EOF a
+ * moment before waitpid() can reap it, and without this wake the loop
+ * slept its whole poll timeout (200 ms) before the job's result went
+ * out and its slot took the next job (issue 11: jobs/min). */
+static int chld_pipe[2] = { -1, -1 };
+
+static void on_child(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (chld_pipe[1] >= 0 && write(chld_pipe[1], "c", 1) < 0) {
+		/* full: a wake is pending already */
+	}
+	errno = saved;
+}
+
+static void chld_drain(void)
+{
+	char tmp[64];
+
+	while (chld_pipe[0] >= 0 && read(chld_pipe[0], tmp, sizeof(tmp)) > 0)
+		;
+}
+
 void worker_opts_defaults(struct worker_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -665,6 +690,7 @@ static void child_prologue(int fd)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);	/* the supervisor's wake is not ours */
 	child_fd = fd;
 	log_set_component("job");
 }
@@ -876,6 +902,14 @@ warm_child(struct worker *w, int ctl, int fd, const char *ws_url)
 	c = cdp_new(tr);
 	if (browser_open_page(c, &page, &ce)) {
 		log_debug("prewarm: %s", ce.message);
+		cdp_free(c);
+		_exit(3);
+	}
+	/* the main frame and the helper's init script too: the job's first
+	 * page call then starts at once (issue 11) */
+	if (job_page_prepare(c, &page, &ce)) {
+		log_debug("prewarm: %s", ce.message);
+		browser_close_page(c, &page);
 		cdp_free(c);
 		_exit(3);
 	}
@@ -1737,10 +1771,17 @@ static void loop(struct worker *w)
 				fds[nfds].revents = 0;
 				nfds++;
 			}
+		if (chld_pipe[0] >= 0 && nfds < 64) {
+			fds[nfds].fd = chld_pipe[0];
+			fds[nfds].events = CURL_WAIT_POLLIN;
+			fds[nfds].revents = 0;
+			nfds++;
+		}
 		/* with /metrics served from this loop, it wakes more often */
 		if (coord_wait(&w->cc, fds, nfds, w->m.h ? 50 : 200, &code, &body, &len, err,
 			       sizeof(err)))
 			claim_done(w, code, body, len, err);
+		chld_drain();
 		wmetrics_service(&w->m);
 	}
 }
@@ -1831,6 +1872,11 @@ int worker_run(const struct worker_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	if (!pipe2(chld_pipe, O_CLOEXEC | O_NONBLOCK)) {
+		sa.sa_handler = on_child;
+		sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+		sigaction(SIGCHLD, &sa, NULL);
+	}
 
 	if (o->metrics_listen && wmetrics_start(&w.m, o->metrics_listen, err, sizeof(err))) {
 		fprintf(stderr, "idlcm-agent: %s\n", err);

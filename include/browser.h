@@ -63,6 +63,8 @@ struct page_handle {
 	char context_id[128];
 	char target_id[128];
 	char session_id[128];
+	char frame_id[128];	/* its main frame, "" until job_page_prepare */
+	int helper;		/* the helper's init script is registered */
 };
 /* A fresh browser context with one attached page, Page/Runtime enabled and
  * lifecycle events on. */

@@ -56,6 +56,11 @@ int job_action_known(const char *action);
 
 /* Run spec against the browser behind cdp (NULL: check only). */
 void job_run(const struct job_spec *, struct cdp *, struct job_outcome *);
+/* What the page API needs of a fresh page before the script's first call:
+ * its main frame and the helper's init script (so that a worker's warm
+ * child does it ahead of the job, off the job's critical path). */
+struct cdp_error;
+int job_page_prepare(struct cdp *, struct page_handle *, struct cdp_error *);
 /* A captured password could not be stored (no vault, a failed write): the
  * job fails, class needs_human, state invite_failed, with why. */
 void job_outcome_secret_lost(struct job_outcome *out, const char *why);

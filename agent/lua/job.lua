@@ -666,7 +666,9 @@ function M.run(app, job)
   local ok, err = xpcall(function()
     check_roles(app, job)
     guard_reader(app)
-    page = pagemod.new(host.open_page(), { timeout = job.action_timeout, action = "login" })
+    local session, frame_id, helper = host.open_page()
+    page = pagemod.new(session, { timeout = job.action_timeout, action = "login",
+                                  frame_id = frame_id, helper = helper })
     res.sign_in = M.sign_in(app, page, job)
     run_action[job.action](app, page, job, res)
     -- a script that swallowed the deadline error returns as if done

@@ -30,14 +30,21 @@ function M.new(session, opts)
     action = opts.action or "script",
     _ctx = nil,                              -- isolated world context id
   }, Page)
-  local tree = self:send("Page.getFrameTree")
-  self.frame_id = tree.frameTree.frame.id
-  -- The helper goes into its world as each document starts: no round
-  -- trips to set it up again after every navigation (see Page:_world).
-  HELPER_JS = HELPER_JS or host.embedded("helper.js")
-  local ok = pcall(self.send, self, "Page.addScriptToEvaluateOnNewDocument",
-    { source = HELPER_JS, worldName = WORLD, runImmediately = true })
-  self._auto_world = ok
+  if opts.frame_id then
+    -- host.open_page() found the main frame and registered the helper's
+    -- init script already (job_page_prepare; a worker's warm child does
+    -- it before the job is even claimed).
+    self.frame_id, self._auto_world = opts.frame_id, opts.helper and true or false
+  else
+    local tree = self:send("Page.getFrameTree")
+    self.frame_id = tree.frameTree.frame.id
+    -- The helper goes into its world as each document starts: no round
+    -- trips to set it up again after every navigation (see Page:_world).
+    HELPER_JS = HELPER_JS or host.embedded("helper.js")
+    local ok = pcall(self.send, self, "Page.addScriptToEvaluateOnNewDocument",
+      { source = HELPER_JS, worldName = WORLD, runImmediately = true })
+    self._auto_world = ok
+  end
   -- A dialog nobody expected would block the page (and every command
   -- after it) until timeouts: dismiss it unless the script says otherwise.
   self:on_dialog("dismiss")

@@ -37,13 +37,14 @@ start_fixtures() {
 }
 
 # start_chromium: one shared headless Chromium; sets CHROME_HTTP (http://…).
+# CHROME_FLAGS: more flags (make bench passes the ones the agent launches with).
 start_chromium() {
 	CHROME_DIR=$(mktemp -d /tmp/idlcm-e2e-chrome-XXXXXX)
 	# setsid: its own process group, so cleanup reaches every process
 	setsid chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync \
 		--disable-extensions --mute-audio --hide-scrollbars --window-size=1280,800 \
-		--remote-debugging-port=0 --user-data-dir="$CHROME_DIR" about:blank \
+		${CHROME_FLAGS:-} --remote-debugging-port=0 --user-data-dir="$CHROME_DIR" about:blank \
 		>"$CHROME_DIR/log" 2>&1 &
 	CHROME_PID=$!
 	for _ in $(seq 1 200); do
