@@ -50,6 +50,8 @@ void cstore_close(struct cstore *s)
 		return;
 	if (s->in_tx)
 		s->drv->rollback(s);
+	if (s->drv->release)
+		s->drv->release(s);
 	if (s->owned)
 		s->drv->close(s);
 	free(s);

@@ -13,6 +13,7 @@ struct cstore {
 	int conflict;		/* the last error was a unique violation */
 	int in_tx;
 	int owned;		/* close the handle with the store */
+	void *cache;		/* the driver's prepared statements (optional) */
 	char err[600];
 	cstore_listen_fn *listen_fn;
 	void *listen_arg;
@@ -30,6 +31,9 @@ struct cstore_driver {
 	int (*open)(struct cstore *, const char *target, const struct cstore_schema *,
 		    char *err, size_t n);
 	void (*close)(struct cstore *);
+	/* optional: drop what the driver keeps on the handle (cached
+	 * statements), also for a handle the store does not own */
+	void (*release)(struct cstore *);
 	struct cstore_rows *(*query)(struct cstore *, const char *sql, const char *fmt,
 				     va_list ap);
 	int (*exec)(struct cstore *, const char *sql, const char *fmt, va_list ap);
