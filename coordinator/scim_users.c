@@ -647,6 +647,88 @@ static int reply_user(struct scim_ctx *x, int status, const char *id)
 
 /* ------------------------------------------------------------ list */
 
+/*
+ * An integration's user ids in listing order, remembered while the store
+ * says nothing was written since (cstore_stamp): counting 10,000 index
+ * entries for totalResults, and walking startIndex of them for each page,
+ * were most of a page's time, and an IdP pages through a listing without
+ * writing in between.  Any write at all (a job, a state) makes the next
+ * listing read them again, so they are never stale; PostgreSQL, where
+ * other processes write, has no stamps: it counts and walks every time.
+ */
+#define ORDER_MAX 1000000	/* beyond, walk rather than hold the ids */
+
+static struct {
+	struct cstore_stamp at;
+	char integ[128];
+	int valid, n;
+	size_t *off;		/* ids[i] = text + off[i] */
+	char *text;
+} order;
+
+static void order_forget(void)
+{
+	free(order.off);
+	free(order.text);
+	memset(&order, 0, sizeof(order));
+}
+
+/* The remembered order for x's integration, read again when stale: 0,
+ * or -1 when it cannot be kept (the caller counts and walks). */
+static int order_load(struct scim_ctx *x)
+{
+	struct cstore_stamp now;
+	struct cstore_rows *st;
+	size_t len = 0, cap = 0, ncap = 0;
+
+	if (cstore_in_tx(x->c->store) || cstore_stamp(x->c->store, &now) ||
+	    strlen(x->integ) >= sizeof(order.integ))
+		return -1;
+	if (order.valid && !memcmp(&now, &order.at, sizeof(now)) && !strcmp(order.integ, x->integ))
+		return 0;
+	order_forget();
+	st = cstore_query(x->c->store, "SELECT id FROM scim_users WHERE integration = ? ORDER BY id",
+			  "t", x->integ);
+	while (st && cstore_next(st)) {
+		const char *id = cstore_text(st, 0);
+		size_t n = strlen(id) + 1;
+		if (order.n == ORDER_MAX)
+			goto fail;
+		if ((size_t)order.n == ncap) {
+			size_t *o = realloc(order.off, (ncap = ncap ? ncap * 2 : 1024) * sizeof(*o));
+			if (!o)
+				goto fail;
+			order.off = o;
+		}
+		if (len + n > cap) {
+			char *t = realloc(order.text, cap = (cap ? cap * 2 : 65536) + n);
+			if (!t)
+				goto fail;
+			order.text = t;
+		}
+		memcpy(order.text + len, id, n);
+		order.off[order.n++] = len;
+		len += n;
+	}
+	cstore_done(st);
+	st = NULL;
+	/* a failed read, or one that wrote (never): nothing to keep */
+	if (cstore_stamp(x->c->store, &order.at) || memcmp(&now, &order.at, sizeof(now)))
+		goto fail;
+	snprintf(order.integ, sizeof(order.integ), "%s", x->integ);
+	order.valid = 1;
+	return 0;
+fail:
+	cstore_done(st);
+	order_forget();
+	return -1;
+}
+
+static const char *order_id(int i)
+{
+	return order.text + order.off[i];
+}
+
 static int list(struct scim_ctx *x)
 {
 	const char *ftext = httpd_req_query(x->req, "filter");
@@ -685,11 +767,13 @@ static int list(struct scim_ctx *x)
 	}
 	{
 		char sql[1600], fmt[SCIM_ARGS_MAX + 1];
-		int groups;
+		int groups, ordered;
 
 		scim_args_fmt(fmt, args, nargs);
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM scim_users s%s", where);
-		total = (int)cstore_int(x->c->store, 0, sql, fmt, SCIM_ARGS(args));
+		ordered = !f.n && !order_load(x);
+		total = ordered ? order.n : (int)cstore_int(x->c->store, 0, sql, fmt,
+							    SCIM_ARGS(args));
 		if (count > 0 && start <= total) {
 			/* a filter's few rows come in its index's order: ORDER BY
 			 * would steer SQLite to the primary key and a scan */
@@ -697,6 +781,12 @@ static int list(struct scim_ctx *x)
 				snprintf(sql, sizeof(sql), "SELECT " USER_COLS USER_FROM "%s"
 					 " LIMIT %d OFFSET %d", where, count, start - 1);
 				st = cstore_query(x->c->store, sql, fmt, SCIM_ARGS(args));
+			} else if (ordered) {	/* the remembered order: a range of ids */
+				int last = start - 1 + count < total ? start - 1 + count : total;
+				st = cstore_query(x->c->store, "SELECT " USER_COLS USER_FROM
+					       " WHERE s.integration = ? AND s.id >= ? AND s.id <= ?"
+					       " ORDER BY s.id", "ttt", x->integ, order_id(start - 1),
+					       order_id(last - 1));
 			} else {	/* the offset walks the primary key alone, not the join */
 				/* one text for every page: bound, it is prepared once */
 				st = cstore_query(x->c->store, "SELECT " USER_COLS " FROM (SELECT id"

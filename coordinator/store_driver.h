@@ -13,6 +13,7 @@ struct cstore {
 	int conflict;		/* the last error was a unique violation */
 	int in_tx;
 	int owned;		/* close the handle with the store */
+	uint64_t serial;	/* this store among all opened by the process */
 	void *cache;		/* the driver's prepared statements (optional) */
 	char err[600];
 	cstore_listen_fn *listen_fn;
@@ -47,6 +48,8 @@ struct cstore_driver {
 	int (*commit)(struct cstore *);
 	void (*rollback)(struct cstore *);
 	int64_t (*next_serial)(struct cstore *, const char *table, const char *column);
+	/* optional: fill changes and data of a stamp (else no stamps) */
+	int (*stamp)(struct cstore *, struct cstore_stamp *);
 	int (*listen)(struct cstore *, const char *channel);
 	int (*notify)(struct cstore *, const char *channel);
 	int (*fd)(struct cstore *);
