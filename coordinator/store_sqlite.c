@@ -19,9 +19,9 @@ struct sq_rows {
  * Prepared statements, kept per SQL text: compiling a statement cost more
  * than running it (a SCIM create spent 40% of its CPU in SQLite's parser
  * over the same twenty texts).  A slot is lent to one cursor at a time; a
- * text already lent (a statement run while its own rows are read) or one
- * that hashes to a slot in use gets a statement of its own, finalized
- * after.  Texts built per call (LIMIT n OFFSET m) just take slots over.
+ * text whose slots are all lent (a statement run while its own rows are
+ * read) gets a statement of its own, finalized after.  Texts built per
+ * call (a filter's LIMIT n OFFSET m) just take slots over.
  */
 #define SQ_SLOTS 256
 
@@ -32,6 +32,7 @@ struct sq_slot {
 
 struct sq_cache {
 	struct sq_slot slot[SQ_SLOTS];
+	unsigned turn;
 };
 
 static unsigned hash_sql(const char *sql)
@@ -63,22 +64,42 @@ static void sq_release(struct cstore *s)
 }
 
 /* A statement for sql with fmt's arguments bound: *slot is its cache slot
- * (give it back with unprep), or -1 when it is the caller's to finalize. */
+ * (give it back with unprep), or -1 when it is the caller's to finalize.
+ * A text may sit in any of SQ_WAYS slots from its hash, so two texts that
+ * hash alike do not push each other out on every call. */
+#define SQ_WAYS 4
+
 static sqlite3_stmt *prep_cached(struct cstore *s, const char *sql, const char *fmt,
 				 va_list ap, int *slot)
 {
 	struct sq_cache *c = cache_of(s);
 	unsigned h = hash_sql(sql);
-	struct sq_slot *sl;
+	struct sq_slot *sl = NULL;
 
 	*slot = -1;
-	if (!c || c->slot[h].busy)
+	if (!c)
 		return sqldb_prepare(s->h, sql, fmt, ap);
-	sl = &c->slot[h];
-	if (sl->st && strcmp(sqlite3_sql(sl->st), sql)) {
-		sqlite3_finalize(sl->st);
-		sl->st = NULL;
+	for (unsigned i = 0; i < SQ_WAYS && !sl; i++) {
+		struct sq_slot *t = &c->slot[(h + i) % SQ_SLOTS];
+		if (t->st && !t->busy && !strcmp(sqlite3_sql(t->st), sql))
+			sl = t;
 	}
+	for (unsigned i = 0; i < SQ_WAYS && !sl; i++) {
+		struct sq_slot *t = &c->slot[(h + i) % SQ_SLOTS];
+		if (!t->st)
+			sl = t;
+	}
+	for (unsigned i = 0; i < SQ_WAYS && !sl; i++) {
+		/* all taken: the ways take turns being replaced */
+		struct sq_slot *t = &c->slot[(h + c->turn++ % SQ_WAYS) % SQ_SLOTS];
+		if (!t->busy) {
+			sqlite3_finalize(t->st);
+			t->st = NULL;
+			sl = t;
+		}
+	}
+	if (!sl)	/* every way lent out: a statement of the caller's own */
+		return sqldb_prepare(s->h, sql, fmt, ap);
 	if (!sl->st && sqlite3_prepare_v3(s->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &sl->st,
 					  NULL) != SQLITE_OK) {
 		sqlite3_finalize(sl->st);
@@ -86,7 +107,7 @@ static sqlite3_stmt *prep_cached(struct cstore *s, const char *sql, const char *
 		return NULL;
 	}
 	sl->busy = 1;
-	*slot = (int)h;
+	*slot = (int)(sl - c->slot);
 	sqldb_bind(sl->st, fmt, ap);
 	return sl->st;
 }
