@@ -299,16 +299,35 @@ static int64_t sq_next_serial(struct cstore *s, const char *table, const char *c
 }
 
 /* Every row this connection wrote counts (rolled back ones too: that
- * only costs a cache a miss); the data version moves when another
- * connection commits to the file. */
+ * only costs a cache a miss); PRAGMA data_version moves when another
+ * connection commits to the file.  The pragma, not the pager's
+ * SQLITE_FCNTL_DATA_VERSION: that one learns of another connection's
+ * commit only when its next transaction starts. */
+static sqlite3_stmt *prep_plain(struct cstore *s, const char *sql, int *slot, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+
+	va_start(ap, slot);
+	st = prep_cached(s, sql, NULL, ap, slot);
+	va_end(ap);
+	return st;
+}
+
 static int sq_stamp(struct cstore *s, struct cstore_stamp *out)
 {
-	unsigned int dv = 0;
+	int slot;
+	sqlite3_stmt *st = prep_plain(s, "PRAGMA data_version", &slot);
+	int rc;
 
-	if (sqlite3_file_control(s->h, "main", SQLITE_FCNTL_DATA_VERSION, &dv) != SQLITE_OK)
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	out->data = (uint64_t)sqlite3_column_int64(st, 0);
+	unprep(s, st, slot);
+	if (rc != SQLITE_ROW)
 		return -1;
 	out->changes = (uint64_t)sqlite3_total_changes64(s->h);
-	out->data = dv;
 	return 0;
 }
 
