@@ -710,9 +710,11 @@ static int order_load(struct scim_ctx *x)
 		order.off[order.n++] = len;
 		len += n;
 	}
+	if (cstore_failed(st))
+		goto fail;
 	cstore_done(st);
 	st = NULL;
-	/* a failed read, or one that wrote (never): nothing to keep */
+	/* a write since the first stamp (never: one thread): nothing to keep */
 	if (cstore_stamp(x->c->store, &order.at) || memcmp(&now, &order.at, sizeof(now)))
 		goto fail;
 	snprintf(order.integ, sizeof(order.integ), "%s", x->integ);

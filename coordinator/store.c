@@ -127,7 +127,22 @@ struct cstore_rows *cstore_query(struct cstore *s, const char *sql, const char *
 
 int cstore_next(struct cstore_rows *r)
 {
-	return r ? r->s->drv->next(r) : 0;
+	int more;
+
+	if (!r)
+		return 0;
+	/* a driver fills err when a row cannot be read: the end and a
+	 * failure both answer 0, cstore_failed tells them apart */
+	r->s->err[0] = '\0';
+	more = r->s->drv->next(r);
+	if (!more && r->s->err[0])
+		r->failed = 1;
+	return more;
+}
+
+int cstore_failed(const struct cstore_rows *r)
+{
+	return !r || r->failed;
 }
 
 const char *cstore_text(struct cstore_rows *r, int col)

@@ -114,6 +114,9 @@ int64_t cstore_int64(struct cstore_rows *, int col);
 double cstore_double(struct cstore_rows *, int col);
 int cstore_is_null(struct cstore_rows *, int col);
 void cstore_done(struct cstore_rows *);
+/* Did the rows end on an error rather than at their end?  (Also for a
+ * NULL cursor: the query failed.) */
+int cstore_failed(const struct cstore_rows *);
 
 int cstore_changes(struct cstore *);
 

@@ -23,6 +23,7 @@ struct cstore {
 /* A driver's cursor starts with this. */
 struct cstore_rows {
 	struct cstore *s;
+	int failed;		/* a row could not be read (cstore_failed) */
 };
 
 /* The drivers (store_sqlite.c, store_pg.c) behind the functions above. */

@@ -88,6 +88,37 @@ static void test_errors_and_conflicts_still_told(void)
 	cstore_close(s);
 }
 
+/* A cursor that ends on an error says so (a remembered listing must not
+ * keep half of one). */
+static void test_failed_rows_told_from_the_end(void)
+{
+	struct cstore *s = open_file(":memory:");
+	struct cstore_rows *r;
+	int n = 0;
+
+	ASSERT(s);
+	ASSERT_INT_EQ(cstore_exec(s, "CREATE TABLE t (x INTEGER)", NULL), 0);
+	for (int i = 1; i <= 3; i++)
+		ASSERT_INT_EQ(cstore_exec(s, "INSERT INTO t (x) VALUES (?)", "n", i), 0);
+	r = cstore_query(s, "SELECT x FROM t ORDER BY x", NULL);
+	while (cstore_next(r))
+		n++;
+	ASSERT_INT_EQ(n, 3);
+	ASSERT(!cstore_failed(r));
+	cstore_done(r);
+	n = 0;
+	r = cstore_query(s, "SELECT CASE WHEN x = 2 THEN abs(-9223372036854775807 - 1) ELSE x END"
+			 " FROM t", NULL);
+	while (cstore_next(r))
+		n++;
+	ASSERT(n < 3);
+	ASSERT(cstore_failed(r));
+	ASSERT_STR_CONTAINS(cstore_errmsg(s), "overflow");
+	cstore_done(r);
+	ASSERT(cstore_failed(NULL));
+	cstore_close(s);
+}
+
 static void test_stamp_moves_on_writes_only(void)
 {
 	char path[] = "/tmp/idlcm-scimperf-XXXXXX", db[64], side[80];
@@ -145,6 +176,7 @@ int main(void)
 	TEST_RUN(test_nested_cursors_over_one_text);
 	TEST_RUN(test_more_texts_than_slots);
 	TEST_RUN(test_errors_and_conflicts_still_told);
+	TEST_RUN(test_failed_rows_told_from_the_end);
 	TEST_RUN(test_stamp_moves_on_writes_only);
 	TEST_RUN(test_wrapped_handle_closes_after_store);
 	return TEST_REPORT();
