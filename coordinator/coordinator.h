@@ -82,6 +82,9 @@ char *coord_account_field(const char *integration, const cJSON *account,
  * sealing key, so only whoever got the claim answer can show it. */
 void coord_lease_key(const char *job, int attempt, const char *worker, char out[65]);
 #define COORD_REF_PREFIX "coordinator:"
+/* The PostgreSQL advisory lock a claim holds on a user while it leases
+ * one of their jobs, keyed by "user:<integration>\n<user_key>". */
+#define COORD_USER_LOCK_KEY "hashtextextended(?, 0)"
 
 /* validation.c: the first integration of an app is validated first.
  * validation_status: the status to store when `wanted` is asked of an
