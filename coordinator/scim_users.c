@@ -426,12 +426,6 @@ cJSON *scim_user_view(struct scim_ctx *x, const char *id)
 #define USER_FROM " FROM scim_users s LEFT JOIN users u ON u.integration = s.integration AND" \
 	" u.user_key = s.user_key"
 
-static void add_col(cJSON *o, const char *k, struct cstore_rows *st, int col)
-{
-	if (cstore_text(st, col))
-		cJSON_AddStringToObject(o, k, cstore_text(st, col));
-}
-
 /* Whether the integration has groups at all: when not (the common case
  * for Okta without group push) a page of users costs one query. */
 static int has_groups(struct scim_ctx *x)
@@ -440,99 +434,302 @@ static int has_groups(struct scim_ctx *x)
 		       x->integ) > 0;
 }
 
-static cJSON *user_json(struct scim_ctx *x, struct cstore_rows *st, int groups)
-{
-	const char *id = cstore_text(st, 0);
-	cJSON *r = cJSON_Parse(cstore_text(st, 1)), *o, *sc, *g, *ext;
-	struct cstore_rows *gs;
-	char loc[500];
+/*
+ * A User as JSON text, written straight to a buffer: the stored resource
+ * is already the text cJSON printed for it, so it is spliced in as it is
+ * rather than parsed into a tree and printed again (a page of 100 users
+ * spent a third of its time doing that).  The rest is written as cJSON
+ * would print it: schemas, id, the resource's attributes, groups, the
+ * provisioning state, meta.
+ */
+struct jtext {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
 
-	if (!r)
-		r = cJSON_CreateObject();
-	o = cJSON_CreateObject();
-	sc = cJSON_AddArrayToObject(o, "schemas");
-	cJSON_AddItemToArray(sc, cJSON_CreateString(SCIM_URN_USER));
-	if (cJSON_GetObjectItemCaseSensitive(r, SCIM_URN_ENTERPRISE))
-		cJSON_AddItemToArray(sc, cJSON_CreateString(SCIM_URN_ENTERPRISE));
-	cJSON_AddItemToArray(sc, cJSON_CreateString(SCIM_URN_IDLCM));
-	cJSON_AddStringToObject(o, "id", id);
-	while (r->child) {
-		cJSON *f = cJSON_DetachItemViaPointer(r, r->child);
-		cJSON_AddItemToObject(o, f->string, f);
+static void jt_put(struct jtext *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+		while (b->len + n + 1 > cap)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
 	}
-	cJSON_Delete(r);
-	g = cJSON_AddArrayToObject(o, "groups");
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void jt_raw(struct jtext *b, const char *s)
+{
+	jt_put(b, s, strlen(s));
+}
+
+/* A JSON string, escaped as cJSON escapes (", \, control characters). */
+static void jt_str(struct jtext *b, const char *s)
+{
+	const char *run = s;
+
+	jt_put(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[8];
+		if (c >= 32 && c != '"' && c != '\\')
+			continue;
+		jt_put(b, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"': jt_raw(b, "\\\""); break;
+		case '\\': jt_raw(b, "\\\\"); break;
+		case '\b': jt_raw(b, "\\b"); break;
+		case '\f': jt_raw(b, "\\f"); break;
+		case '\n': jt_raw(b, "\\n"); break;
+		case '\r': jt_raw(b, "\\r"); break;
+		case '\t': jt_raw(b, "\\t"); break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			jt_raw(b, esc);
+		}
+	}
+	jt_put(b, run, (size_t)(s - run));
+	jt_put(b, "\"", 1);
+}
+
+/* ,"key":"value" (nothing when value is NULL) */
+static void jt_field(struct jtext *b, int *first, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	jt_raw(b, *first ? "" : ",");
+	*first = 0;
+	jt_str(b, key);
+	jt_put(b, ":", 1);
+	jt_str(b, value);
+}
+
+static void user_text(struct scim_ctx *x, struct cstore_rows *st, int groups, struct jtext *b)
+{
+	const char *id = cstore_text(st, 0), *res = cstore_text(st, 1);
+	size_t rlen = res ? strlen(res) : 0;
+	struct cstore_rows *gs;
+	char loc[500], iso[40], v[32];
+	int first = 1;
+
+	/* a stored resource is an object printed by cJSON; anything else
+	 * (never written by this code) shows as no attributes */
+	if (rlen < 2 || res[0] != '{' || res[rlen - 1] != '}')
+		rlen = 0;
+	jt_raw(b, "{\"schemas\":[\"" SCIM_URN_USER "\",");
+	/* the enterprise URN is a top-level key of the stored text only
+	 * when the user has the extension: keys are canonical there */
+	if (rlen && strstr(res, "\"" SCIM_URN_ENTERPRISE "\":{"))
+		jt_raw(b, "\"" SCIM_URN_ENTERPRISE "\",");
+	jt_raw(b, "\"" SCIM_URN_IDLCM "\"],\"id\":");
+	jt_str(b, id);
+	if (rlen > 2) {
+		jt_put(b, ",", 1);
+		jt_put(b, res + 1, rlen - 2);
+	}
+	jt_raw(b, ",\"groups\":[");
 	gs = groups ? cstore_query(x->c->store, "SELECT g.id, g.display_name FROM scim_members m JOIN"
 				" scim_groups g ON g.integration = m.integration AND g.id = m.group_id"
 				" WHERE m.integration = ? AND m.user_id = ? ORDER BY m.group_id", "tt",
 				x->integ, id) : NULL;
 	while (gs && cstore_next(gs)) {
-		cJSON *e = cJSON_CreateObject();
 		char ref[500];
-		add_col(e, "value", gs, 0);
-		add_col(e, "display", gs, 1);
+		int f = 1;
+		if (!first)
+			jt_put(b, ",", 1);
+		first = 0;
+		jt_put(b, "{", 1);
+		jt_field(b, &f, "value", cstore_text(gs, 0));
+		jt_field(b, &f, "display", cstore_text(gs, 1));
 		snprintf(ref, sizeof(ref), "%s/Groups/%s", x->base, cstore_text(gs, 0));
-		cJSON_AddStringToObject(e, "$ref", ref);
-		cJSON_AddStringToObject(e, "type", "direct");
-		cJSON_AddItemToArray(g, e);
+		jt_field(b, &f, "$ref", ref);
+		jt_field(b, &f, "type", "direct");
+		jt_put(b, "}", 1);
 	}
 	cstore_done(gs);
 	/* the provisioning state, for the IdP admin to read */
-	ext = cJSON_AddObjectToObject(o, SCIM_URN_IDLCM);
-	add_col(ext, "state", st, 5);
-	add_col(ext, "detail", st, 6);
-	add_col(ext, "loginMethod", st, 7);
-	if (!cstore_is_null(st, 8))
-		cJSON_AddBoolToObject(ext, "activeInApp", (int)cstore_int64(st, 8));
-	if (cstore_text(st, 9)) {
-		cJSON *roles = cJSON_Parse(cstore_text(st, 9));
-		if (roles)
-			cJSON_AddItemToObject(ext, "appRoles", roles);
+	jt_raw(b, "],\"" SCIM_URN_IDLCM "\":{");
+	first = 1;
+	jt_field(b, &first, "state", cstore_text(st, 5));
+	jt_field(b, &first, "detail", cstore_text(st, 6));
+	jt_field(b, &first, "loginMethod", cstore_text(st, 7));
+	if (!cstore_is_null(st, 8)) {
+		jt_raw(b, first ? "" : ",");
+		first = 0;
+		jt_raw(b, cstore_int64(st, 8) ? "\"activeInApp\":true" : "\"activeInApp\":false");
 	}
-	add_col(ext, "job", st, 10);
+	if (cstore_text(st, 9)) {
+		/* stored by cJSON too, but checked: it comes from a worker */
+		cJSON *roles = cJSON_Parse(cstore_text(st, 9));
+		char *t = roles ? cJSON_PrintUnformatted(roles) : NULL;
+		if (t) {
+			jt_raw(b, first ? "" : ",");
+			first = 0;
+			jt_raw(b, "\"appRoles\":");
+			jt_raw(b, t);
+		}
+		cJSON_free(t);
+		cJSON_Delete(roles);
+	}
+	jt_field(b, &first, "job", cstore_text(st, 10));
 	if (cstore_int64(st, 11)) {
-		char iso[40];
 		cdb_iso(cstore_int64(st, 11), iso, sizeof(iso));
-		cJSON_AddStringToObject(ext, "lastChange", iso);
+		jt_field(b, &first, "lastChange", iso);
+	}
+	/* meta, as scim_meta writes it */
+	jt_raw(b, "},\"meta\":{");
+	first = 1;
+	jt_field(b, &first, "resourceType", "User");
+	if (cstore_int64(st, 3)) {
+		cdb_iso(cstore_int64(st, 3), iso, sizeof(iso));
+		jt_field(b, &first, "created", iso);
+	}
+	if (cstore_int64(st, 4)) {
+		cdb_iso(cstore_int64(st, 4), iso, sizeof(iso));
+		jt_field(b, &first, "lastModified", iso);
 	}
 	snprintf(loc, sizeof(loc), "%s/Users/%s", x->base, id);
-	scim_meta(o, "User", loc, cstore_int64(st, 3), cstore_int64(st, 4),
-		  (int)cstore_int64(st, 2));
-	return o;
+	jt_field(b, &first, "location", loc);
+	if ((int)cstore_int64(st, 2)) {
+		snprintf(v, sizeof(v), "W/\"%d\"", (int)cstore_int64(st, 2));
+		jt_field(b, &first, "version", v);
+	}
+	jt_raw(b, "}}");
 }
 
-static cJSON *get_user(struct scim_ctx *x, const char *id)
+static int reply_text(struct scim_ctx *x, int status, struct jtext *b)
 {
-	struct cstore_rows *st = cstore_query(x->c->store, "SELECT " USER_COLS USER_FROM
-				     " WHERE s.integration = ? AND s.id = ?", "tt", x->integ, id);
-	cJSON *o = NULL;
+	int rc;
 
-	if (st && cstore_next(st))
-		o = user_json(x, st, has_groups(x));
-	cstore_done(st);
-	return o;
+	if (b->oom) {
+		free(b->p);
+		return -1;
+	}
+	rc = httpd_reply(x->req, status, "application/scim+json", b->p, b->len);
+	free(b->p);
+	return rc;
 }
 
 static int reply_user(struct scim_ctx *x, int status, const char *id)
 {
-	cJSON *o = get_user(x, id);
-	int rc;
+	struct cstore_rows *st = cstore_query(x->c->store, "SELECT " USER_COLS USER_FROM
+				     " WHERE s.integration = ? AND s.id = ?", "tt", x->integ, id);
+	struct jtext b = { 0 };
 
-	if (!o) {
+	if (!st || !cstore_next(st)) {
 		struct scim_err e;
+		cstore_done(st);
 		scim_fail(&e, 404, NULL, "no user \"%s\"", id);
 		return scim_reply_err(x->req, &e);
 	}
+	user_text(x, st, has_groups(x), &b);
+	cstore_done(st);
 	if (status == 201) {
-		cJSON *meta = cJSON_GetObjectItem(o, "meta");
-		httpd_add_header(x->req, "location", jstr(meta, "location"));
+		char loc[500];
+		snprintf(loc, sizeof(loc), "%s/Users/%s", x->base, id);
+		httpd_add_header(x->req, "location", loc);
 	}
-	rc = scim_reply(x->req, status, o);
-	cJSON_Delete(o);
-	return rc;
+	return reply_text(x, status, &b);
 }
 
 /* ------------------------------------------------------------ list */
+
+/*
+ * An integration's user ids in listing order, remembered while the store
+ * says nothing was written since (cstore_stamp): counting 10,000 index
+ * entries for totalResults, and walking startIndex of them for each page,
+ * were most of a page's time, and an IdP pages through a listing without
+ * writing in between.  Any write at all (a job, a state) makes the next
+ * listing read them again, so they are never stale; PostgreSQL, where
+ * other processes write, has no stamps: it counts and walks every time.
+ */
+#define ORDER_MAX 1000000	/* beyond, walk rather than hold the ids */
+
+static struct {
+	struct cstore_stamp at;
+	char integ[128];
+	int valid, n;
+	size_t *off;		/* ids[i] = text + off[i] */
+	char *text;
+} order;
+
+static void order_forget(void)
+{
+	free(order.off);
+	free(order.text);
+	memset(&order, 0, sizeof(order));
+}
+
+/* The remembered order for x's integration, read again when stale: 0,
+ * or -1 when it cannot be kept (the caller counts and walks). */
+static int order_load(struct scim_ctx *x)
+{
+	struct cstore_stamp now;
+	struct cstore_rows *st;
+	size_t len = 0, cap = 0, ncap = 0;
+
+	if (cstore_in_tx(x->c->store) || cstore_stamp(x->c->store, &now) ||
+	    strlen(x->integ) >= sizeof(order.integ))
+		return -1;
+	if (order.valid && !memcmp(&now, &order.at, sizeof(now)) && !strcmp(order.integ, x->integ))
+		return 0;
+	order_forget();
+	st = cstore_query(x->c->store, "SELECT id FROM scim_users WHERE integration = ? ORDER BY id",
+			  "t", x->integ);
+	while (st && cstore_next(st)) {
+		const char *id = cstore_text(st, 0);
+		size_t n = strlen(id) + 1;
+		if (order.n == ORDER_MAX)
+			goto fail;
+		if ((size_t)order.n == ncap) {
+			size_t *o = realloc(order.off, (ncap = ncap ? ncap * 2 : 1024) * sizeof(*o));
+			if (!o)
+				goto fail;
+			order.off = o;
+		}
+		if (len + n > cap) {
+			char *t = realloc(order.text, cap = (cap ? cap * 2 : 65536) + n);
+			if (!t)
+				goto fail;
+			order.text = t;
+		}
+		memcpy(order.text + len, id, n);
+		order.off[order.n++] = len;
+		len += n;
+	}
+	if (cstore_failed(st))
+		goto fail;
+	cstore_done(st);
+	st = NULL;
+	/* a write since the first stamp (never: one thread): nothing to keep */
+	if (cstore_stamp(x->c->store, &order.at) || memcmp(&now, &order.at, sizeof(now)))
+		goto fail;
+	snprintf(order.integ, sizeof(order.integ), "%s", x->integ);
+	order.valid = 1;
+	return 0;
+fail:
+	cstore_done(st);
+	order_forget();
+	return -1;
+}
+
+static const char *order_id(int i)
+{
+	return order.text + order.off[i];
+}
 
 static int list(struct scim_ctx *x)
 {
@@ -542,9 +739,9 @@ static int list(struct scim_ctx *x)
 	char where[1200] = " WHERE s.integration = ?", err[300];
 	const char *args[SCIM_ARGS_MAX];
 	char lc[SCIM_FILTER_MAX_TERMS][SCIM_VALUE_MAX];
-	int start, count, nargs = 1, total;
+	int start, count, nargs = 1, total, items = 0;
 	struct cstore_rows *st;
-	cJSON *res;
+	struct jtext res = { 0 }, out = { 0 };
 
 	if (scim_paging(x->req, &start, &count, &e))
 		return scim_reply_err(x->req, &e);
@@ -572,40 +769,54 @@ static int list(struct scim_ctx *x)
 	}
 	{
 		char sql[1600], fmt[SCIM_ARGS_MAX + 1];
-		int groups;
+		int groups, ordered;
 
 		scim_args_fmt(fmt, args, nargs);
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM scim_users s%s", where);
-		total = (int)cstore_int(x->c->store, 0, sql, fmt, SCIM_ARGS(args));
-		res = cJSON_CreateArray();
+		ordered = !f.n && !order_load(x);
+		total = ordered ? order.n : (int)cstore_int(x->c->store, 0, sql, fmt,
+							    SCIM_ARGS(args));
 		if (count > 0 && start <= total) {
 			/* a filter's few rows come in its index's order: ORDER BY
 			 * would steer SQLite to the primary key and a scan */
 			if (f.n) {
 				snprintf(sql, sizeof(sql), "SELECT " USER_COLS USER_FROM "%s"
 					 " LIMIT %d OFFSET %d", where, count, start - 1);
+				st = cstore_query(x->c->store, sql, fmt, SCIM_ARGS(args));
+			} else if (ordered) {	/* the remembered order: a range of ids */
+				int last = start - 1 + count < total ? start - 1 + count : total;
+				st = cstore_query(x->c->store, "SELECT " USER_COLS USER_FROM
+					       " WHERE s.integration = ? AND s.id >= ? AND s.id <= ?"
+					       " ORDER BY s.id", "ttt", x->integ, order_id(start - 1),
+					       order_id(last - 1));
 			} else {	/* the offset walks the primary key alone, not the join */
-				snprintf(sql, sizeof(sql), "SELECT " USER_COLS " FROM (SELECT id FROM"
-					 " scim_users WHERE integration = ? ORDER BY id LIMIT %d OFFSET %d)"
-					 " p JOIN scim_users s ON s.integration = ? AND s.id = p.id"
-					 " LEFT JOIN users u ON u.integration = s.integration AND"
-					 " u.user_key = s.user_key ORDER BY s.id", count, start - 1);
-				args[1] = x->integ;
-				scim_args_fmt(fmt, args, 2);
+				/* one text for every page: bound, it is prepared once */
+				st = cstore_query(x->c->store, "SELECT " USER_COLS " FROM (SELECT id"
+					       " FROM scim_users WHERE integration = ? ORDER BY id"
+					       " LIMIT ? OFFSET ?) p JOIN scim_users s ON"
+					       " s.integration = ? AND s.id = p.id LEFT JOIN users u ON"
+					       " u.integration = s.integration AND u.user_key = s.user_key"
+					       " ORDER BY s.id", "tnnt", x->integ, count, start - 1,
+					       x->integ);
 			}
-			st = cstore_query(x->c->store, sql, fmt, SCIM_ARGS(args));
 			groups = has_groups(x);
-			while (st && cstore_next(st))
-				cJSON_AddItemToArray(res, user_json(x, st, groups));
+			while (st && cstore_next(st)) {
+				jt_raw(&res, items++ ? "," : "");
+				user_text(x, st, groups, &res);
+			}
 			cstore_done(st);
 		}
 	}
-	{
-		cJSON *out = scim_list(total, start, res);
-		int rc = scim_reply(x->req, 200, out);
-		cJSON_Delete(out);
-		return rc;
-	}
+	/* the ListResponse as scim_list builds it */
+	snprintf(err, sizeof(err), "{\"schemas\":[\"" SCIM_URN_LIST "\"],\"totalResults\":%d,"
+		 "\"startIndex\":%d,\"itemsPerPage\":%d,\"Resources\":[", total, start, items);
+	jt_raw(&out, err);
+	if (res.len)
+		jt_put(&out, res.p, res.len);
+	jt_raw(&out, "]}");
+	out.oom |= res.oom;
+	free(res.p);
+	return reply_text(x, 200, &out);
 }
 
 /* ------------------------------------------------------------ writes */

@@ -15,6 +15,10 @@ int cstore_is_url(const char *target)
 			  !strncmp(target, "postgresql://", 13));
 }
 
+/* Stores are told apart in stamps by their serial, not their address
+ * (one closed store's address may be the next one's). */
+static uint64_t serials;
+
 struct cstore *cstore_open(const char *target, const struct cstore_schema *schema,
 			   char *err, size_t n)
 {
@@ -26,6 +30,7 @@ struct cstore *cstore_open(const char *target, const struct cstore_schema *schem
 	}
 	s->drv = cstore_is_url(target) ? &cstore_pg_driver : &cstore_sqlite_driver;
 	s->owned = 1;
+	s->serial = ++serials;
 	if (s->drv->open(s, target, schema, err, n)) {
 		free(s);
 		return NULL;
@@ -41,6 +46,7 @@ struct cstore *cstore_wrap_sqlite(sqlite3 *db)
 		return NULL;
 	s->drv = &cstore_sqlite_driver;
 	s->h = db;
+	s->serial = ++serials;
 	return s;
 }
 
@@ -50,9 +56,20 @@ void cstore_close(struct cstore *s)
 		return;
 	if (s->in_tx)
 		s->drv->rollback(s);
+	if (s->drv->release)
+		s->drv->release(s);
 	if (s->owned)
 		s->drv->close(s);
 	free(s);
+}
+
+int cstore_stamp(struct cstore *s, struct cstore_stamp *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!s->drv->stamp || s->drv->stamp(s, out))
+		return -1;
+	out->store = s->serial;
+	return 0;
 }
 
 enum cstore_dialect cstore_dialect(const struct cstore *s)
@@ -110,7 +127,22 @@ struct cstore_rows *cstore_query(struct cstore *s, const char *sql, const char *
 
 int cstore_next(struct cstore_rows *r)
 {
-	return r ? r->s->drv->next(r) : 0;
+	int more;
+
+	if (!r)
+		return 0;
+	/* a driver fills err when a row cannot be read: the end and a
+	 * failure both answer 0, cstore_failed tells them apart */
+	r->s->err[0] = '\0';
+	more = r->s->drv->next(r);
+	if (!more && r->s->err[0])
+		r->failed = 1;
+	return more;
+}
+
+int cstore_failed(const struct cstore_rows *r)
+{
+	return !r || r->failed;
 }
 
 const char *cstore_text(struct cstore_rows *r, int col)

@@ -114,8 +114,21 @@ int64_t cstore_int64(struct cstore_rows *, int col);
 double cstore_double(struct cstore_rows *, int col);
 int cstore_is_null(struct cstore_rows *, int col);
 void cstore_done(struct cstore_rows *);
+/* Did the rows end on an error rather than at their end?  (Also for a
+ * NULL cursor: the query failed.) */
+int cstore_failed(const struct cstore_rows *);
 
 int cstore_changes(struct cstore *);
+
+/* A mark of the data as this store sees it: two equal marks from
+ * cstore_stamp mean nothing was written in between, by this connection or
+ * any other (SQLite: this connection's row changes and the file's data
+ * version).  -1: the engine cannot tell (PostgreSQL: other processes
+ * write without a word); cache nothing then. */
+struct cstore_stamp {
+	uint64_t store, changes, data;
+};
+int cstore_stamp(struct cstore *, struct cstore_stamp *);
 int cstore_conflict(struct cstore *);
 const char *cstore_errmsg(struct cstore *);
 

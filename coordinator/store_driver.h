@@ -13,6 +13,8 @@ struct cstore {
 	int conflict;		/* the last error was a unique violation */
 	int in_tx;
 	int owned;		/* close the handle with the store */
+	uint64_t serial;	/* this store among all opened by the process */
+	void *cache;		/* the driver's prepared statements (optional) */
 	char err[600];
 	cstore_listen_fn *listen_fn;
 	void *listen_arg;
@@ -21,6 +23,7 @@ struct cstore {
 /* A driver's cursor starts with this. */
 struct cstore_rows {
 	struct cstore *s;
+	int failed;		/* a row could not be read (cstore_failed) */
 };
 
 /* The drivers (store_sqlite.c, store_pg.c) behind the functions above. */
@@ -30,6 +33,9 @@ struct cstore_driver {
 	int (*open)(struct cstore *, const char *target, const struct cstore_schema *,
 		    char *err, size_t n);
 	void (*close)(struct cstore *);
+	/* optional: drop what the driver keeps on the handle (cached
+	 * statements), also for a handle the store does not own */
+	void (*release)(struct cstore *);
 	struct cstore_rows *(*query)(struct cstore *, const char *sql, const char *fmt,
 				     va_list ap);
 	int (*exec)(struct cstore *, const char *sql, const char *fmt, va_list ap);
@@ -43,6 +49,8 @@ struct cstore_driver {
 	int (*commit)(struct cstore *);
 	void (*rollback)(struct cstore *);
 	int64_t (*next_serial)(struct cstore *, const char *table, const char *column);
+	/* optional: fill changes and data of a stamp (else no stamps) */
+	int (*stamp)(struct cstore *, struct cstore_stamp *);
 	int (*listen)(struct cstore *, const char *channel);
 	int (*notify)(struct cstore *, const char *channel);
 	int (*fd)(struct cstore *);

@@ -20,6 +20,9 @@ int sqldb_version(sqlite3 *db);
  * "i" int64_t, "n" int, "d" double.  NULL on a prepare error. */
 sqlite3_stmt *sqldb_prepare(sqlite3 *db, const char *sql, const char *fmt,
 			    va_list ap);
+/* Bind arguments by fmt (as sqldb_prepare does) to a prepared or reset
+ * statement. */
+void sqldb_bind(sqlite3_stmt *st, const char *fmt, va_list ap);
 /* Run one statement, ignoring its rows: 0, or SQLite's error code. */
 int sqldb_vrun(sqlite3 *db, const char *sql, const char *fmt, va_list ap);
 /* The first column of the first row as an integer; dflt when there is no

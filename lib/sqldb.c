@@ -104,6 +104,12 @@ sqlite3_stmt *sqldb_prepare(sqlite3 *db, const char *sql, const char *fmt, va_li
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return NULL;
+	sqldb_bind(st, fmt, ap);
+	return st;
+}
+
+void sqldb_bind(sqlite3_stmt *st, const char *fmt, va_list ap)
+{
 	for (int i = 0; fmt && fmt[i]; i++) {
 		switch (fmt[i]) {
 		case 't': {
@@ -125,7 +131,6 @@ sqlite3_stmt *sqldb_prepare(sqlite3 *db, const char *sql, const char *fmt, va_li
 			break;
 		}
 	}
-	return st;
 }
 
 int sqldb_vrun(sqlite3 *db, const char *sql, const char *fmt, va_list ap)

@@ -7,6 +7,8 @@
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${IDLCM_BIN:-$ROOT/bin}
 USERS=${USERS:-10000}; CONNS=${CONNS:-50}; SECS=${SECS:-8}; GOAL_MS=${GOAL_MS:-100}
+# KINDS: the kinds of call to run (a subset while profiling one of them)
+KINDS=${KINDS:-lookup extid get page create patch put}
 
 command -v wrk >/dev/null || sh "$ROOT/tools/deps.sh" wrk || exit 1
 W=$(mktemp -d /tmp/idlcm-bench-scim-XXXXXX)
@@ -48,7 +50,7 @@ sqlite3 "$W/co.db" "select id from scim_users where user_name like 'u%'" >"$W/id
 
 echo "== SCIM: $CONNS concurrent clients, ${SECS} s per kind of call (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 cpu_ms() { awk '{ print ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"' }' "/proc/$PID/stat"; }
-for kind in lookup extid get page create patch put; do
+for kind in $KINDS; do
 	c0=$(cpu_ms)
 	wrk -t2 -c"$CONNS" -d"${SECS}s" --timeout 5s -s "$ROOT/tools/bench-scim.lua" "$BASE/" \
 		-- "$kind" "$TOKEN" "$W/ids" "$USERS" >"$W/wrk.$kind" 2>&1

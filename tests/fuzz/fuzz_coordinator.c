@@ -168,6 +168,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cJSON_Delete(reply);
 	}
 	coord_release(&c);
+	/* the store first: it holds prepared statements on the handle */
+	cstore_close(c.store);
+	c.store = NULL;
 	sqlite3_close(c.db);
 	return 0;
 }
