@@ -65,6 +65,8 @@ struct kv {
  * One per connection (lws's per-session data), reused by each request on a
  * keep-alive connection and cleared between them by req_clear().
  */
+#define QUERY_ARG_MAX 4096	/* one name=value of the query, with its NUL */
+
 struct httpd_req {
 	struct httpd *h;
 	struct lws *wsi;
@@ -82,6 +84,7 @@ struct httpd_req {
 	size_t nowned;
 	unsigned too_large : 1;
 	unsigned length_required : 1;
+	unsigned query_too_long : 1;	/* a query argument did not fit: 414 */
 	unsigned dispatched : 1;
 	struct kv *dhdrs;	/* a detached request's headers (no wsi) */
 	size_t ndhdrs;
@@ -613,6 +616,11 @@ static void dispatch(struct httpd_req *req)
 				  h->max_body);
 		goto send;
 	}
+	if (req->query_too_long) {
+		httpd_reply_error(req, 414, "a query argument is longer than %d bytes",
+				  QUERY_ARG_MAX - 1);
+		goto send;
+	}
 	if (req->length_required) {
 		req->close_after = 1;
 		httpd_reply_error(req, 411, "request body needs a "
@@ -708,15 +716,21 @@ static int query_add(struct httpd_req *req, const char *arg, size_t len)
 /* lws hands over each "name=value" argument urldecoded as one fragment. */
 static int parse_query(struct httpd_req *req)
 {
-	char buf[4096];
+	char buf[QUERY_ARG_MAX];
 	int i;
 
 	for (i = 0; ; i++) {
 		int len = lws_hdr_copy_fragment(req->wsi, buf, sizeof(buf),
 						WSI_TOKEN_HTTP_URI_ARGS, i);
 
-		if (len < 0)
+		/* -1 is both "no more" and "does not fit": an argument left
+		 * out would change what the request asks (a SCIM filter
+		 * dropped answers every user), so one too long refuses it */
+		if (len < 0) {
+			if (lws_hdr_fragment_length(req->wsi, WSI_TOKEN_HTTP_URI_ARGS, i) > 0)
+				req->query_too_long = 1;
 			break;
+		}
 		if (query_add(req, buf, (size_t)len))
 			return -1;
 	}

@@ -44,3 +44,25 @@ t_review_shared_table_error_object_bounded() {
 	printf '%s' "$ERR" | grep -qF "hard deadline" && fail "stopped by the backstop"
 	true
 }
+
+# A query argument longer than the server's buffer was dropped, and every
+# argument after it: a SCIM filter of 5,000 characters answered 200 with
+# every user.  Now the request is refused (414), whatever route it asks.
+t_review_overlong_query_argument_refused() {
+	co_dir=$(mktemp -d "$WORK/co-XXXXXX")
+	"$BIN/idlcm-coordinator" integration add big --app acme --db "$co_dir/co.db" >"$co_dir/add.json" ||
+		fail "integration add"
+	tok=$(jq -r .scim_token "$co_dir/add.json")
+	"$BIN/idlcm-coordinator" --listen 127.0.0.1:0 --db "$co_dir/co.db" >"$co_dir/out" 2>"$co_dir/err" &
+	pid=$!
+	for _ in $(seq 1 100); do url=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$co_dir/out"); [ -n "$url" ] && break; sleep 0.05; done
+	long=$(head -c 5000 /dev/zero | tr '\0' a)
+	code=$(curl -s -o "$co_dir/body" -w '%{http_code}' -H "authorization: Bearer $tok" \
+		"$url/scim/v2/big/Users?filter=userName%20eq%20%22$long%22&count=5")
+	code2=$(curl -s -o /dev/null -w '%{http_code}' -H "authorization: Bearer $tok" \
+		"$url/scim/v2/big/Users?count=5&filter=userName%20eq%20%22a%22")
+	kill "$pid"; wait "$pid" 2>/dev/null
+	expect_eq "$code" 414 "a 5,000-character filter"
+	grep -q "longer than 4095 bytes" "$co_dir/body" || fail "the 414 says: $(cat "$co_dir/body")"
+	expect_eq "$code2" 200 "a short filter"
+}
