@@ -417,10 +417,26 @@ end
 
 -- ------------------------------------------------------------ navigation
 
+-- A page call's options must be a table: a string there would be indexed
+-- as one (("hidden").state is nil) and the call would go on with its
+-- defaults, doing something else than the author wrote.
+local function page_opts(name, opts)
+  if opts == nil then return {} end
+  if type(opts) == "table" then return opts end
+  local hint = ""
+  if name == "wait_for" and type(opts) == "string" then
+    hint = string.format("; to wait for another state write { state = %s }", quote(opts))
+  elseif type(opts) == "number" then
+    hint = string.format("; for a timeout write { timeout = %s }", tostring(opts))
+  end
+  error(string.format("%s: the options argument must be a table, not a %s (%s)%s", name,
+    type(opts), quote(tostring(opts)), hint), 3)
+end
+
 -- `goto` is a reserved word in Lua 5.4 (page:goto(...) does not parse), so
 -- the call is page:navigate(url); page["goto"] is the same function.
 function Page:navigate(url, opts)
-  opts = opts or {}
+  opts = page_opts("navigate", opts)
   local timeout = opts.timeout or self.nav_timeout
   local step = self:_next_step("navigate")
   cdp.drop_events("Page.lifecycleEvent", self.session)
@@ -456,7 +472,7 @@ end
 Page["goto"] = Page.navigate
 
 function Page:reload(opts)
-  return self:navigate(self:url(), opts)
+  return self:navigate(self:url(), page_opts("reload", opts))
 end
 
 -- Evaluate in the helper's world (same DOM, not the page's globals).
@@ -539,7 +555,7 @@ end
 local STATES = { attached = true, detached = true, visible = true, hidden = true }
 
 function Page:wait_for(sel, opts)
-  opts = opts or {}
+  opts = page_opts("wait_for", opts)
   local state = opts.state or "visible"
   if not STATES[state] then
     error("wait_for: state must be attached, detached, visible or hidden, not " .. quote(state), 2)
@@ -560,7 +576,7 @@ end
 -- the first wins: in the array form the order given, in the table form the
 -- names in alphabetical order.
 function Page:wait_for_any(outcomes, opts)
-  opts = opts or {}
+  opts = page_opts("wait_for_any", opts)
   if type(outcomes) ~= "table" or next(outcomes) == nil then
     error("wait_for_any wants a table of outcomes", 2)
   end
@@ -1031,6 +1047,13 @@ function Locator:count(opts)
   local r = self.page:_helper("count", { self.sel }, nil, self.sel)
   if type(r) == "table" and r.error then P.raise("selector", r.error, { selector = self.sel }) end
   return r.count
+end
+-- One locator per element that matches now, in document order (no
+-- waiting), as Playwright's locator.all(): for rows acted on one by one.
+function Locator:all(opts)
+  local out = {}
+  for i = 1, self:count(check_opts(self, "all", opts)) do out[i] = self:nth(i - 1) end
+  return out
 end
 function Locator:all_texts(opts)
   check_opts(self, "all_texts", opts)

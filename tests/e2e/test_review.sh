@@ -66,3 +66,21 @@ t_review_overlong_query_argument_refused() {
 	grep -q "longer than 4095 bytes" "$co_dir/body" || fail "the 414 says: $(cat "$co_dir/body")"
 	expect_eq "$code2" 200 "a short filter"
 }
+
+# An options argument that is not a table was indexed as one and ignored:
+# page:wait_for("#password", "hidden") waited for *visible* and passed.
+# Now every page call names the mistake; and locator:all() exists.
+t_review_page_options_must_be_tables() {
+	for m in wait_for navigate reload wait_for_any; do
+		review_run review_opts.lua ",\"mode\":\"$m\""
+		expect_rc 1
+		expect_err "$m: the options argument must be a table, not a"
+	done
+	review_run review_opts.lua ',"mode":"wait_for"'
+	expect_err 'to wait for another state write { state = "hidden" }'
+	review_run review_opts.lua ',"mode":"navigate"'
+	expect_err 'for a timeout write { timeout = 3000 }'
+	review_run review_opts.lua ',"mode":"all"'
+	expect_rc 0
+	expect_err "locators, each its own element"
+}
