@@ -673,6 +673,8 @@ static void guard_frames_note(struct confine *k, const char *method, cJSON *para
 	}
 }
 
+static void note_download(struct confine *k, const char *method, cJSON *params);
+
 int confine_event(struct cdp *c, const char *session, const char *method, cJSON *params)
 {
 	struct confine *k = c->confine;
@@ -683,6 +685,8 @@ int confine_event(struct cdp *c, const char *session, const char *method, cJSON 
 		guard_paused(c, params);
 		return 1;
 	}
+	if (!*session && !strncmp(method, "Browser.download", 16))
+		note_download(k, method, params);
 	/* Frames of the job's pages, as sessions the job holds announce them. */
 	if (*session && has_session(k, session) && !strcmp(method, "Page.frameAttached"))
 		know(k, str_param(params, "frameId"), 1);
@@ -730,10 +734,44 @@ static int call(struct cdp *c, const char *session, const char *method, cJSON *p
 	return rc;
 }
 
+/* Downloads of the job's context as they begin and end (Chromium sends
+ * them only for contexts whose download behavior asked for events). */
+static void note_download(struct confine *k, const char *method, cJSON *params)
+{
+	const char *guid = str_param(params, "guid"), *state = str_param(params, "state");
+
+	if (!guid || strlen(guid) >= sizeof(k->downloads[0]))
+		return;
+	for (int i = 0; i < k->ndownloads; i++)
+		if (!strcmp(k->downloads[i], guid)) {
+			if (state && strcmp(state, "inProgress")) {	/* completed, canceled */
+				memmove(k->downloads[i], k->downloads[k->ndownloads - 1],
+					sizeof(k->downloads[0]));
+				k->ndownloads--;
+			}
+			return;
+		}
+	if (!strcmp(method, "Browser.downloadWillBegin") &&
+	    k->ndownloads < (int)(sizeof(k->downloads) / sizeof(k->downloads[0])))
+		snprintf(k->downloads[k->ndownloads++], sizeof(k->downloads[0]), "%s", guid);
+}
+
 int confine_downloads(struct cdp *c, const char *dir, struct cdp_error *err)
 {
 	struct confine *k = c->confine;
-	cJSON *p = cJSON_CreateObject();
+	cJSON *p;
+
+	/* Off again: what is still coming in stops, or it would go on
+	 * filling the run folder after the job gave up on it. */
+	for (int i = 0; !dir && i < k->ndownloads; i++) {
+		p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "guid", k->downloads[i]);
+		cJSON_AddStringToObject(p, "browserContextId", k->context_id);
+		cdp_send_async(c, NULL, "Browser.cancelDownload", p, NULL);
+	}
+	if (!dir)
+		k->ndownloads = 0;
+	p = cJSON_CreateObject();
 
 	/* allowAndName: saved as <dir>/<guid>, never under a name the page
 	 * picked (the page API renames it to a cleaned-up suggested name) */

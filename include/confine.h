@@ -38,6 +38,11 @@ struct confine {
 	char run_dir[1024];		/* files a script may upload; downloads */
 	char files_dir[1024];		/* --files-dir: more files it may upload */
 	char breach[600];		/* set once a page left the web: job stops */
+	/* downloads begun and not finished: cancelled when downloads are
+	 * turned off again (a timed-out expect_download must not go on
+	 * writing to the run folder) */
+	char downloads[8][64];
+	int ndownloads;
 	struct confine_known known[CONFINE_MAX_KNOWN];	/* a ring */
 	int nknown, known_next;
 };

@@ -11,6 +11,10 @@ local Page, Locator = pagemod.Page, pagemod.Locator
 
 local M = {}
 
+-- A download bigger than this is cancelled (expect_download{max_bytes=}):
+-- a job's run folder is on the worker's disk, shared with every job.
+M.MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
+
 local function quote(s) return '"' .. tostring(s) .. '"' end
 
 -- ------------------------------------------------------------- uploads
@@ -104,6 +108,10 @@ function Page:expect_download(fn, opts)
   end
   opts = opts or {}
   local timeout = opts.timeout or self.nav_timeout
+  local max_bytes = opts.max_bytes or M.MAX_DOWNLOAD_BYTES
+  if type(max_bytes) ~= "number" or max_bytes < 1 then
+    error("expect_download: max_bytes must be a positive number of bytes", 2)
+  end
   local dir = host.downloads(true)
   cdp.drop_events("Browser.downloadWillBegin")
   cdp.drop_events("Browser.downloadProgress")
@@ -135,6 +143,12 @@ function Page:expect_download(fn, opts)
         .. "(%s)", timeout, quote(begun.suggestedFilename), step), { transient = true, step = step })
     end
     if ev.guid == begun.guid then
+      if (ev.receivedBytes or 0) > max_bytes or (ev.totalBytes or 0) > max_bytes then
+        pcall(host.downloads, false)   -- cancels it: nothing more is written
+        P.raise("script", string.format("the download of %s is larger than %d bytes (max_bytes) "
+          .. "and was cancelled (%s)", quote(begun.suggestedFilename), max_bytes, step),
+          { step = step })
+      end
       if ev.state == "completed" then
         done = ev
       elseif ev.state == "canceled" then

@@ -84,3 +84,17 @@ t_review_page_options_must_be_tables() {
 	expect_rc 0
 	expect_err "locators, each its own element"
 }
+
+# A job's downloads land on the worker's disk, shared with every job: one
+# larger than the job allows (expect_download{max_bytes=}, 100 MB unless
+# said) is cancelled and the step fails; one within it arrives whole.
+t_review_download_larger_than_allowed_cancelled() {
+	agent run "$REVIEW_SCRIPTS/review_download.lua" list_users --browser "$CHROME_HTTP" \
+		--runs-dir "$WORK/runs" --account "{\"base_url\":\"$FX_URL\",\"n\":8000000}"
+	expect_rc 1
+	expect_err 'the download of "big.bin" is larger than 1000000 bytes (max_bytes) and was cancelled'
+	agent run "$REVIEW_SCRIPTS/review_download.lua" list_users --browser "$CHROME_HTTP" \
+		--runs-dir "$WORK/runs" --account "{\"base_url\":\"$FX_URL\",\"n\":5000}"
+	expect_rc 0
+	expect_err "downloaded 5000 bytes"
+}

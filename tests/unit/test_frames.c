@@ -166,10 +166,49 @@ static void test_added_step_reaches_later_frames_of_the_tree_only(void)
 	cdp_free(c);
 }
 
+/* Downloads the job saw begin and not end are cancelled when downloads
+ * are turned off again (a timed-out or oversized expect_download must not
+ * go on writing to the worker's disk); finished ones are not. */
+static void test_downloads_off_cancels_the_unfinished(void)
+{
+	struct fake *f;
+	struct cdp *c = fake_cdp(&f);
+	struct cdp_error err;
+	struct confine *k = calloc(1, sizeof(*k));
+	cJSON *ev;
+	char b[128];
+
+	snprintf(k->context_id, sizeof(k->context_id), "CTX");
+	c->confine = k;
+	ev = cJSON_Parse("{\"guid\":\"G1\",\"url\":\"http://a.test/x\"}");
+	confine_event(c, "", "Browser.downloadWillBegin", ev);
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"guid\":\"G2\",\"url\":\"http://a.test/y\"}");
+	confine_event(c, "", "Browser.downloadWillBegin", ev);
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"guid\":\"G2\",\"state\":\"completed\",\"receivedBytes\":3}");
+	confine_event(c, "", "Browser.downloadProgress", ev);
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"guid\":\"G1\",\"state\":\"inProgress\",\"receivedBytes\":9}");
+	confine_event(c, "", "Browser.downloadProgress", ev);
+	cJSON_Delete(ev);
+	ASSERT_INT_EQ(k->ndownloads, 1);
+
+	ASSERT_INT_EQ(confine_downloads(c, NULL, &err), 0);
+	ASSERT_STR_EQ(sent(f, 0, b, sizeof(b)), "Browser.cancelDownload@");
+	ASSERT_STR_CONTAINS(f->sent[0], "\"guid\":\"G1\"");
+	ASSERT_STR_CONTAINS(f->sent[0], "\"browserContextId\":\"CTX\"");
+	ASSERT_STR_EQ(sent(f, 1, b, sizeof(b)), "Browser.setDownloadBehavior@");
+	ASSERT_INT_EQ(f->nsent, 2);
+	ASSERT_INT_EQ(k->ndownloads, 0);
+	cdp_free(c);	/* frees k */
+}
+
 int main(void)
 {
 	TEST_RUN(test_auto_attached_children_are_set_up_then_resumed);
 	TEST_RUN(test_guard_sessions_on_frames_fail_what_the_guard_fails);
 	TEST_RUN(test_added_step_reaches_later_frames_of_the_tree_only);
+	TEST_RUN(test_downloads_off_cancels_the_unfinished);
 	return TEST_REPORT();
 }
