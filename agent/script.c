@@ -300,6 +300,7 @@ void script_host_set_deadline(struct script_host *h, int timeout_ms)
 	h->timeout_ms = timeout_ms;
 	h->deadline_hits = 0;
 	h->runner_phase = 0;
+	h->input_bytes = 0;
 	h->deadline = timeout_ms > 0 ? script_host_now(h) + timeout_ms : 0;
 	h->wall_deadline = timeout_ms > 0 ? cdp_wall_ms() + timeout_ms : 0;
 	arm_timer(h);
@@ -977,6 +978,8 @@ static int l_host_upload_path(lua_State *L)
 
 /* host.write_input(name, text) → the path of a file made for an upload
  * (a bulk-invite CSV), in <run folder>/input; names are plain file names. */
+#define INPUT_MAX_BYTES (32u << 20)
+
 static int l_host_write_input(lua_State *L)
 {
 	struct script_host *h = host_of(L);
@@ -990,6 +993,10 @@ static int l_host_write_input(lua_State *L)
 		return luaL_argerror(L, 1, "an upload's name is a plain file name");
 	if (input_dir(h, dir, sizeof(dir)) || !dir[0])
 		return luaL_error(L, "set_input_files: no run folder to write %s into", name);
+	/* the run folder is on the worker's disk, shared with every job */
+	if (n > INPUT_MAX_BYTES || h->input_bytes + n > INPUT_MAX_BYTES)
+		return luaL_error(L, "set_input_files: %s would take this job's uploads made on the "
+				  "spot past %d MiB", name, (int)(INPUT_MAX_BYTES >> 20));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "wb");
 	if (!f || fwrite(data, 1, n, f) != n || fclose(f)) {
@@ -997,6 +1004,7 @@ static int l_host_write_input(lua_State *L)
 			fclose(f);
 		return luaL_error(L, "cannot write %s: %s", path, strerror(errno));
 	}
+	h->input_bytes += n;
 	lua_pushstring(L, path);
 	return 1;
 }
@@ -1062,8 +1070,8 @@ static int l_host_download_file(lua_State *L)
 		fclose(f);
 		if (!data || len > DOWNLOAD_MAX_BYTES) {
 			free(data);
-			return luaL_error(L, "download %s is larger than %u MiB: its text is not read",
-					  name, DOWNLOAD_MAX_BYTES >> 20);
+			return luaL_error(L, "download %s is larger than %d MiB: its text is not read",
+					  name, (int)(DOWNLOAD_MAX_BYTES >> 20));
 		}
 	}
 	snprintf(from, sizeof(from), "download:%s", name);	/* from: no longer needed */

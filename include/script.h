@@ -40,6 +40,7 @@ struct script_host {
 	/* The runner's own work after the script returned (failure evidence):
 	 * the browser stays reachable past the deadline for it alone. */
 	int runner_phase;
+	size_t input_bytes;	/* written by set_input_files{text=} so far */
 	int abort_armed, poisoned;
 	sigjmp_buf abort_jmp;
 	/* Cut-off inside a long C call (string patterns): a timer signal at the

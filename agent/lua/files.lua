@@ -12,8 +12,9 @@ local Page, Locator = pagemod.Page, pagemod.Locator
 local M = {}
 
 -- A download bigger than this is cancelled (expect_download{max_bytes=}):
--- a job's run folder is on the worker's disk, shared with every job.
-M.MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
+-- a job's run folder is on the worker's disk, shared with every job, and
+-- the agent reads no more than this of a download's text anyway.
+M.MAX_DOWNLOAD_BYTES = 32 * 1024 * 1024
 
 local function quote(s) return '"' .. tostring(s) .. '"' end
 

@@ -86,7 +86,7 @@ t_review_page_options_must_be_tables() {
 }
 
 # A job's downloads land on the worker's disk, shared with every job: one
-# larger than the job allows (expect_download{max_bytes=}, 100 MB unless
+# larger than the job allows (expect_download{max_bytes=}, 32 MiB unless
 # said) is cancelled and the step fails; one within it arrives whole.
 t_review_download_larger_than_allowed_cancelled() {
 	agent run "$REVIEW_SCRIPTS/review_download.lua" list_users --browser "$CHROME_HTTP" \
@@ -97,4 +97,15 @@ t_review_download_larger_than_allowed_cancelled() {
 		--runs-dir "$WORK/runs" --account "{\"base_url\":\"$FX_URL\",\"n\":5000}"
 	expect_rc 0
 	expect_err "downloaded 5000 bytes"
+}
+
+# Uploads made on the spot (set_input_files{name=, text=}) are written to
+# the run folder, on the worker's disk: 32 MiB in all per job.
+t_review_uploads_made_on_the_spot_capped() {
+	review_run review_opts.lua ',"mode":"fill_disk"'
+	expect_rc 1
+	expect_err "the first upload made on the spot was written"
+	expect_err "set_input_files: two.csv would take this job's uploads made on the spot past 32 MiB"
+	printf '%s' "$ERR" | grep -q "the second upload" && fail "the second upload was written"
+	true
 }

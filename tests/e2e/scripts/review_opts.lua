@@ -13,6 +13,14 @@ function app.list_users(page)
   elseif m == "navigate" then page:navigate(acct.base_url .. "/", 3000)
   elseif m == "reload" then page:reload("fast")
   elseif m == "wait_for_any" then page:wait_for_any({ a = "body" }, "x")
+  elseif m == "fill_disk" then
+    page:eval("(function () { var i = document.createElement('input'); i.type = 'file';"
+      .. " i.id = 'f'; document.body.appendChild(i); })()")
+    local big = string.rep("x", 17 * 1024 * 1024)
+    page:set_input_files("#f", { name = "one.csv", text = big })
+    log.info("the first upload made on the spot was written")
+    page:set_input_files("#f", { name = "two.csv", text = big })
+    log.info("the second upload made on the spot was written")
   elseif m == "all" then
     local locs, texts = page:locator("form input, form button"):all(), page:locator("form input, form button"):all_texts()
     assert(#locs == #texts and #locs > 1, "all() gave " .. #locs .. " for " .. #texts .. " texts")
