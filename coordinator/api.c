@@ -37,7 +37,9 @@ static const char *queued_state(const char *action)
 int coord_valid_name(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
-	if (!n || n > 64)
+	/* not "." or "..": a URL path segment of those is never routed as
+	 * the name (the server resolves dot segments first) */
+	if (!n || n > 64 || s[0] == '.')
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char ch = s[i];
@@ -583,9 +585,9 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 	if (!cJSON_IsObject(j))
 		return snprintf(err, n, "a job must be a JSON object"), 400;
 	if (!coord_valid_name(integration))
-		return snprintf(err, n, "\"integration\" must be 1-64 letters, digits, '.', '-' or '_'"), 400;
+		return snprintf(err, n, "\"integration\" must be " COORD_NAME_RULE), 400;
 	if (!coord_valid_name(app))
-		return snprintf(err, n, "\"app\" must be 1-64 letters, digits, '.', '-' or '_'"), 400;
+		return snprintf(err, n, "\"app\" must be " COORD_NAME_RULE), 400;
 	known = action_lookup(action) != NULL;
 	if (!known)
 		return snprintf(err, n, "\"action\" must be one of invite, update, remove, "
@@ -594,7 +596,7 @@ static int enqueue_one(struct coord *c, const cJSON *j, cJSON **out, char *err, 
 	if (queued_state(action) && check_user(user, action, err, n))
 		return 400;
 	if (id && !coord_valid_name(id))
-		return snprintf(err, n, "\"id\" must be 1-64 letters, digits, '.', '-' or '_'"), 400;
+		return snprintf(err, n, "\"id\" must be " COORD_NAME_RULE), 400;
 	if (ikey && strlen(ikey) > 200)
 		return snprintf(err, n, "\"idempotency_key\" is longer than 200 bytes"), 400;
 	if (cJSON_GetObjectItemCaseSensitive(j, "idempotency_key") && !ikey)

@@ -82,6 +82,8 @@ char *coord_account_field(const char *integration, const cJSON *account,
  * sealing key, so only whoever got the claim answer can show it. */
 void coord_lease_key(const char *job, int attempt, const char *worker, char out[65]);
 #define COORD_REF_PREFIX "coordinator:"
+/* What coord_valid_name accepts, for messages. */
+#define COORD_NAME_RULE "1-64 letters, digits, '.', '-' or '_', not starting with '.'"
 /* The PostgreSQL advisory lock a claim holds on a user while it leases
  * one of their jobs, keyed by "user:<integration>\n<user_key>". */
 #define COORD_USER_LOCK_KEY "hashtextextended(?, 0)"

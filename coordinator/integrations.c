@@ -133,11 +133,11 @@ static int check_body(const cJSON *b, int creating, char *err, size_t n)
 		return snprintf(err, n, "\"validate\" is for a new integration (run a health "
 				"check to validate one that exists)"), -1;
 	if (creating && !coord_valid_name(jstr(b, "id")))
-		return snprintf(err, n, "\"id\" must be 1-64 letters, digits, '.', '-' or '_'"), -1;
+		return snprintf(err, n, "\"id\" must be " COORD_NAME_RULE), -1;
 	if (!creating && cJSON_GetObjectItemCaseSensitive(b, "id"))
 		return snprintf(err, n, "\"id\" cannot change"), -1;
 	if ((creating || cJSON_GetObjectItemCaseSensitive(b, "app")) && !coord_valid_name(jstr(b, "app")))
-		return snprintf(err, n, "\"app\" must be 1-64 letters, digits, '.', '-' or '_'"), -1;
+		return snprintf(err, n, "\"app\" must be " COORD_NAME_RULE), -1;
 	v = cJSON_GetObjectItemCaseSensitive(b, "account");
 	if (v && !cJSON_IsObject(v))
 		return snprintf(err, n, "\"account\" must be an object"), -1;

@@ -109,3 +109,16 @@ t_review_uploads_made_on_the_spot_capped() {
 	printf '%s' "$ERR" | grep -q "the second upload" && fail "the second upload was written"
 	true
 }
+
+# Names that are dot segments ("." and "..") were accepted as integration
+# ids, yet /scim/v2/.. can never be routed to them: refused, with the rule.
+t_review_dot_names_refused() {
+	for id in . .. ...; do
+		"$BIN/idlcm-coordinator" integration add "$id" --app acme --db "$WORK/dots.db" \
+			>"$WORK/dots.out" 2>"$WORK/dots.err"
+		expect_eq "$?" 2 "integration add $id"
+		grep -q "not starting with '.'" "$WORK/dots.err" || fail "$id: $(cat "$WORK/dots.err")"
+	done
+	"$BIN/idlcm-coordinator" integration add a.b --app acme --db "$WORK/dots.db" >/dev/null ||
+		fail "a dot inside a name is fine"
+}
