@@ -12,6 +12,7 @@
 
 #include "httpd.h"
 #include "scim.h"
+#include "textbuf.h"
 
 /* attribute kinds: s string, b boolean, n name (complex), m multi-valued
  * complex, M the manager reference */
@@ -442,82 +443,49 @@ static int has_groups(struct scim_ctx *x)
  * would print it: schemas, id, the resource's attributes, groups, the
  * provisioning state, meta.
  */
-struct jtext {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void jt_put(struct jtext *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-		while (b->len + n + 1 > cap)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void jt_raw(struct jtext *b, const char *s)
-{
-	jt_put(b, s, strlen(s));
-}
-
 /* A JSON string, escaped as cJSON escapes (", \, control characters). */
-static void jt_str(struct jtext *b, const char *s)
+static void jt_str(struct textbuf *b, const char *s)
 {
 	const char *run = s;
 
-	jt_put(b, "\"", 1);
+	textbuf_put(b, "\"", 1);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		char esc[8];
 		if (c >= 32 && c != '"' && c != '\\')
 			continue;
-		jt_put(b, run, (size_t)(s - run));
+		textbuf_put(b, run, (size_t)(s - run));
 		run = s + 1;
 		switch (c) {
-		case '"': jt_raw(b, "\\\""); break;
-		case '\\': jt_raw(b, "\\\\"); break;
-		case '\b': jt_raw(b, "\\b"); break;
-		case '\f': jt_raw(b, "\\f"); break;
-		case '\n': jt_raw(b, "\\n"); break;
-		case '\r': jt_raw(b, "\\r"); break;
-		case '\t': jt_raw(b, "\\t"); break;
+		case '"': textbuf_str(b, "\\\""); break;
+		case '\\': textbuf_str(b, "\\\\"); break;
+		case '\b': textbuf_str(b, "\\b"); break;
+		case '\f': textbuf_str(b, "\\f"); break;
+		case '\n': textbuf_str(b, "\\n"); break;
+		case '\r': textbuf_str(b, "\\r"); break;
+		case '\t': textbuf_str(b, "\\t"); break;
 		default:
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			jt_raw(b, esc);
+			textbuf_str(b, esc);
 		}
 	}
-	jt_put(b, run, (size_t)(s - run));
-	jt_put(b, "\"", 1);
+	textbuf_put(b, run, (size_t)(s - run));
+	textbuf_put(b, "\"", 1);
 }
 
 /* ,"key":"value" (nothing when value is NULL) */
-static void jt_field(struct jtext *b, int *first, const char *key, const char *value)
+static void jt_field(struct textbuf *b, int *first, const char *key, const char *value)
 {
 	if (!value)
 		return;
-	jt_raw(b, *first ? "" : ",");
+	textbuf_str(b, *first ? "" : ",");
 	*first = 0;
 	jt_str(b, key);
-	jt_put(b, ":", 1);
+	textbuf_put(b, ":", 1);
 	jt_str(b, value);
 }
 
-static void user_text(struct scim_ctx *x, struct cstore_rows *st, int groups, struct jtext *b)
+static void user_text(struct scim_ctx *x, struct cstore_rows *st, int groups, struct textbuf *b)
 {
 	const char *id = cstore_text(st, 0), *res = cstore_text(st, 1);
 	size_t rlen = res ? strlen(res) : 0;
@@ -529,18 +497,18 @@ static void user_text(struct scim_ctx *x, struct cstore_rows *st, int groups, st
 	 * (never written by this code) shows as no attributes */
 	if (rlen < 2 || res[0] != '{' || res[rlen - 1] != '}')
 		rlen = 0;
-	jt_raw(b, "{\"schemas\":[\"" SCIM_URN_USER "\",");
+	textbuf_str(b, "{\"schemas\":[\"" SCIM_URN_USER "\",");
 	/* the enterprise URN is a top-level key of the stored text only
 	 * when the user has the extension: keys are canonical there */
 	if (rlen && strstr(res, "\"" SCIM_URN_ENTERPRISE "\":{"))
-		jt_raw(b, "\"" SCIM_URN_ENTERPRISE "\",");
-	jt_raw(b, "\"" SCIM_URN_IDLCM "\"],\"id\":");
+		textbuf_str(b, "\"" SCIM_URN_ENTERPRISE "\",");
+	textbuf_str(b, "\"" SCIM_URN_IDLCM "\"],\"id\":");
 	jt_str(b, id);
 	if (rlen > 2) {
-		jt_put(b, ",", 1);
-		jt_put(b, res + 1, rlen - 2);
+		textbuf_put(b, ",", 1);
+		textbuf_put(b, res + 1, rlen - 2);
 	}
-	jt_raw(b, ",\"groups\":[");
+	textbuf_str(b, ",\"groups\":[");
 	gs = groups ? cstore_query(x->c->store, "SELECT g.id, g.display_name FROM scim_members m JOIN"
 				" scim_groups g ON g.integration = m.integration AND g.id = m.group_id"
 				" WHERE m.integration = ? AND m.user_id = ? ORDER BY m.group_id", "tt",
@@ -549,37 +517,37 @@ static void user_text(struct scim_ctx *x, struct cstore_rows *st, int groups, st
 		char ref[500];
 		int f = 1;
 		if (!first)
-			jt_put(b, ",", 1);
+			textbuf_put(b, ",", 1);
 		first = 0;
-		jt_put(b, "{", 1);
+		textbuf_put(b, "{", 1);
 		jt_field(b, &f, "value", cstore_text(gs, 0));
 		jt_field(b, &f, "display", cstore_text(gs, 1));
 		snprintf(ref, sizeof(ref), "%s/Groups/%s", x->base, cstore_text(gs, 0));
 		jt_field(b, &f, "$ref", ref);
 		jt_field(b, &f, "type", "direct");
-		jt_put(b, "}", 1);
+		textbuf_put(b, "}", 1);
 	}
 	cstore_done(gs);
 	/* the provisioning state, for the IdP admin to read */
-	jt_raw(b, "],\"" SCIM_URN_IDLCM "\":{");
+	textbuf_str(b, "],\"" SCIM_URN_IDLCM "\":{");
 	first = 1;
 	jt_field(b, &first, "state", cstore_text(st, 5));
 	jt_field(b, &first, "detail", cstore_text(st, 6));
 	jt_field(b, &first, "loginMethod", cstore_text(st, 7));
 	if (!cstore_is_null(st, 8)) {
-		jt_raw(b, first ? "" : ",");
+		textbuf_str(b, first ? "" : ",");
 		first = 0;
-		jt_raw(b, cstore_int64(st, 8) ? "\"activeInApp\":true" : "\"activeInApp\":false");
+		textbuf_str(b, cstore_int64(st, 8) ? "\"activeInApp\":true" : "\"activeInApp\":false");
 	}
 	if (cstore_text(st, 9)) {
 		/* stored by cJSON too, but checked: it comes from a worker */
 		cJSON *roles = cJSON_Parse(cstore_text(st, 9));
 		char *t = roles ? cJSON_PrintUnformatted(roles) : NULL;
 		if (t) {
-			jt_raw(b, first ? "" : ",");
+			textbuf_str(b, first ? "" : ",");
 			first = 0;
-			jt_raw(b, "\"appRoles\":");
-			jt_raw(b, t);
+			textbuf_str(b, "\"appRoles\":");
+			textbuf_str(b, t);
 		}
 		cJSON_free(t);
 		cJSON_Delete(roles);
@@ -590,7 +558,7 @@ static void user_text(struct scim_ctx *x, struct cstore_rows *st, int groups, st
 		jt_field(b, &first, "lastChange", iso);
 	}
 	/* meta, as scim_meta writes it */
-	jt_raw(b, "},\"meta\":{");
+	textbuf_str(b, "},\"meta\":{");
 	first = 1;
 	jt_field(b, &first, "resourceType", "User");
 	if (cstore_int64(st, 3)) {
@@ -607,10 +575,10 @@ static void user_text(struct scim_ctx *x, struct cstore_rows *st, int groups, st
 		snprintf(v, sizeof(v), "W/\"%d\"", (int)cstore_int64(st, 2));
 		jt_field(b, &first, "version", v);
 	}
-	jt_raw(b, "}}");
+	textbuf_str(b, "}}");
 }
 
-static int reply_text(struct scim_ctx *x, int status, struct jtext *b)
+static int reply_text(struct scim_ctx *x, int status, struct textbuf *b)
 {
 	int rc;
 
@@ -627,7 +595,7 @@ static int reply_user(struct scim_ctx *x, int status, const char *id)
 {
 	struct cstore_rows *st = cstore_query(x->c->store, "SELECT " USER_COLS USER_FROM
 				     " WHERE s.integration = ? AND s.id = ?", "tt", x->integ, id);
-	struct jtext b = { 0 };
+	struct textbuf b = { 0 };
 
 	if (!st || !cstore_next(st)) {
 		struct scim_err e;
@@ -741,7 +709,7 @@ static int list(struct scim_ctx *x)
 	char lc[SCIM_FILTER_MAX_TERMS][SCIM_VALUE_MAX];
 	int start, count, nargs = 1, total, items = 0;
 	struct cstore_rows *st;
-	struct jtext res = { 0 }, out = { 0 };
+	struct textbuf res = { 0 }, out = { 0 };
 
 	if (scim_paging(x->req, &start, &count, &e))
 		return scim_reply_err(x->req, &e);
@@ -801,7 +769,7 @@ static int list(struct scim_ctx *x)
 			}
 			groups = has_groups(x);
 			while (st && cstore_next(st)) {
-				jt_raw(&res, items++ ? "," : "");
+				textbuf_str(&res, items++ ? "," : "");
 				user_text(x, st, groups, &res);
 			}
 			cstore_done(st);
@@ -810,10 +778,10 @@ static int list(struct scim_ctx *x)
 	/* the ListResponse as scim_list builds it */
 	snprintf(err, sizeof(err), "{\"schemas\":[\"" SCIM_URN_LIST "\"],\"totalResults\":%d,"
 		 "\"startIndex\":%d,\"itemsPerPage\":%d,\"Resources\":[", total, start, items);
-	jt_raw(&out, err);
+	textbuf_str(&out, err);
 	if (res.len)
-		jt_put(&out, res.p, res.len);
-	jt_raw(&out, "]}");
+		textbuf_put(&out, res.p, res.len);
+	textbuf_str(&out, "]}");
 	out.oom |= res.oom;
 	free(res.p);
 	return reply_text(x, 200, &out);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "textbuf.h"
 
 static enum log_level current_level = LOG_WARN;
 static enum log_format current_format = LOG_FORMAT_TEXT;
@@ -297,33 +298,6 @@ void log_script(enum log_level level, const char *msg)
 
 /* ---------------------------------------------------------- JSON records */
 
-struct jbuf {
-	char *p;
-	size_t n, cap;
-	int oom;
-};
-
-static void jb_put(struct jbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = (b->cap + n + 1) * 2;
-		char *grown = realloc(b->p, cap);
-		if (!grown) {
-			b->oom = 1;
-			return;
-		}
-		b->p = grown;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void jb_str(struct jbuf *b, const char *s) { jb_put(b, s, strlen(s)); }
-
 /* Length of the valid UTF-8 sequence at s, or 0. */
 static size_t utf8_len(const unsigned char *s, size_t left)
 {
@@ -344,9 +318,9 @@ static size_t utf8_len(const unsigned char *s, size_t left)
 /* s as a JSON string: quotes, backslashes and controls escaped, bytes
  * that are not UTF-8 (a page's Latin-1, a cut) as U+FFFD, so that every
  * record parses whatever the message held. */
-static void jb_quoted(struct jbuf *b, const char *s, size_t len)
+static void jb_quoted(struct textbuf *b, const char *s, size_t len)
 {
-	jb_put(b, "\"", 1);
+	textbuf_put(b, "\"", 1);
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
 		char e[8];
@@ -355,30 +329,30 @@ static void jb_quoted(struct jbuf *b, const char *s, size_t len)
 		if (c == '"' || c == '\\') {
 			e[0] = '\\';
 			e[1] = (char)c;
-			jb_put(b, e, 2);
+			textbuf_put(b, e, 2);
 		} else if (c == '\n') {
-			jb_put(b, "\\n", 2);
+			textbuf_put(b, "\\n", 2);
 		} else if (c == '\t') {
-			jb_put(b, "\\t", 2);
+			textbuf_put(b, "\\t", 2);
 		} else if (c < 0x20 || c == 0x7f) {
 			snprintf(e, sizeof(e), "\\u%04x", c);
-			jb_put(b, e, 6);
+			textbuf_put(b, e, 6);
 		} else if (c < 0x80) {
-			jb_put(b, s + i, 1);
+			textbuf_put(b, s + i, 1);
 		} else if ((u = utf8_len((const unsigned char *)s + i, len - i))) {
-			jb_put(b, s + i, u);
+			textbuf_put(b, s + i, u);
 			i += u;
 			continue;
 		} else {
-			jb_put(b, "\\ufffd", 6);
+			textbuf_put(b, "\\ufffd", 6);
 		}
 		i++;
 	}
-	jb_put(b, "\"", 1);
+	textbuf_put(b, "\"", 1);
 }
 
 /* ,"key":"value" with the value redacted like the message. */
-static void jb_field(struct jbuf *b, const char *key, const char *value)
+static void jb_field(struct textbuf *b, const char *key, const char *value)
 {
 	size_t n;
 	char *clean;
@@ -388,14 +362,14 @@ static void jb_field(struct jbuf *b, const char *key, const char *value)
 	clean = secret_redact(value, strlen(value), &n);
 	if (!clean)
 		return;
-	jb_put(b, ",", 1);
+	textbuf_put(b, ",", 1);
 	jb_quoted(b, key, strlen(key));
-	jb_put(b, ":", 1);
+	textbuf_put(b, ":", 1);
 	jb_quoted(b, clean, n);
 	free(clean);
 }
 
-static void jb_job(struct jbuf *b, const struct log_job *j)
+static void jb_job(struct textbuf *b, const struct log_job *j)
 {
 	char num[24];
 
@@ -403,7 +377,7 @@ static void jb_job(struct jbuf *b, const struct log_job *j)
 	jb_field(b, "action", j->action);
 	if (j->attempt > 0) {
 		snprintf(num, sizeof(num), ",\"attempt\":%d", j->attempt);
-		jb_str(b, num);
+		textbuf_str(b, num);
 	}
 }
 
@@ -430,24 +404,24 @@ static void write_json(enum log_level level, const char *ts, const char *msg, si
 		       const char *const *kv)
 {
 	static const char *tags[] = { "error", "warn", "info", "debug" };
-	struct jbuf b = { 0 };
+	struct textbuf b = { 0 };
 	const struct log_job *j = current_job;
 	const char *id;
 	size_t idn = 0;
 	char num[32];
 
-	jb_str(&b, "{\"ts\":\"");
-	jb_str(&b, ts);
-	jb_str(&b, "\",\"level\":\"");
-	jb_str(&b, tags[level]);
-	jb_str(&b, "\",\"component\":");
+	textbuf_str(&b, "{\"ts\":\"");
+	textbuf_str(&b, ts);
+	textbuf_str(&b, "\",\"level\":\"");
+	textbuf_str(&b, tags[level]);
+	textbuf_str(&b, "\",\"component\":");
 	jb_quoted(&b, component, strlen(component));
 	snprintf(num, sizeof(num), ",\"pid\":%d", (int)getpid());
-	jb_str(&b, num);
-	jb_str(&b, ",\"msg\":");
+	textbuf_str(&b, num);
+	textbuf_str(&b, ",\"msg\":");
 	jb_quoted(&b, msg, mlen);
 	if ((id = msg_job(msg, &idn))) {
-		jb_str(&b, ",\"job\":");
+		textbuf_str(&b, ",\"job\":");
 		jb_quoted(&b, id, idn);
 		j = job_find(id, idn);
 		if (j)
@@ -458,9 +432,9 @@ static void write_json(enum log_level level, const char *ts, const char *msg, si
 	}
 	for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2)
 		jb_field(&b, kv[i], kv[i + 1]);
-	jb_put(&b, "}\n", 2);
+	textbuf_put(&b, "}\n", 2);
 	if (!b.oom)	/* one write per record: parent and children share stderr */
-		fwrite(b.p, 1, b.n, stderr);
+		fwrite(b.p, 1, b.len, stderr);
 	free(b.p);
 }
 
