@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "artifacts.h"
 #include "coordinator.h"
 #include "httpd.h"
 #include "log.h"
@@ -1373,6 +1374,11 @@ static int h_jobs(struct httpd_req *req, void *arg)
 		if (m != HTTPD_GET)
 			return httpd_reply_error(req, 405, "use GET on /v1/jobs/{id}");
 		return job_get(c, req, id);
+	}
+	if (!strncmp(slash, "/artifacts/", 11)) {
+		if (m != HTTPD_PUT)
+			return httpd_reply_error(req, 405, "use PUT on %s", httpd_req_path(req));
+		return coord_artifact_put(c, req, id, slash + 11);
 	}
 	if (m != HTTPD_POST)
 		return httpd_reply_error(req, 405, "use POST on %s", httpd_req_path(req));
