@@ -334,6 +334,10 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 				cJSON_DeleteItemFromObject(job, "lease_key");
 				if (lk[0])
 					cJSON_AddStringToObject(job, "lease_key", lk);
+				coord_artifact_key(id, attempt, worker, lk);
+				cJSON_DeleteItemFromObject(job, "artifact_key");
+				if (lk[0])
+					cJSON_AddStringToObject(job, "artifact_key", lk);
 			}
 		}
 		bad |= cstore_exec(c->store, "UPDATE jobs SET status = 'running', attempt = ?, worker = ?,"
@@ -1201,6 +1205,8 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 		char *et = err ? cJSON_PrintUnformatted(err) : NULL;
 		cJSON *res = cJSON_Duplicate(body, 1);
 		char *rt;
+		/* a worker's own bookkeeping never lands in the job's row */
+		cJSON_DeleteItemFromObject(res, "_upload");
 		/* passwords belong in the vault, not in a job row: keep only a
 		 * reference ({"vault": name}) */
 		if (cJSON_IsString(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "credentials"),

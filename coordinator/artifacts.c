@@ -5,10 +5,12 @@
  * disk shared with the worker.
  *
  *   PUT /v1/jobs/{id}/artifacts/{name}     body: the file's bytes
- *   x-idlcm-worker, x-idlcm-attempt, x-idlcm-lease-key: the attempt's lease
+ *   x-idlcm-worker, x-idlcm-attempt, x-idlcm-artifact-key: the attempt's lease
  *
- * Only the worker the attempt was leased to, showing that attempt's lease
- * key (the one POST /v1/jobs/{id}/secret takes), may upload: while its
+ * Only the worker the attempt was leased to, showing that attempt's
+ * artifact key (the claim hands it out beside the lease key; an HMAC of
+ * job, attempt and worker under the coordinator's key, with a label of its
+ * own, so it opens uploads and never a secret), may upload: while its
  * lease lives or once it completed that attempt.  The bytes sit base64 in
  * a TEXT column: one SQL text for SQLite and PostgreSQL, no blob binding.
  */
@@ -75,7 +77,7 @@ int coord_artifact_put(struct coord *c, struct httpd_req *req, const char *id, c
 {
 	const char *worker = httpd_req_header(req, "x-idlcm-worker");
 	const char *att = httpd_req_header(req, "x-idlcm-attempt");
-	const char *key = httpd_req_header(req, "x-idlcm-lease-key");
+	const char *key = httpd_req_header(req, "x-idlcm-artifact-key");
 	const char *body, *status, *holder, *type = "text/plain; charset=utf-8";
 	char why[300], lk[65];
 	struct cstore_rows *st;
@@ -89,7 +91,7 @@ int coord_artifact_put(struct coord *c, struct httpd_req *req, const char *id, c
 		return httpd_reply_error(req, 400, "artifact: %s", why);
 	if (!worker || !att || !key || !*worker || !*key)
 		return httpd_reply_error(req, 400, "artifact: the headers x-idlcm-worker,"
-					 " x-idlcm-attempt and x-idlcm-lease-key are required");
+					 " x-idlcm-attempt and x-idlcm-artifact-key are required");
 	a = strtol(att, &end, 10);
 	if (!*att || *end || a < 1 || a > 1000000)
 		return httpd_reply_error(req, 400, "artifact: x-idlcm-attempt must be a positive"
@@ -115,7 +117,7 @@ int coord_artifact_put(struct coord *c, struct httpd_req *req, const char *id, c
 	holder = cstore_text(st, 1);
 	attempt = (int)cstore_int64(st, 2);
 	until = cstore_int64(st, 3);
-	coord_lease_key(id, (int)a, worker, lk);
+	coord_artifact_key(id, (int)a, worker, lk);
 	/* the attempt's own worker with its key; while it runs, only with a
 	 * live lease; once over, only the attempt that ended (not one the
 	 * queue took back and gave to another worker) */
@@ -140,7 +142,7 @@ int coord_artifact_put(struct coord *c, struct httpd_req *req, const char *id, c
 			" data, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 			" ON CONFLICT (job_id, attempt, name) DO UPDATE SET worker = excluded.worker,"
 			" type = excluded.type, size = excluded.size, data = excluded.data,"
-			" created_ms = excluded.created_ms", "tnttitti",
+			" created_ms = excluded.created_ms", "tntttiti",
 			id, (int)a, name, worker, type, (int64_t)len, b64, now)) {
 		free(b64);
 		return httpd_reply_error(req, 500, "artifact \"%s\": the store failed: %s", name,
