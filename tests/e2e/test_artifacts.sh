@@ -78,6 +78,17 @@ t_artifacts_remote_worker_uploads_its_evidence() {
 			fail "$n carries the account's password"
 	done
 	echo "# uploaded: $names"
+	# the shared-disk way still works where nothing was uploaded: without
+	# the rows and --artifacts-dir the file is on the worker (404) ...
+	co_sql "$WD" "delete from artifacts where job_id = '$e'" >/dev/null
+	expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -b "$WD/cj" "$CO_URL/admin/jobs/$e/artifacts/failure.png")" \
+		404 "no upload, no shared dir"
+	# ... and with --artifacts-dir over the worker's runs dir it is served from disk
+	kill "$CO_PID"; wait "$CO_PID" 2>/dev/null; CO_PID=
+	CO_ARGS="--admin-password-file $WD/admin.pw --artifacts-dir $WD/runs" co_start
+	curl -fsS -b "$WD/cj" -o "$WD/shot2.png" "$CO_URL/admin/jobs/$e/artifacts/failure.png" ||
+		fail "the shared-dir screenshot is not served"
+	cmp -s "$WD/shot.png" "$WD/shot2.png" || fail "the shared-dir screenshot differs"
 }
 
 t_artifacts_refusals() {
