@@ -1329,6 +1329,8 @@ static int job_get(struct coord *c, struct httpd_req *req, const char *id)
 	}
 	j = job_json(st, c->store, 1);
 	cstore_done(st);
+	/* the evidence its worker uploaded (the Jobs page serves it) */
+	cJSON_AddItemToObject(j, "artifacts_stored", coord_artifact_names(c, id));
 	httpd_reply_json(req, 200, j);
 	cJSON_Delete(j);
 	return 0;

@@ -57,6 +57,7 @@ t_artifacts_remote_worker_uploads_its_evidence() {
 	names=$(co_sql "$WD" "select name from artifacts where job_id = '$e' order by name" | tr '\n' ' ')
 	case "$names" in *failure.png*) ;; *) fail "no screenshot uploaded (stored: $names; worker: $(tail -5 "$WD/wk.err"))";; esac
 	case "$names" in *steps.json*) ;; *) fail "no report uploaded (stored: $names)";; esac
+	expect_eq "$(jobf "$e" '.artifacts_stored | join(" ")') " "$names" "GET /v1/jobs/{id} lists them"
 	# the worker's private bookkeeping never reached the job's row
 	co_sql "$WD" "select result from jobs where id = '$e'" | grep -q '_upload\|artifact_key' &&
 		fail "the upload key is in the job's result"
