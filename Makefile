@@ -148,7 +148,7 @@ $(BIN)/idlcm-coordinator: $(COORD_OBJ) $(LIB_OBJ)
 
 # Each unit test links the agent's and the coordinator's modules (not
 # their mains) and lib/.
-$(B)/tests/%: tests/unit/%.c $(AGENT_OBJ) $(COORD_LIB_OBJ) $(LIB_OBJ) tests/test.h
+$(B)/tests/%: tests/unit/%.c $(AGENT_OBJ) $(COORD_LIB_OBJ) $(LIB_OBJ) tests/test.h $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Icoordinator $(LDFLAGS) -o $@ $< $(AGENT_OBJ) $(COORD_LIB_OBJ) \
 	  $(LIB_OBJ) $(PKG_LIBS) -lm

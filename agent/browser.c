@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -37,30 +39,62 @@ static const char *chromium_flags[] = {
 	NULL
 };
 
-/* The DevTools port of the browser this process talks to: a job's pages
- * may not open it (its /json pages list and close every job's targets). */
-static int devtools_port;
-
-static void note_devtools_port(const char *url);
+/* The DevTools endpoints a job's pages may not open (their /json pages
+ * list and close every job's targets): the browser this process talks to
+ * first, then the other browsers of a worker's pool. */
+static struct { char host[256]; int port; } endpoints[BROWSER_MAX_ENDPOINTS];
+static int nendpoints;
 
 int browser_devtools_port(void)
 {
-	return devtools_port;
+	return nendpoints ? endpoints[0].port : 0;
 }
 
 void browser_set_devtools_url(const char *url)
 {
-	devtools_port = 0;
-	note_devtools_port(url);
+	nendpoints = 0;
+	browser_add_devtools_url(url);
 }
 
-static void note_devtools_port(const char *url)
+/* scheme://[user@]host[:port]/…: the host (brackets kept) and the port,
+ * the scheme's default when none is written */
+void browser_add_devtools_url(const char *url)
 {
-	const char *hp = strstr(url, "://");
-	const char *colon = hp ? strchr(hp + 3, ':') : NULL;
+	const char *a = url ? strstr(url, "://") : NULL, *end, *colon = NULL;
+	int port;
 
-	if (colon)
-		devtools_port = atoi(colon + 1);
+	if (!a || nendpoints >= BROWSER_MAX_ENDPOINTS)
+		return;
+	a += 3;
+	end = a + strcspn(a, "/?#");
+	for (const char *p = a; p < end; p++) {
+		if (*p == '@')
+			a = p + 1, colon = NULL;
+		else if (*p == ']')
+			colon = NULL;
+		else if (*p == ':')
+			colon = p;
+	}
+	port = colon ? atoi(colon + 1) :
+	       (!strncasecmp(url, "https", 5) || !strncasecmp(url, "wss", 3)) ? 443 : 80;
+	if (!colon)
+		colon = end;
+	if (colon == a || colon - a >= (ptrdiff_t)sizeof(endpoints[0].host) || port <= 0)
+		return;
+	for (int i = 0; i < nendpoints; i++)
+		if (endpoints[i].port == port && !strncasecmp(endpoints[i].host, a, (size_t)(colon - a)) &&
+		    !endpoints[i].host[colon - a])
+			return;
+	snprintf(endpoints[nendpoints].host, sizeof(endpoints[0].host), "%.*s", (int)(colon - a), a);
+	endpoints[nendpoints++].port = port;
+}
+
+const char *browser_devtools_endpoint(int i, int *port)
+{
+	if (i < 0 || i >= nendpoints)
+		return NULL;
+	*port = endpoints[i].port;
+	return endpoints[i].host;
 }
 
 static void sleep_ms(int ms)
@@ -233,7 +267,7 @@ int browser_launch(struct browser *b, const char *exe, int timeout_ms,
 		sleep_ms(10);
 	}
 	b->ws_url = strdup(url);
-	note_devtools_port(url);
+	browser_set_devtools_url(url);
 	log_info("launched chromium pid %d at %s", (int)b->pid, url);
 	return 0;
 }
@@ -340,13 +374,13 @@ int browser_attach(struct browser *b, const char *spec, int timeout_ms,
 	memset(b, 0, sizeof(*b));
 	if (!strncmp(spec, "ws://", 5) || !strncmp(spec, "wss://", 6)) {
 		b->ws_url = strdup(spec);
-		note_devtools_port(spec);
+		browser_set_devtools_url(spec);
 		return 0;
 	}
 	if (!strncmp(spec, "http://", 7) || !strncmp(spec, "https://", 8)) {
 		int rc = resolve_http(spec, timeout_ms, &b->ws_url, err, errlen);
 		if (!rc)
-			note_devtools_port(b->ws_url);
+			browser_set_devtools_url(b->ws_url);
 		return rc;
 	}
 	snprintf(err, errlen, "--browser wants ws://… or http://host:port, not \"%s\"",

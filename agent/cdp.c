@@ -35,6 +35,7 @@ struct cdp_autoreply {
 struct cdp_attacher {
 	struct cdp_attacher *next;
 	char *session;
+	char *root;			/* the session that called cdp_auto_attach */
 	cJSON *setup;			/* [{method, params}] for each child */
 };
 
@@ -270,6 +271,7 @@ void cdp_free(struct cdp *c)
 		struct cdp_attacher *a = c->attachers;
 		c->attachers = a->next;
 		free(a->session);
+		free(a->root);
 		cJSON_Delete(a->setup);
 		free(a);
 	}
@@ -418,13 +420,15 @@ static struct cdp_attacher *attacher_get(struct cdp *c, const char *session)
 }
 
 static struct cdp_attacher *attacher_add(struct cdp *c, const char *session,
-					 const cJSON *setup)
+					 const char *root, const cJSON *setup)
 {
 	struct cdp_attacher *a = attacher_get(c, session);
 
 	if (!a) {
 		a = calloc(1, sizeof(*a));
-		if (!a || !(a->session = strdup(session))) {
+		if (!a || !(a->session = strdup(session)) || !(a->root = strdup(root))) {
+			if (a)
+				free(a->session);
 			free(a);
 			return NULL;
 		}
@@ -442,6 +446,7 @@ static void attacher_drop(struct cdp *c, const char *session)
 		if (!strcmp(a->session, session)) {
 			*pp = a->next;
 			free(a->session);
+			free(a->root);
 			cJSON_Delete(a->setup);
 			free(a);
 			return;
@@ -468,7 +473,8 @@ static void attach_child(struct cdp *c, const char *session, cJSON *params)
 	const char *sid = cJSON_GetStringValue(cJSON_GetObjectItem(params, "sessionId"));
 	cJSON *step;
 
-	if (!parent || !sid || !*sid || !(child = attacher_add(c, sid, parent->setup)))
+	if (!parent || !sid || !*sid ||
+	    !(child = attacher_add(c, sid, parent->root, parent->setup)))
 		return;
 	/* A native dialog in the frame blocks it like one in the page: the
 	 * frame answers as its parent does (rules are added at the head, so
@@ -497,7 +503,7 @@ int cdp_auto_attach(struct cdp *c, const char *session, const cJSON *setup,
 		set_err(err, CDP_ERR_USAGE, "auto-attach needs a page session");
 		return -1;
 	}
-	if (!attacher_add(c, session, setup)) {
+	if (!attacher_add(c, session, session, setup)) {
 		set_err(err, CDP_ERR_USAGE, "out of memory");
 		return -1;
 	}
@@ -506,6 +512,35 @@ int cdp_auto_attach(struct cdp *c, const char *session, const cJSON *setup,
 		return -1;
 	cJSON_Delete(res);
 	return 0;
+}
+
+int cdp_auto_attach_add_step(struct cdp *c, const char *session, const char *method,
+			     const cJSON *params)
+{
+	struct cdp_attacher *me = attacher_get(c, session);
+	char *root;
+	int n = 0;
+
+	if (!me || !method)
+		return -1;
+	root = strdup(me->root);
+	if (!root)
+		return -1;
+	/* the whole tree: the page and every frame attached below it so far
+	 * (each keeps its own copy of the steps for its future children) */
+	for (struct cdp_attacher *a = c->attachers; a; a = a->next) {
+		cJSON *step;
+		if (strcmp(a->root, root))
+			continue;
+		step = cJSON_CreateObject();
+		cJSON_AddStringToObject(step, "method", method);
+		if (params)
+			cJSON_AddItemToObject(step, "params", cJSON_Duplicate(params, 1));
+		cJSON_AddItemToArray(a->setup, step);
+		n++;
+	}
+	free(root);
+	return n ? 0 : -1;
 }
 
 /* Browser-level notices that a page session is gone. */

@@ -127,7 +127,15 @@ static int is_about(const char *url, const char *what)
 	return !strncasecmp(url, what, n) && (!url[n] || url[n] == '#' || url[n] == '?');
 }
 
-int confine_url_ok(const char *url, int devtools_port, int from_script,
+static int is_devtools_port(const int *ports, int port)
+{
+	for (int i = 0; ports && ports[i]; i++)
+		if (ports[i] == port)
+			return 1;
+	return 0;
+}
+
+int confine_url_ok(const char *url, const int *devtools_ports, int from_script,
 		   char *why, size_t n)
 {
 	size_t s = strcspn(url, ":/?#");
@@ -141,7 +149,7 @@ int confine_url_ok(const char *url, int devtools_port, int from_script,
 		scheme[i] = (char)((url[i] >= 'A' && url[i] <= 'Z') ? url[i] + 32 : url[i]);
 	scheme[s] = '\0';
 	if (!strcmp(scheme, "http") || !strcmp(scheme, "https")) {
-		if (devtools_port && port_of(url) == devtools_port) {
+		if (is_devtools_port(devtools_ports, port_of(url))) {
 			snprintf(why, n, "%.200s is the browser's DevTools endpoint", url);
 			return -1;
 		}
@@ -263,7 +271,7 @@ static int check_url_param(struct confine *k, const char *method, cJSON *params,
 		}
 		return 0;
 	}
-	if (confine_url_ok(url, k->devtools_port, 1, reason, sizeof(reason))) {
+	if (confine_url_ok(url, k->devtools_ports, 1, reason, sizeof(reason))) {
 		say(why, n, method, "%s", reason);
 		return -1;
 	}
@@ -579,7 +587,7 @@ static void target_seen(struct cdp *c, cJSON *info)
 	if (!ctx || strcmp(ctx, k->context_id) || !url || !tid || !*url ||
 	    !web_target_type(str_param(info, "type")))
 		return;
-	if (!confine_url_ok(url, k->devtools_port, 0, reason, sizeof(reason)))
+	if (!confine_url_ok(url, k->devtools_ports, 0, reason, sizeof(reason)))
 		return;
 	breach(c, "a page of the job opened %s", reason);
 	p = cJSON_CreateObject();
@@ -741,6 +749,46 @@ static const char *const guard_patterns[] = {
 	NULL
 };
 
+static int loopback_host(const char *h)
+{
+	size_t n = strlen(h);
+	return !strncmp(h, "127.", 4) || !strcasecmp(h, "localhost") || !strcmp(h, "[::1]") ||
+	       !strcmp(h, "0.0.0.0") || !strncasecmp(h, "[::ffff:", 8) ||
+	       (n > 10 && !strcasecmp(h + n - 10, ".localhost"));
+}
+
+cJSON *confine_guard_patterns(void)
+{
+	cJSON *patterns = cJSON_CreateArray(), *pat;
+	const char *host;
+	char u[400];
+	int port;
+
+	for (int i = 0; guard_patterns[i]; i++) {
+		pat = cJSON_CreateObject();
+		cJSON_AddStringToObject(pat, "urlPattern", guard_patterns[i]);
+		cJSON_AddItemToArray(patterns, pat);
+	}
+	/* A pool's browsers on other hosts: their DevTools pages by host and
+	 * port.  Loopback ones are caught above on any port, which keeps the
+	 * conversation the same whatever port a test's browser had. */
+	for (int i = 0; (host = browser_devtools_endpoint(i, &port)); i++) {
+		if (loopback_host(host))
+			continue;
+		for (int s = 0; s < 2; s++) {
+			/* URLs drop their scheme's default port */
+			if (port == (s ? 443 : 80))
+				snprintf(u, sizeof(u), "%s://%s/json*", s ? "https" : "http", host);
+			else
+				snprintf(u, sizeof(u), "%s://%s:%d/json*", s ? "https" : "http", host, port);
+			pat = cJSON_CreateObject();
+			cJSON_AddStringToObject(pat, "urlPattern", u);
+			cJSON_AddItemToArray(patterns, pat);
+		}
+	}
+	return patterns;
+}
+
 int confine_open(struct cdp *c, const char *context_id, const char *target_id,
 		 const char *session_id, struct cdp_error *err)
 {
@@ -758,7 +806,17 @@ int confine_open(struct cdp *c, const char *context_id, const char *target_id,
 	}
 	snprintf(k->context_id, sizeof(k->context_id), "%s", context_id);
 	snprintf(k->page_target, sizeof(k->page_target), "%s", target_id);
-	k->devtools_port = browser_devtools_port();
+	{
+		/* Refused by port whatever the host is called (a loopback
+		 * browser answers to many names) — except a remote endpoint on
+		 * the web's own ports (a browser farm at wss://farm/), which the
+		 * Fetch patterns guard by host instead. */
+		const char *host;
+		int port, n = 0;
+		for (int i = 0; (host = browser_devtools_endpoint(i, &port)); i++)
+			if (loopback_host(host) || (port != 80 && port != 443))
+				k->devtools_ports[n++] = port;
+	}
 	add_session(k, session_id);
 	c->on_event = confine_event;
 
@@ -782,12 +840,7 @@ int confine_open(struct cdp *c, const char *context_id, const char *target_id,
 	 * whoever asks (a script, a link, a redirect, page JS).  The patterns
 	 * name no port, so recordings replay whatever port the browser had. */
 	p = cJSON_CreateObject();
-	patterns = cJSON_AddArrayToObject(p, "patterns");
-	for (int i = 0; guard_patterns[i]; i++) {
-		pat = cJSON_CreateObject();
-		cJSON_AddStringToObject(pat, "urlPattern", guard_patterns[i]);
-		cJSON_AddItemToArray(patterns, pat);
-	}
+	cJSON_AddItemToObject(p, "patterns", confine_guard_patterns());
 	setup = cJSON_CreateArray();
 	step = cJSON_CreateObject();
 	cJSON_AddStringToObject(step, "method", "Fetch.enable");

@@ -857,6 +857,24 @@ static int l_host_downloads(lua_State *L)
 }
 
 
+/* host.frames_network(session): frames from other sites that attach below
+ * the page's session from now on turn Network on before they run (a frame
+ * that fetches as it loads would otherwise answer before anyone listens).
+ * One fixed step, never a method the caller names: the step bypasses the
+ * script's allowlist. */
+static int l_host_frames_network(lua_State *L)
+{
+	struct cdp *c = need_cdp(L);
+	cJSON *p = cJSON_CreateObject();
+	int rc;
+
+	cJSON_AddNumberToObject(p, "maxPostDataSize", 0);
+	rc = cdp_auto_attach_add_step(c, luaL_checkstring(L, 1), "Network.enable", p);
+	cJSON_Delete(p);
+	lua_pushboolean(L, rc == 0);
+	return 1;
+}
+
 /* host.url_ok(url) → true, or nil and why: the confinement's rule for
  * URLs a script asks for (web only, never the DevTools endpoint), for
  * page:request. */
@@ -864,9 +882,9 @@ static int l_host_url_ok(lua_State *L)
 {
 	struct script_host *h = host_of(L);
 	char why[500];
-	int port = h->cdp && h->cdp->confine ? h->cdp->confine->devtools_port : 0;
+	const int *ports = h->cdp && h->cdp->confine ? h->cdp->confine->devtools_ports : NULL;
 
-	if (confine_url_ok(luaL_checkstring(L, 1), port, 1, why, sizeof(why))) {
+	if (confine_url_ok(luaL_checkstring(L, 1), ports, 1, why, sizeof(why))) {
 		lua_pushnil(L);
 		lua_pushstring(L, why);
 		return 2;
@@ -1221,7 +1239,8 @@ static void install_primitives(lua_State *L)
 		{ "write_artifact", l_host_write_artifact },
 		{ "downloads", l_host_downloads }, { "url_ok", l_host_url_ok },
 		{ "upload_path", l_host_upload_path }, { "write_input", l_host_write_input },
-		{ "download_file", l_host_download_file }, { NULL, NULL }
+		{ "download_file", l_host_download_file },
+		{ "frames_network", l_host_frames_network }, { NULL, NULL }
 	};
 	static const struct { const char *name; enum log_level level; } levels[] = {
 		{ "error", LOG_ERROR }, { "warn", LOG_WARN },

@@ -689,6 +689,21 @@ static int charged_tries(const struct worker *w, const struct wjob *j)
 	return j->tries - free_runs;
 }
 
+/* The DevTools endpoints a job's pages may not open: the browser it runs
+ * on, and every other browser this worker knows (a pool member's /json
+ * pages list and close the jobs of other slots and other workers). */
+static void guard_endpoints(struct worker *w, const char *ws_url)
+{
+	browser_set_devtools_url(ws_url);
+	if (w->b.ws_url)
+		browser_add_devtools_url(w->b.ws_url);
+	for (int i = 0; i < w->pool.n; i++) {
+		browser_add_devtools_url(w->pool.b[i].spec);
+		if (w->pool.b[i].ws_url)
+			browser_add_devtools_url(w->pool.b[i].ws_url);
+	}
+}
+
 /* Run job j in this child on the browser at ws_url; c and page come
  * prewarmed, or NULL (connect and open the page the usual way). */
 
@@ -742,8 +757,7 @@ run_child_job(struct worker *w, struct wjob *j, const char *dir, const char *ws_
 	}
 	snprintf(script, sizeof(script), "%s/%s.lua", w->o->scripts_dir, jstr(j->body, "app"));
 
-	/* this browser's DevTools port is the one the job's pages may not open */
-	browser_set_devtools_url(ws_url);
+	guard_endpoints(w, ws_url);
 	tr = c ? NULL : cdp_ws_connect(ws_url, 5000, err, sizeof(err));
 	if (!c && !tr) {
 		res = cJSON_CreateObject();
@@ -861,6 +875,7 @@ warm_child(struct worker *w, int ctl, int fd, const char *ws_url)
 	cJSON *msg;
 
 	child_prologue(fd);
+	guard_endpoints(w, ws_url);
 	tr = cdp_ws_connect(ws_url, 5000, err, sizeof(err));
 	if (!tr)
 		_exit(3);

@@ -239,6 +239,29 @@ static int user_busy(struct coord *c, const char *job_id)
 		       " WHERE j.id = ? AND r.status = 'running' AND r.id <> j.id", "t", job_id) > 0;
 }
 
+/* May a job for this user be leased in this claim?  Not while another of
+ * the user's jobs runs (user_busy).  On PostgreSQL two coordinator
+ * processes claim at once, and neither sees the other's uncommitted
+ * lease: both would find the user idle and run an update beside the
+ * invite.  So a claim first takes a lock on the user for the rest of its
+ * transaction; a claim that cannot (another is leasing one of the user's
+ * jobs right now) leaves the job for later.  Trying, never waiting: two
+ * claims each holding one user and wanting the other's cannot deadlock. */
+static int user_free(struct coord *c, const char *job_id, const char *integration,
+		     const char *user_key)
+{
+	if (!user_key || !*user_key)
+		return 1;
+	if (cstore_dialect(c->store) == CSTORE_POSTGRES) {
+		char key[600];
+		snprintf(key, sizeof(key), "user:%s\n%s", integration ? integration : "", user_key);
+		if (cstore_int(c->store, 0, "SELECT CASE WHEN pg_try_advisory_xact_lock("
+			       COORD_USER_LOCK_KEY ") THEN 1 ELSE 0 END", "t", key) != 1)
+			return 0;
+	}
+	return !user_busy(c, job_id);
+}
+
 /* Is job id still queued and now ours to lease?  Its attempts so far,
  * or -1.  Another coordinator
  * process on the same PostgreSQL claims at the same time: each locks the
@@ -283,7 +306,7 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 			if (got >= capacity)
 				break;
 			st = cstore_query(c->store, "SELECT j.id, j.body, j.app, j.lease_s, j.attempt,"
-				       " i.account, j.n, j.updated_ms"
+				       " i.account, j.n, j.updated_ms, j.integration, j.user_key"
 				       " FROM jobs j LEFT JOIN integrations i ON i.id = j.integration"
 				       " WHERE j.status = 'queued' AND j.n > ? ORDER BY j.n LIMIT 200",
 				       "i", after);
@@ -305,7 +328,8 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 		id = cstore_text(st, 0);
 		app = cstore_text(st, 2);
 		lease_s = (int)cstore_int64(st, 3);
-		if (!app_wanted(apps, app) || user_busy(c, id) ||
+		if (!app_wanted(apps, app) ||
+		    !user_free(c, id, cstore_text(st, 8), cstore_text(st, 9)) ||
 		    (attempt = lock_queued(c, id, (int)cstore_int64(st, 4))) < 0)
 			continue;
 		attempt++;

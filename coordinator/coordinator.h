@@ -86,6 +86,9 @@ void coord_lease_key(const char *job, int attempt, const char *worker, char out[
  * worker may keep it in its outbox until the upload is done). */
 void coord_artifact_key(const char *job, int attempt, const char *worker, char out[65]);
 #define COORD_REF_PREFIX "coordinator:"
+/* The PostgreSQL advisory lock a claim holds on a user while it leases
+ * one of their jobs, keyed by "user:<integration>\n<user_key>". */
+#define COORD_USER_LOCK_KEY "hashtextextended(?, 0)"
 
 /* validation.c: the first integration of an app is validated first.
  * validation_status: the status to store when `wanted` is asked of an

@@ -26,6 +26,14 @@ int browser_devtools_port(void);
 /* This process works with the browser at url (ws:// or http://): its port
  * becomes the one a job's pages may not open. */
 void browser_set_devtools_url(const char *url);
+/* Another browser's DevTools endpoint a job's pages may not open either
+ * (the other members of a worker's pool: their /json pages list and close
+ * other jobs' targets). */
+#define BROWSER_MAX_ENDPOINTS 16
+void browser_add_devtools_url(const char *url);
+/* The i-th endpoint (0: this process's browser): its host, or NULL past
+ * the last; *port its port. */
+const char *browser_devtools_endpoint(int i, int *port);
 /* GET base/json/version (base: http(s)://host:port): 0 with *ws its
  * webSocketDebuggerUrl (malloc'd), or -1 with err; *http_code is the
  * HTTP status (0 when nothing answered). */

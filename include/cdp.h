@@ -178,6 +178,14 @@ int cdp_autoreply(struct cdp *, const char *session, const char *on,
  * children get the same.  0, or -1 with err. */
 int cdp_auto_attach(struct cdp *, const char *session, const cJSON *setup,
 		    struct cdp_error *err);
+/* One more setup step for the children that attach from now on below
+ * session (which called cdp_auto_attach, or is one of its children): a
+ * domain turned on in the page late must reach a frame attached later
+ * before the frame runs, or its first events are lost.  Children already
+ * attached are the caller's to set up.  0, or -1 when session attaches
+ * nothing. */
+int cdp_auto_attach_add_step(struct cdp *, const char *session, const char *method,
+			     const cJSON *params);
 /* The last frames in order, oldest first, as a JSON array of strings. */
 cJSON *cdp_recent_frames(struct cdp *);
 #endif

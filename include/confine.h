@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 #include <cjson/cJSON.h>
+#include "browser.h"
 #include "cdp.h"
 
 #define CONFINE_MAX_IDS 64
@@ -30,7 +31,9 @@ struct confine {
 	int nguard_frames;
 	char sessions[CONFINE_MAX_IDS][128];	/* the script may address these */
 	int nsessions;
-	int devtools_port;		/* refused as a URL port; 0 = unknown */
+	/* refused as URL ports: every DevTools endpoint the worker knows
+	 * (browser.h); 0-terminated */
+	int devtools_ports[BROWSER_MAX_ENDPOINTS + 1];
 	char run_dir[1024];		/* files a script may upload; downloads */
 	char files_dir[1024];		/* --files-dir: more files it may upload */
 	char breach[600];		/* set once a page left the web: job stops */
@@ -60,8 +63,12 @@ int confine_check_events(struct cdp *c, const char *session, const char *method,
 /* Is url one a job's page may open?  web_only: http(s), about:blank, data:
  * (what a script may ask for); otherwise also what pages make themselves
  * (about:srcdoc, blob: of a web origin).  0, or -1 with why. */
-int confine_url_ok(const char *url, int devtools_port, int from_script,
+int confine_url_ok(const char *url, const int *devtools_ports, int from_script,
 		   char *why, size_t n);
+/* The guard's Fetch patterns (an array for Fetch.enable): local files,
+ * the loopback DevTools pages on any port, and the /json pages of every
+ * other DevTools endpoint the worker knows (browser.h). */
+cJSON *confine_guard_patterns(void);
 
 /* From the receive loop: the guard acts on an event.  1: the event is
  * consumed (not queued for anyone). */

@@ -74,28 +74,49 @@ end
 
 -- The page's responses are followed from the first network call on:
 -- Network.enable once per page (a page that never asks sends nothing more
--- than before, so its recordings stay as they were).
+-- than before, so its recordings stay as they were).  Frames from other
+-- sites fetch in processes of their own, each a session: the ones already
+-- there are turned on here, and the ones that attach later turn it on
+-- before they run (host.frames_network), so a frame that fetches as it
+-- loads is seen too.
 local function watch(page)
   local net = page._net
   if net then return net end
-  net = { pending = {}, finished = {}, recent = {} }
+  net = { pending = {}, finished = {}, recent = {}, on = { [page.session] = true } }
   page._net = net
   page:send("Network.enable", { maxPostDataSize = 0 })
+  host.frames_network(page.session)
+  page:_frames_update()
+  for _, t in pairs(page._targets or {}) do
+    local ok, e = pcall(cdp.send, "Network.enable", { maxPostDataSize = 0 }, { session = t.session })
+    if not ok and P.must_propagate(e) then error(e, 0) end
+  end
   return net
 end
 
--- Read the page's queued Network events (waiting up to ms for the first):
--- a response whose body has finished loading joins net.finished.
-local function pump(page, net, ms)
-  local ev, method = cdp.wait_event("Network.*", math.max(0, math.floor(ms)), page.session)
+-- The sessions whose responses count: the page's and its frames' (those
+-- that attached after watch() came with Network on).
+local function sessions_of(page)
+  page:_frames_update()
+  local list = { page.session }
+  for _, t in pairs(page._targets or {}) do list[#list + 1] = t.session end
+  return list
+end
+
+-- Read one session's queued Network events (waiting up to ms for the
+-- first): a response whose body has finished loading joins net.finished.
+local function pump_session(net, session, ms)
+  local ev, method = cdp.wait_event("Network.*", math.max(0, math.floor(ms)), session)
   while ev do
+    local key = session .. "\n" .. tostring(ev.requestId)
     if method == "Network.responseReceived" then
       local r = ev.response or {}
-      net.pending[ev.requestId] = { url = r.url, status = r.status, status_text = r.statusText,
-        headers = r.headers, mime_type = r.mimeType, request_id = ev.requestId, type = ev.type }
+      net.pending[key] = { url = r.url, status = r.status, status_text = r.statusText,
+        headers = r.headers, mime_type = r.mimeType, request_id = ev.requestId, type = ev.type,
+        session = session }
     elseif method == "Network.loadingFinished" then
-      local r = net.pending[ev.requestId]
-      net.pending[ev.requestId] = nil
+      local r = net.pending[key]
+      net.pending[key] = nil
       if r then
         net.finished[#net.finished + 1] = r
         if #net.finished > KEEP_FINISHED then table.remove(net.finished, 1) end
@@ -103,10 +124,28 @@ local function pump(page, net, ms)
         if #net.recent > 5 then table.remove(net.recent, 1) end
       end
     elseif method == "Network.loadingFailed" then
-      net.pending[ev.requestId] = nil
+      net.pending[key] = nil
     end
-    ev, method = cdp.wait_event("Network.*", 0, page.session)
+    ev, method = cdp.wait_event("Network.*", 0, session)
   end
+end
+
+-- Every session's queued events; waiting (up to ms) on the page's while
+-- no frame has a session, else in short turns across them all.
+local function pump(page, net, ms)
+  local list = sessions_of(page)
+  if #list == 1 or ms <= 0 then
+    for i, s in ipairs(list) do pump_session(net, s, i == 1 and ms or 0) end
+    return
+  end
+  local deadline = clock.now() + ms
+  repeat
+    local before = #net.finished
+    for _, s in ipairs(list) do pump_session(net, s, 0) end
+    if #net.finished > before then return end
+    pump_session(net, page.session, math.min(50, math.max(0, deadline - clock.now())))
+    if #net.finished > before then return end
+  until clock.now() >= deadline
 end
 
 local function lower_keys(h)
@@ -153,7 +192,8 @@ end
 
 local function body_of(page, r, step)
   if r.status == 204 or r.status == 304 then return "" end   -- no body to ask for
-  local ok, b = pcall(page.send, page, "Network.getResponseBody", { requestId = r.request_id })
+  local ok, b = pcall(cdp.send, "Network.getResponseBody", { requestId = r.request_id },
+    { session = r.session or page.session })
   if not ok then
     if P.must_propagate(b) then error(b, 0) end
     -- evicted or gone with a navigation: another try may catch it in time

@@ -126,20 +126,28 @@ t_wrong_password_needs_human() {
 	expect_out "status: failed"
 }
 
+# Compared as sets of PIDs, not counts: other tests' browsers may start or
+# end meanwhile; what matters is that nothing this run started outlives it.
 t_launches_own_chromium_and_cleans_up() {
 	fx acme reset >/dev/null
-	zombies_before=$(ps -eo stat= | grep -c '^Z' || true)
-	before=$(pgrep -c -f 'idlcm-chromium-' || true)
+	ours() { # PIDs of our Chromium processes (live, or zombies left to PID 1)
+		ps -eo pid=,args= | awk '/idlcm-chromium-/ && !/awk/ { print $1 }' | sort
+	}
+	zombies() { ps -eo pid=,stat=,comm= | awk '$2 ~ /^Z/ && $3 ~ /chrom|idlcm/ { print $1 }' | sort; }
+	dirs() { ls -d /tmp/idlcm-chromium-* 2>/dev/null | sort; }
+	ours >"$WORK/before"; zombies >"$WORK/zbefore"; dirs >"$WORK/dbefore"
 	agent run "$ROOT/scripts/apps/acme.lua" invite --user "$ADA" --account "$(acme_account)" \
 		--runs-dir "$WORK/runs"
 	expect_rc 0
 	expect_out "inviting → pending_user_claim"
 	sleep 0.2
-	after=$(pgrep -c -f 'idlcm-chromium-' || true)
-	expect_eq "$after" "$before" "chromium processes left behind"
-	zombies_after=$(ps -eo stat= | grep -c '^Z' || true)
-	[ "$zombies_after" -le "$zombies_before" ] || fail "zombies: $zombies_before before, $zombies_after after"
-	ls -d /tmp/idlcm-chromium-* >/dev/null 2>&1 && fail "profile dir left behind" || true
+	ours >"$WORK/after"; zombies >"$WORK/zafter"; dirs >"$WORK/dafter"
+	left=$(comm -13 "$WORK/before" "$WORK/after" | tr '\n' ' ')
+	[ -z "$left" ] || fail "chromium processes left behind: $left"
+	left=$(comm -13 "$WORK/zbefore" "$WORK/zafter" | tr '\n' ' ')
+	[ -z "$left" ] || fail "zombies left behind: $left"
+	left=$(comm -13 "$WORK/dbefore" "$WORK/dafter" | tr '\n' ' ')
+	[ -z "$left" ] || fail "profile dir left behind: $left"
 }
 
 t_jobs_in_separate_contexts_share_app_state() {

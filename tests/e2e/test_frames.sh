@@ -180,3 +180,13 @@ t_frames_oopif_dialog_answered() {
 	expect_err "first: confirmed: true"
 	expect_err "then: confirmed: false"
 }
+
+# The page's network calls see responses fetched inside a frame from
+# another site (its own process and session): on a click, and as a frame
+# that attached after the wait was armed loads.
+t_frames_oopif_responses() {
+	frames response
+	expect_rc 0
+	expect_err "clicked: 200 2 users, first ann@xframes.test from localhost:$(fr_port)"
+	expect_err "on load: 200 2 users"
+}

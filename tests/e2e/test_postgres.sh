@@ -264,3 +264,30 @@ t_postgres_worker_moves_to_the_next_coordinator() {
 	grep -q "coordinator http://127.0.0.1:1: .*; switching to $CO_URL" "$PD/wk.err" ||
 		fail "the worker did not say it switched: $(tail -5 "$PD/wk.err")"
 }
+
+# Two coordinators claim at once: neither sees the other's lease before it
+# commits, so each would find the user idle and an update would run beside
+# the invite.  psql plays the other coordinator mid-claim — it holds the
+# claim's lock on the user and has leased the invite, not yet committed —
+# while a claim on the coordinator must leave the user's update queued.
+t_postgres_one_running_job_per_user_across_claims() {
+	pgt_setup
+	pgt_co a; A=$CO_URL
+	curl -fsS -X POST -d '{"integration":"i1","app":"acme","action":"invite","user":{"email":"a@x.test","roles":["admin"]}}' "$A/v1/jobs" >/dev/null
+	curl -fsS -X POST -d '{"integration":"i1","app":"acme","action":"update","user":{"email":"a@x.test","roles":["member"]}}' "$A/v1/jobs" >/dev/null
+	ukey=$(psql_q "select user_key from jobs where id = 'j2'")
+	[ -n "$ukey" ] || fail "the update has no user key"
+	psql_q "begin; select pg_advisory_xact_lock(hashtextextended('user:i1' || chr(10) || '$ukey', 0));
+		update jobs set status = 'running', attempt = 1, worker = 'other' where id = 'j1';
+		select pg_sleep(3); commit;" >/dev/null &
+	spid=$!
+	sleep 1
+	got=$(curl -sS -o "$PD/claim.json" -w '%{http_code}' -X POST -d '{"worker":"w1","capacity":5,"wait_s":0}' "$A/v1/claim")
+	wait "$spid"
+	expect_eq "$got $(cat "$PD/claim.json")" '204 ' "a claim while another coordinator leases the user's invite"
+	expect_eq "$(psql_q "select count(*) from jobs where status = 'running'")" 1 "jobs of the user running"
+	# the invite done, the update is claimable
+	psql_q "update jobs set status = 'completed', outcome = 'ok' where id = 'j1'" >/dev/null
+	expect_eq "$(curl -fsS -X POST -d '{"worker":"w1","capacity":5,"wait_s":0}' "$A/v1/claim" | jq -c '[.jobs[].id]')" \
+		'["j2"]' "the update after the invite"
+}

@@ -6,85 +6,8 @@
 #include <string.h>
 
 #include "cdp.h"
+#include "fake_cdp.h"
 #include "test.h"
-
-/* ---- a scripted transport: the test queues what the "browser" says */
-
-struct fake {
-	struct cdp_transport base;
-	char *inbox[64];
-	int in_head, in_tail;
-	char *sent[64];
-	int nsent;
-	int64_t now;
-	int closed;
-	/* When set, answer each command with this reply template (id filled). */
-	int auto_reply;
-};
-
-static int fake_send(struct cdp_transport *t, const char *msg, size_t len,
-		     char *err, size_t errlen)
-{
-	struct fake *f = (struct fake *)t;
-	if (f->closed) {
-		snprintf(err, errlen, "closed");
-		return -1;
-	}
-	f->sent[f->nsent++] = strndup(msg, len);
-	if (f->auto_reply) {
-		cJSON *m = cJSON_Parse(msg);
-		char buf[256];
-		snprintf(buf, sizeof(buf), "{\"id\":%d,\"result\":{\"echo\":\"%s\"}}",
-			 cJSON_GetObjectItem(m, "id")->valueint,
-			 cJSON_GetObjectItem(m, "method")->valuestring);
-		f->inbox[f->in_tail++] = strdup(buf);
-		cJSON_Delete(m);
-	}
-	return 0;
-}
-
-static int fake_recv(struct cdp_transport *t, char **msg, size_t *len,
-		     int timeout_ms, char *err, size_t errlen)
-{
-	struct fake *f = (struct fake *)t;
-	if (f->in_head < f->in_tail) {
-		*msg = f->inbox[f->in_head++];
-		*len = strlen(*msg);
-		return 1;
-	}
-	if (f->closed) {
-		snprintf(err, errlen, "socket closed");
-		return -1;
-	}
-	f->now += timeout_ms;	/* nothing comes: time passes */
-	return 0;
-}
-
-static int64_t fake_now(struct cdp_transport *t) { return ((struct fake *)t)->now; }
-
-static void fake_free(struct cdp_transport *t)
-{
-	struct fake *f = (struct fake *)t;
-	for (int i = f->in_head; i < f->in_tail; i++)
-		free(f->inbox[i]);
-	for (int i = 0; i < f->nsent; i++)
-		free(f->sent[i]);
-	free(f);
-}
-
-static const struct cdp_transport_ops fake_ops = {
-	"fake", fake_send, fake_recv, fake_now, fake_free, NULL, NULL, NULL
-};
-
-static struct fake *fake_new(void)
-{
-	struct fake *f = calloc(1, sizeof(*f));
-	f->base.ops = &fake_ops;
-	f->now = 1000;
-	return f;
-}
-
-static void say(struct fake *f, const char *json) { f->inbox[f->in_tail++] = strdup(json); }
 
 /* ---- tests */
 

@@ -12,7 +12,8 @@
 static int url_ok(const char *url, int from_script)
 {
 	char why[600];
-	return confine_url_ok(url, 9222, from_script, why, sizeof(why)) == 0;
+	static const int ports[] = { 9222, 0 };
+	return confine_url_ok(url, ports, from_script, why, sizeof(why)) == 0;
 }
 
 static void test_urls(void)
@@ -62,7 +63,7 @@ static void setup(void)
 	snprintf(k.page_target, sizeof(k.page_target), "T1");
 	snprintf(k.sessions[0], sizeof(k.sessions[0]), "S1");
 	k.nsessions = 1;
-	k.devtools_port = 9222;
+	k.devtools_ports[0] = 9222;
 	c.confine = &k;
 }
 
@@ -167,11 +168,68 @@ static void test_events_and_getTargets_filter(void)
 	ASSERT_INT_EQ(confine_check_events(&c, "OTHER", NULL, why, sizeof(why)), -1);
 }
 
+/* A worker's pool: the browser a job runs on and every other member are
+ * DevTools endpoints its pages may not open; remote ones, which the
+ * loopback patterns miss, get Fetch patterns of their own. */
+static int has_pattern(const cJSON *patterns, const char *want)
+{
+	const cJSON *p;
+	cJSON_ArrayForEach(p, patterns)
+		if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(p, "urlPattern")), want))
+			return 1;
+	return 0;
+}
+
+static void test_pool_endpoints_are_guarded(void)
+{
+	cJSON *pat;
+	const char *host;
+	int port, n = 0;
+	static const int ports[] = { 9222, 9333, 0 };
+	char why[600];
+
+	browser_set_devtools_url("ws://127.0.0.1:9222/devtools/browser/abc");
+	browser_add_devtools_url("http://10.1.2.3:9333");
+	browser_add_devtools_url("ws://10.1.2.3:9333/devtools/browser/def");	/* the same one */
+	browser_add_devtools_url("wss://farm.example/devtools/browser/x");
+	browser_add_devtools_url("not a url");
+	while ((host = browser_devtools_endpoint(n, &port)))
+		n++;
+	ASSERT_INT_EQ(n, 3);
+	ASSERT_STR_EQ(browser_devtools_endpoint(1, &port), "10.1.2.3");
+	ASSERT_INT_EQ(port, 9333);
+	ASSERT_STR_EQ(browser_devtools_endpoint(2, &port), "farm.example");
+	ASSERT_INT_EQ(port, 443);
+	ASSERT_INT_EQ(browser_devtools_port(), 9222);
+
+	pat = confine_guard_patterns();
+	ASSERT(has_pattern(pat, "file:*"));
+	ASSERT(has_pattern(pat, "http://127.*/json*"));
+	ASSERT(has_pattern(pat, "http://10.1.2.3:9333/json*"));
+	ASSERT(has_pattern(pat, "https://10.1.2.3:9333/json*"));
+	ASSERT(has_pattern(pat, "https://farm.example/json*"));
+	ASSERT(has_pattern(pat, "http://farm.example:443/json*"));
+	/* a loopback endpoint is caught on any port: no port of its own, so
+	 * a recording replays whatever port the test's browser had */
+	ASSERT(!has_pattern(pat, "http://127.0.0.1:9222/json*"));
+	cJSON_Delete(pat);
+
+	ASSERT_INT_EQ(confine_url_ok("http://10.1.2.3:9333/json/list", ports, 1, why, sizeof(why)), -1);
+	ASSERT_STR_CONTAINS(why, "DevTools endpoint");
+	ASSERT_INT_EQ(confine_url_ok("http://127.0.0.1:9333/json/list", ports, 1, why, sizeof(why)), -1);
+
+	/* a new browser for the next job: the list starts again */
+	browser_set_devtools_url("http://127.0.0.1:9444");
+	ASSERT(browser_devtools_endpoint(1, &port) == NULL);
+	ASSERT_INT_EQ(browser_devtools_port(), 9444);
+}
+
 int main(void)
 {
 	TEST_RUN(test_urls);
 	TEST_RUN(test_allowlist);
 	TEST_RUN(test_createtarget_gets_the_jobs_context);
 	TEST_RUN(test_events_and_getTargets_filter);
+	TEST_RUN(test_pool_endpoints_are_guarded);
 	return TEST_REPORT();
 }

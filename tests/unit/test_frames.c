@@ -9,72 +9,17 @@
 
 #include "cdp.h"
 #include "confine.h"
+#include "fake_cdp.h"
 #include "test.h"
 
-struct fake {
-	struct cdp_transport base;
-	char *inbox[64];
-	int in_head, in_tail;
-	char *sent[64];
-	int nsent;
-	int64_t now;
-};
-
-static int fake_send(struct cdp_transport *t, const char *msg, size_t len,
-		     char *err, size_t errlen)
-{
-	struct fake *f = (struct fake *)t;
-	cJSON *m = cJSON_ParseWithLength(msg, len);
-	char buf[128];
-
-	f->sent[f->nsent++] = strndup(msg, len);
-	/* every command succeeds */
-	snprintf(buf, sizeof(buf), "{\"id\":%d,\"result\":{}}",
-		 cJSON_GetObjectItem(m, "id")->valueint);
-	f->inbox[f->in_tail++] = strdup(buf);
-	cJSON_Delete(m);
-	return 0;
-}
-
-static int fake_recv(struct cdp_transport *t, char **msg, size_t *len,
-		     int timeout_ms, char *err, size_t errlen)
-{
-	struct fake *f = (struct fake *)t;
-	if (f->in_head < f->in_tail) {
-		*msg = f->inbox[f->in_head++];
-		*len = strlen(*msg);
-		return 1;
-	}
-	f->now += timeout_ms;
-	return 0;
-}
-
-static int64_t fake_now(struct cdp_transport *t) { return ((struct fake *)t)->now; }
-
-static void fake_free(struct cdp_transport *t)
-{
-	struct fake *f = (struct fake *)t;
-	for (int i = f->in_head; i < f->in_tail; i++)
-		free(f->inbox[i]);
-	for (int i = 0; i < f->nsent; i++)
-		free(f->sent[i]);
-	free(f);
-}
-
-static const struct cdp_transport_ops fake_ops = {
-	"fake", fake_send, fake_recv, fake_now, fake_free, NULL, NULL, NULL
-};
-
+/* Every command succeeds. */
 static struct cdp *fake_cdp(struct fake **fp)
 {
-	struct fake *f = calloc(1, sizeof(*f));
-	f->base.ops = &fake_ops;
-	f->now = 1000;
+	struct fake *f = fake_new();
+	f->auto_reply = 1;
 	*fp = f;
 	return cdp_new(&f->base);
 }
-
-static void say(struct fake *f, const char *json) { f->inbox[f->in_tail++] = strdup(json); }
 
 /* "method@session" of sent message i */
 static const char *sent(struct fake *f, int i, char *buf, size_t n)
@@ -187,9 +132,44 @@ static void test_guard_sessions_on_frames_fail_what_the_guard_fails(void)
 	cdp_free(c);
 }
 
+/* A step added to a page's tree reaches the frames that attach from then
+ * on, below the page and below frames already there; another tree (the
+ * guard's) is untouched, and a session that attaches nothing refuses. */
+static void test_added_step_reaches_later_frames_of_the_tree_only(void)
+{
+	struct fake *f;
+	struct cdp *c = fake_cdp(&f);
+	struct cdp_error err;
+	char b[128];
+
+	ASSERT_INT_EQ(cdp_auto_attach(c, "P", NULL, &err), 0);
+	ASSERT_INT_EQ(cdp_auto_attach(c, "G", NULL, &err), 0);
+	say(f, ATTACH("P", "C1", "true"));
+	ASSERT_INT_EQ(cdp_pump(c, 10, &err), 0);
+	ASSERT_INT_EQ(f->nsent, 4);	/* two setAutoAttach, C1's setAutoAttach and resume */
+
+	ASSERT_INT_EQ(cdp_auto_attach_add_step(c, "P", "Network.enable", NULL), 0);
+	ASSERT_INT_EQ(cdp_auto_attach_add_step(c, "NOBODY", "Network.enable", NULL), -1);
+	/* a new frame of the page, and a new frame of the frame: Network first */
+	say(f, ATTACH("P", "C2", "true"));
+	say(f, ATTACH("C1", "C3", "true"));
+	ASSERT_INT_EQ(cdp_pump(c, 10, &err), 0);
+	ASSERT_INT_EQ(f->nsent, 10);
+	ASSERT_STR_EQ(sent(f, 4, b, sizeof(b)), "Network.enable@C2");
+	ASSERT_STR_EQ(sent(f, 6, b, sizeof(b)), "Runtime.runIfWaitingForDebugger@C2");
+	ASSERT_STR_EQ(sent(f, 7, b, sizeof(b)), "Network.enable@C3");
+	/* the guard's frames: as before */
+	say(f, ATTACH("G", "C4", "true"));
+	ASSERT_INT_EQ(cdp_pump(c, 10, &err), 0);
+	ASSERT_INT_EQ(f->nsent, 12);
+	ASSERT_STR_EQ(sent(f, 10, b, sizeof(b)), "Target.setAutoAttach@C4");
+	cdp_free(c);
+}
+
 int main(void)
 {
 	TEST_RUN(test_auto_attached_children_are_set_up_then_resumed);
 	TEST_RUN(test_guard_sessions_on_frames_fail_what_the_guard_fails);
+	TEST_RUN(test_added_step_reaches_later_frames_of_the_tree_only);
 	return TEST_REPORT();
 }

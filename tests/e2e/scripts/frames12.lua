@@ -116,6 +116,22 @@ function cases.table(page)
   print("with hidden text: " .. kept[1].Name .. " / " .. kept[2].Status)
 end
 
+-- A frame from another site fetches JSON in its own process: the page's
+-- wait_for_response / expect_response see it, on a click and as it loads.
+function cases.response(page)
+  page:navigate(C.base_url .. "/top.html?child=fetcher.html")
+  local f = page:frame("#x")
+  f:locator("#out"):wait_for()
+  local r = page:expect_response("**/data.json*", function() f:locator("#load"):click() end)
+  print("clicked: " .. r.status .. " " .. #r.body.users .. " users, first " .. r.body.users[1].email ..
+    " from " .. r.url:match("from=([^&]+)"))
+  -- the frame attaches after the wait is armed and fetches at once
+  r = page:expect_response("**/data.json*", function()
+    page:navigate(C.base_url .. "/top.html?child=" .. url.encode("fetcher.html?auto=1"))
+  end)
+  print("on load: " .. r.status .. " " .. #r.body.users .. " users")
+end
+
 function app.list_users(page)
   local run = cases[C.case]
   if not run then error("no case " .. tostring(C.case)) end
