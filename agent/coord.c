@@ -192,6 +192,58 @@ int coord_post(struct coord_client *cc, const char *path, const cJSON *body,
 	return (int)code;
 }
 
+int coord_put(struct coord_client *cc, const char *path, const void *data, size_t len,
+	      const char *const *headers, char *err, size_t errlen)
+{
+	struct curl_buf buf = { .limit = CALL_REPLY_MAX };
+	struct curl_slist *hdrs = NULL;
+	char cerr[CURL_ERROR_SIZE] = "";
+	CURL *h;
+	CURLcode rc;
+	long code = 0;
+	cJSON *reply;
+
+	/* a few MB at a modest link speed: longer than a JSON call's budget */
+	if (!(h = easy(cc, path, NULL, &hdrs, &buf, cerr, cc->call_timeout_ms * 3L))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	curl_slist_free_all(hdrs);
+	hdrs = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+	if (cc->auth)
+		hdrs = curl_slist_append(hdrs, cc->auth);
+	for (int i = 0; headers && headers[i]; i++)
+		hdrs = curl_slist_append(hdrs, headers[i]);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdrs);
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "PUT %s: %s", path,
+			 buf.overflow ? "answer too large" : cerr[0] ? cerr : curl_easy_strerror(rc));
+		free(buf.data);
+		if (!buf.overflow)
+			failover(cc, err);
+		return -1;
+	}
+	if (code >= 400) {
+		cJSON *m;
+		reply = buf.data ? cJSON_ParseWithLength(buf.data, buf.len) : NULL;
+		m = cJSON_GetObjectItem(reply, "error");
+		snprintf(err, errlen, "PUT %s: HTTP %ld%s%s", path, code,
+			 cJSON_IsString(m) ? ": " : "", cJSON_IsString(m) ? m->valuestring : "");
+		cJSON_Delete(reply);
+		if (unavailable(code))
+			failover(cc, err);
+	}
+	free(buf.data);
+	return (int)code;
+}
+
 int coord_claim_start(struct coord_client *cc, int capacity, const cJSON *apps,
 		      int wait_s, char *err, size_t errlen)
 {

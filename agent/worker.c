@@ -40,6 +40,10 @@
  * status events the job's outcome rests on. */
 #define JOB_EVENTS_MAX 1000
 #define JOB_EVENT_BYTES_MAX (1u << 20)
+/* a job's evidence the coordinator keeps (its own caps: 5 MiB, 8 files) */
+#define UPLOAD_MAX_BYTES (5 << 20)
+#define UPLOAD_MAX_FILES 8
+#define UPLOAD_KEY "_upload"	/* in an outbox complete only, never sent */
 /* A pool browser checked this recently is not checked again before use. */
 #define BROWSER_RECHECK_MS 500
 #define BROWSER_CHECK_TIMEOUT_MS 2000
@@ -418,6 +422,14 @@ static void complete(struct worker *w, struct wjob *j, const char *outcome,
 		}
 		if (d)
 			closedir(d);
+		/* the upload (flush, before the complete) proves the attempt
+		 * with its artifact key (it opens uploads only, never a secret,
+		 * so it may wait in the outbox); taken off before the complete
+		 * leaves */
+		if (jstr(j->body, "artifact_key") && cJSON_GetArraySize(a)) {
+			cJSON *u = cJSON_AddObjectToObject(c, UPLOAD_KEY);
+			cJSON_AddStringToObject(u, "key", jstr(j->body, "artifact_key"));
+		}
 	}
 	text = cJSON_PrintUnformatted(c);
 	if (!text)
@@ -1556,6 +1568,93 @@ static void heartbeats(struct worker *w)
 	}
 }
 
+/* The evidence a remote coordinator may keep: a PNG (screenshots: none is
+ * taken once a secret was on screen) or text (every text file the run
+ * writes goes through the redactor; a NUL byte means a binary a script
+ * wrote itself, which nothing redacted: kept on the worker). */
+static int upload_worthy(const char *name, const unsigned char *data, size_t n)
+{
+	static const unsigned char png[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	size_t len = strlen(name);
+
+	if (!name_ok(name, 100) || name[0] == '.')
+		return 0;
+	if (len > 4 && !strcmp(name + len - 4, ".png"))
+		return n >= sizeof(png) && !memcmp(data, png, sizeof(png));
+	return memchr(data, 0, n) == NULL;
+}
+
+/* PUT the complete's artifacts (its run folder's evidence) to the
+ * coordinator, so that it needs no disk shared with this worker.  0: done
+ * (a file the coordinator refuses for good is logged and skipped); -1: the
+ * coordinator is away: the complete waits in the outbox and the upload is
+ * tried again with it (a PUT of the same name replaces). */
+static int upload_artifacts(struct worker *w, const char *job_id, const cJSON *body,
+			    const char *key)
+{
+	const cJSON *a;
+	const cJSON *att = cJSON_GetObjectItem(body, "attempt");
+	int sent = 0;
+
+	cJSON_ArrayForEach(a, cJSON_GetObjectItem(body, "artifacts")) {
+		const char *p = cJSON_GetStringValue(a), *name;
+		char hw[200], ha[64], hk[120], path[2400], err[600];
+		const char *hdrs[] = { hw, ha, hk, NULL };
+		unsigned char *data = NULL;
+		struct stat sb;
+		size_t n = 0;
+		FILE *f;
+		int code;
+
+		if (!p || !(name = strrchr(p, '/')) || !*++name)
+			continue;
+		if (sent >= UPLOAD_MAX_FILES) {
+			log_warn("job %s: artifact %s not uploaded (more than %d files)", job_id,
+				 name, UPLOAD_MAX_FILES);
+			continue;
+		}
+		if (stat(p, &sb) || !S_ISREG(sb.st_mode))
+			continue;	/* gone (runs dir cleaned): nothing to send */
+		if (sb.st_size > UPLOAD_MAX_BYTES) {
+			log_warn("job %s: artifact %s not uploaded (%lld bytes, over %d)", job_id,
+				 name, (long long)sb.st_size, UPLOAD_MAX_BYTES);
+			continue;
+		}
+		f = fopen(p, "rb");
+		data = malloc((size_t)sb.st_size + 1);
+		if (!f || !data || (n = fread(data, 1, (size_t)sb.st_size, f)) != (size_t)sb.st_size) {
+			if (f)
+				fclose(f);
+			free(data);
+			continue;
+		}
+		fclose(f);
+		if (!upload_worthy(name, data, n)) {
+			log_info("job %s: artifact %s stays on the worker (not a PNG or"
+				 " redacted text)", job_id, name);
+			free(data);
+			continue;
+		}
+		snprintf(hw, sizeof(hw), "X-Idlcm-Worker: %s", w->cc.worker);
+		snprintf(ha, sizeof(ha), "X-Idlcm-Attempt: %d", cJSON_IsNumber(att) ? att->valueint : 0);
+		snprintf(hk, sizeof(hk), "X-Idlcm-Artifact-Key: %s", key);
+		snprintf(path, sizeof(path), "/v1/jobs/%s/artifacts/%s", job_id, name);
+		code = coord_put(&w->cc, path, data, n, hdrs, err, sizeof(err));
+		free(data);
+		if (code < 0 || code >= 500 || code == 401 || code == 408 || code == 429) {
+			log_warn("job %s: artifact %s: %s (tried again with the complete)", job_id,
+				 name, err);
+			return -1;
+		}
+		if (code >= 400)
+			log_warn("job %s: artifact %s not kept by the coordinator: %s", job_id,
+				 name, err);
+		else
+			sent++;
+	}
+	return 0;
+}
+
 /* Deliver the outbox: each job's events in seq order, then its complete. */
 static void flush(struct worker *w, int budget_ms)
 {
@@ -1595,10 +1694,25 @@ static void flush(struct worker *w, int budget_ms)
 				cJSON_AddNumberToObject(body, "attempt", attempt);
 				snprintf(path, sizeof(path), "/v1/jobs/%s/events", ids[k]);
 			} else {
+				cJSON *up;
 				cJSON_Delete(body);
 				body = cJSON_Parse(m[i].body);
 				i++;
 				snprintf(path, sizeof(path), "/v1/jobs/%s/complete", ids[k]);
+				/* the evidence first: the attempt is still its own */
+				up = cJSON_DetachItemFromObject(body, UPLOAD_KEY);
+				if (up && upload_artifacts(w, ids[k], body,
+							   jstr(up, "key") ? jstr(up, "key") : "")) {
+					cJSON_Delete(up);
+					cJSON_Delete(body);
+					w->flush_backoff_ms = w->flush_backoff_ms ? w->flush_backoff_ms * 2 : 500;
+					if (w->flush_backoff_ms > 5000)
+						w->flush_backoff_ms = 5000;
+					w->next_flush_ms = cdp_wall_ms() + w->flush_backoff_ms;
+					store_msgs_free(m, cnt);
+					return;
+				}
+				cJSON_Delete(up);
 			}
 			code = coord_post(&w->cc, path, body, &reply, err, sizeof(err));
 			cJSON_Delete(body);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "artifacts.h"
 #include "coordinator.h"
 #include "httpd.h"
 #include "log.h"
@@ -359,6 +360,10 @@ static cJSON *take_jobs(struct coord *c, const char *worker, int capacity,
 				cJSON_DeleteItemFromObject(job, "lease_key");
 				if (lk[0])
 					cJSON_AddStringToObject(job, "lease_key", lk);
+				coord_artifact_key(id, attempt, worker, lk);
+				cJSON_DeleteItemFromObject(job, "artifact_key");
+				if (lk[0])
+					cJSON_AddStringToObject(job, "artifact_key", lk);
 			}
 		}
 		bad |= cstore_exec(c->store, "UPDATE jobs SET status = 'running', attempt = ?, worker = ?,"
@@ -1226,6 +1231,8 @@ static int complete(struct coord *c, struct httpd_req *req, const char *id)
 		char *et = err ? cJSON_PrintUnformatted(err) : NULL;
 		cJSON *res = cJSON_Duplicate(body, 1);
 		char *rt;
+		/* a worker's own bookkeeping never lands in the job's row */
+		cJSON_DeleteItemFromObject(res, "_upload");
 		/* passwords belong in the vault, not in a job row: keep only a
 		 * reference ({"vault": name}) */
 		if (cJSON_IsString(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "credentials"),
@@ -1348,6 +1355,8 @@ static int job_get(struct coord *c, struct httpd_req *req, const char *id)
 	}
 	j = job_json(st, c->store, 1);
 	cstore_done(st);
+	/* the evidence its worker uploaded (the Jobs page serves it) */
+	cJSON_AddItemToObject(j, "artifacts_stored", coord_artifact_names(c, id));
 	httpd_reply_json(req, 200, j);
 	cJSON_Delete(j);
 	return 0;
@@ -1399,6 +1408,11 @@ static int h_jobs(struct httpd_req *req, void *arg)
 		if (m != HTTPD_GET)
 			return httpd_reply_error(req, 405, "use GET on /v1/jobs/{id}");
 		return job_get(c, req, id);
+	}
+	if (!strncmp(slash, "/artifacts/", 11)) {
+		if (m != HTTPD_PUT)
+			return httpd_reply_error(req, 405, "use PUT on %s", httpd_req_path(req));
+		return coord_artifact_put(c, req, id, slash + 11);
 	}
 	if (m != HTTPD_POST)
 		return httpd_reply_error(req, 405, "use POST on %s", httpd_req_path(req));

@@ -81,6 +81,10 @@ char *coord_account_field(const char *integration, const cJSON *account,
 /* The key that goes with one lease (job, attempt, worker): a MAC under the
  * sealing key, so only whoever got the claim answer can show it. */
 void coord_lease_key(const char *job, int attempt, const char *worker, char out[65]);
+/* The attempt's upload key: like the lease key, for
+ * PUT /v1/jobs/{id}/artifacts/{name} only (it fetches no secret, so the
+ * worker may keep it in its outbox until the upload is done). */
+void coord_artifact_key(const char *job, int attempt, const char *worker, char out[65]);
 #define COORD_REF_PREFIX "coordinator:"
 /* What coord_valid_name accepts, for messages. */
 #define COORD_NAME_RULE "1-64 letters, digits, '.', '-' or '_', not starting with '.'"

@@ -115,6 +115,21 @@ static const char *const migrations[] = {
 	"  integration TEXT NOT NULL, at_ms INTEGER NOT NULL, actor TEXT,"
 	"  event TEXT NOT NULL, target TEXT, job_id TEXT);"
 	"CREATE INDEX activity_integration ON activity (integration, at_ms);",
+	/* Step 5 (coord10): a remote worker's failure evidence (screenshot,
+	 * report), so every coordinator process serves it without a shared
+	 * disk: base64 in TEXT, one SQL text for both engines and no blob
+	 * binding in the store; and the admin sign-in sessions, keyed by the
+	 * SHA-256 of the cookie (never the cookie), so a person signed in on
+	 * one coordinator is signed in on all of them and across restarts */
+	"CREATE TABLE artifacts ("
+	"  job_id TEXT NOT NULL, attempt INTEGER NOT NULL, name TEXT NOT NULL,"
+	"  worker TEXT NOT NULL, type TEXT NOT NULL, size INTEGER NOT NULL,"
+	"  data TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (job_id, attempt, name));"
+	"CREATE TABLE admin_sessions ("
+	"  id_hash TEXT PRIMARY KEY, csrf TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL);"
+	"CREATE INDEX admin_sessions_expiry ON admin_sessions (expires_ms);",
 	NULL
 };
 
@@ -203,6 +218,16 @@ static const char *const pg_migrations[] = {
 	"  integration TEXT NOT NULL, at_ms BIGINT NOT NULL, actor TEXT,"
 	"  event TEXT NOT NULL, target TEXT, job_id TEXT);"
 	"CREATE INDEX activity_integration ON activity (integration, at_ms);",
+	/* step 5 (coord10) */
+	"CREATE TABLE artifacts ("
+	"  job_id TEXT NOT NULL, attempt BIGINT NOT NULL, name TEXT NOT NULL,"
+	"  worker TEXT NOT NULL, type TEXT NOT NULL, size BIGINT NOT NULL,"
+	"  data TEXT NOT NULL, created_ms BIGINT NOT NULL,"
+	"  PRIMARY KEY (job_id, attempt, name));"
+	"CREATE TABLE admin_sessions ("
+	"  id_hash TEXT PRIMARY KEY, csrf TEXT NOT NULL,"
+	"  created_ms BIGINT NOT NULL, expires_ms BIGINT NOT NULL);"
+	"CREATE INDEX admin_sessions_expiry ON admin_sessions (expires_ms);",
 	NULL
 };
 

@@ -1,6 +1,6 @@
 /*
  * The admin pages' shared part: the sign-in (password file, sessions in
- * memory, HttpOnly SameSite=Strict cookie), CSRF on every form, the
+ * the store, HttpOnly SameSite=Strict cookie), CSRF on every form, the
  * layout and its embedded CSS/JS, labels, and the /admin routes.
  */
 #include <stdarg.h>
@@ -9,13 +9,14 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <openssl/sha.h>
+
 #include "embedded.h"
 #include "httpd.h"
 #include "log.h"
 #include "pages.h"
 #include "privfile.h"
 
-#define MAX_SESSIONS 64
 
 /* tools/embed.c -n admin_assets: coordinator/assets/ (admin.css, admin.js) */
 extern const struct embedded_file admin_assets[];
@@ -26,7 +27,6 @@ struct pages {
 	char *password;
 	char *artifacts_dir;	/* only files under it are served */
 	int sync_every_s;	/* the daily sync's period */
-	struct pg_session sessions[MAX_SESSIONS];
 	void *sync;		/* sync.c's timer */
 };
 
@@ -408,40 +408,55 @@ static void random_hex(char *out, size_t bytes)
 		sprintf(out + 2 * i, "%02x", r[i]);
 }
 
-static struct pg_session *session_of(struct pages *p, struct httpd_req *req)
+/* The store keys a session by the SHA-256 of its cookie, never the cookie:
+ * a copy of the database signs nobody in.  Every coordinator process on
+ * the database (and this one after a restart) knows the session. */
+static void session_hash(const char *id, char out[65])
 {
-	const char *id = httpd_req_cookie(req, COOKIE);
-	int64_t now = cdb_now_ms();
+	unsigned char d[SHA256_DIGEST_LENGTH];
 
-	if (!id || strlen(id) != 64)
-		return NULL;
-	for (int i = 0; i < MAX_SESSIONS; i++) {
-		struct pg_session *s = &p->sessions[i];
-		if (s->id[0] && s->expires_ms > now && same_secret(s->id, id))
-			return s;
-	}
-	return NULL;
+	SHA256((const unsigned char *)id, strlen(id), d);
+	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
 }
 
-static struct pg_session *session_new(struct pages *p)
+/* The request's session, read from the store into *s (id: the hash). */
+static struct pg_session *session_of(struct coord *c, struct httpd_req *req,
+				     struct pg_session *s)
 {
-	struct pg_session *s = &p->sessions[0];
+	const char *id = httpd_req_cookie(req, COOKIE);
+	struct cstore_rows *st;
+	int found = 0;
+
+	if (!id || strlen(id) != 64 || strspn(id, "0123456789abcdef") != 64)
+		return NULL;
+	memset(s, 0, sizeof(*s));
+	session_hash(id, s->id);
+	st = cstore_query(c->store, "SELECT csrf, expires_ms FROM admin_sessions"
+			  " WHERE id_hash = ? AND expires_ms > ?", "ti", s->id, cdb_now_ms());
+	if (st && cstore_next(st) && cstore_text(st, 0)) {
+		snprintf(s->csrf, sizeof(s->csrf), "%s", cstore_text(st, 0));
+		s->expires_ms = cstore_int64(st, 1);
+		found = 1;
+	}
+	cstore_done(st);
+	return found ? s : NULL;
+}
+
+/* A new session in the store; raw_id gets the cookie's value.  Expired
+ * sessions are swept here (a sign-in is rare enough to pay for it). */
+static int session_new(struct coord *c, char raw_id[65])
+{
+	char hash[65], csrf[65];
 	int64_t now = cdb_now_ms();
 
-	/* a free or expired slot, else the one closest to expiry */
-	for (int i = 0; i < MAX_SESSIONS; i++) {
-		struct pg_session *t = &p->sessions[i];
-		if (!t->id[0] || t->expires_ms <= now) {
-			s = t;
-			break;
-		}
-		if (t->expires_ms < s->expires_ms)
-			s = t;
-	}
-	random_hex(s->id, 32);
-	random_hex(s->csrf, 32);
-	s->expires_ms = now + SESSION_MS;
-	return s;
+	random_hex(raw_id, 32);
+	random_hex(csrf, 32);
+	session_hash(raw_id, hash);
+	cstore_exec(c->store, "DELETE FROM admin_sessions WHERE expires_ms <= ?", "i", now);
+	return cstore_exec(c->store, "INSERT INTO admin_sessions (id_hash, csrf, created_ms,"
+			   " expires_ms) VALUES (?, ?, ?, ?)", "ttii", hash, csrf, now,
+			   now + SESSION_MS);
 }
 
 /* The sign-in form carries a token that must match a cookie set with the
@@ -486,9 +501,8 @@ static int h_sign_in(struct httpd_req *req, void *arg)
 {
 	struct coord *c = arg;
 	struct pages *p = c->pages;
-	char pw[512], next[600], cookie[200], tok[80];
+	char pw[512], next[600], cookie[200], tok[80], sid[65];
 	const char *want = httpd_req_cookie(req, SIGNIN_COOKIE);
-	struct pg_session *s;
 
 	if (httpd_req_method(req) != HTTPD_POST)
 		return sign_in_page(req, httpd_req_query(req, "next"), NULL, 200);
@@ -503,9 +517,12 @@ static int h_sign_in(struct httpd_req *req, void *arg)
 		return sign_in_page(req, next, "wrong password", 401);
 	}
 	memset(pw, 0, sizeof(pw));
-	s = session_new(p);
+	if (session_new(c, sid))
+		return httpd_reply_error(req, 503, "sign-in: cannot keep the session: %s",
+					 cstore_errmsg(c->store));
 	snprintf(cookie, sizeof(cookie), COOKIE "=%s; Path=/admin; HttpOnly; SameSite=Strict;"
-		 " Max-Age=%lld", s->id, SESSION_MS / 1000);
+		 " Max-Age=%lld", sid, SESSION_MS / 1000);
+	explicit_bzero(sid, sizeof(sid));
 	httpd_add_header(req, "set-cookie", cookie);
 	httpd_add_header(req, "set-cookie", SIGNIN_COOKIE "=; Path=/admin/sign-in; HttpOnly;"
 			 " SameSite=Strict; Max-Age=0");
@@ -573,8 +590,9 @@ static int h_admin(struct httpd_req *req, void *arg)
 	const char *rest = httpd_req_rest(req), *slash;
 	enum httpd_method m = httpd_req_method(req);
 	char id[80], loc[700];
+	struct pg_session sess;
 
-	x.s = session_of(c->pages, req);
+	x.s = session_of(c, req, &sess);
 	if (!x.s) {
 		struct pg_buf b = { 0 };
 		int rc;
@@ -590,6 +608,8 @@ static int h_admin(struct httpd_req *req, void *arg)
 	if (m == HTTPD_POST && !pg_csrf_ok(&x))
 		return 0;
 	if (!strcmp(rest, "sign-out") && m == HTTPD_POST) {
+		/* gone from the store: signed out on every coordinator */
+		cstore_exec(c->store, "DELETE FROM admin_sessions WHERE id_hash = ?", "t", x.s->id);
 		memset(x.s, 0, sizeof(*x.s));
 		httpd_add_header(req, "set-cookie", COOKIE "=; Path=/admin; HttpOnly; SameSite=Strict;"
 				 " Max-Age=0");

@@ -30,7 +30,7 @@ void pg_time(struct pg_buf *b, int64_t ms);	/* "2026-11-29 15:04:05 UTC" or "—
 
 /* The signed-in session of a request (NULL: not signed in). */
 struct pg_session {
-	char id[65];
+	char id[65];		/* the SHA-256 of the cookie: the store's key */
 	char csrf[65];
 	int64_t expires_ms;
 };

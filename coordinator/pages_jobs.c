@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "artifacts.h"
 #include "httpd.h"
 #include "pages.h"
 #include "rollup.h"
@@ -297,7 +298,19 @@ int pg_job(struct pg_ctx *x, const char *id)
 	pg_raw(&x->b, "</dd></dl>");
 	cstore_done(st);
 
-	arts = cJSON_GetObjectItem(res, "artifacts");
+	/* what the worker uploaded (any coordinator process has it), then
+	 * what it named on its own disk (served from --artifacts-dir) */
+	arts = coord_artifact_names(x->c, id);
+	cJSON_ArrayForEach(a, cJSON_GetObjectItem(res, "artifacts")) {
+		cJSON *b;
+		int dup = 0;
+		if (!cJSON_IsString(a))
+			continue;
+		cJSON_ArrayForEach(b, arts)
+			dup |= !strcmp(b->valuestring, base_name(a->valuestring));
+		if (!dup)
+			cJSON_AddItemToArray(arts, cJSON_CreateString(base_name(a->valuestring)));
+	}
 	if (cJSON_GetArraySize(arts)) {
 		int shot = 0;
 		pg_raw(&x->b, "<h2>Failure evidence</h2>");
@@ -330,6 +343,7 @@ int pg_job(struct pg_ctx *x, const char *id)
 		}
 		pg_raw(&x->b, "</ul>");
 	}
+	cJSON_Delete(arts);
 	pg_raw(&x->b, "<h2>Events</h2><table class=\"grid events\"><thead><tr><th>Attempt</th>"
 	       "<th>#</th><th>Received</th><th>Kind</th><th>Detail</th></tr></thead><tbody>");
 	st = cstore_query(x->c->store, "SELECT attempt, seq, received_ms, kind, body FROM events"
@@ -379,6 +393,21 @@ int pg_job_artifact(struct pg_ctx *x, const char *id, const char *name)
 	if (st && cstore_next(st) && cstore_text(st, 0))
 		res = cJSON_Parse(cstore_text(st, 0));
 	cstore_done(st);
+	{	/* uploaded by the worker: in the store, whatever the disk */
+		unsigned char *bytes;
+		size_t n;
+		char stype[64];
+		if (!coord_artifact_get(x->c, id, name, &bytes, &n, stype, sizeof(stype))) {
+			cJSON_Delete(res);
+			httpd_add_header(x->req, "x-content-type-options", "nosniff");
+			httpd_add_header(x->req, "content-security-policy", "sandbox; default-src 'none'");
+			httpd_add_header(x->req, "cache-control", "private, max-age=300");
+			rc = httpd_reply(x->req, 200, !strcmp(stype, "image/png") ? "image/png" : type,
+					 (const char *)bytes, n);
+			free(bytes);
+			return rc;
+		}
+	}
 	cJSON_ArrayForEach(a, cJSON_GetObjectItem(res, "artifacts"))
 		if (cJSON_IsString(a) && !strcmp(base_name(a->valuestring), name)) {
 			real = realpath(a->valuestring, NULL);

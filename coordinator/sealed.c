@@ -210,14 +210,15 @@ char *coord_account_field(const char *integration, const cJSON *account,
 	return value;
 }
 
-void coord_lease_key(const char *job, int attempt, const char *worker, char out[65])
+static void keyed(const char *label, const char *job, int attempt, const char *worker,
+		  char out[65])
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 	char msg[600];
 
 	/* a label of its own: never the same input as anything else keyed */
-	snprintf(msg, sizeof(msg), "idlcm lease key\n%s\n%d\n%s", job, attempt, worker);
+	snprintf(msg, sizeof(msg), "%s\n%s\n%d\n%s", label, job, attempt, worker);
 	if (!have_key || !HMAC(EVP_sha256(), key, KEY_LEN, (const unsigned char *)msg,
 			       strlen(msg), mac, &len) || len < 32) {
 		out[0] = '\0';
@@ -225,4 +226,14 @@ void coord_lease_key(const char *job, int attempt, const char *worker, char out[
 	}
 	for (int i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", mac[i]);
+}
+
+void coord_lease_key(const char *job, int attempt, const char *worker, char out[65])
+{
+	keyed("idlcm lease key", job, attempt, worker, out);
+}
+
+void coord_artifact_key(const char *job, int attempt, const char *worker, char out[65])
+{
+	keyed("idlcm artifact key", job, attempt, worker, out);
 }

@@ -43,6 +43,12 @@ void coord_client_release(struct coord_client *);
 int coord_post(struct coord_client *, const char *path, const cJSON *body,
 	       cJSON **reply, char *err, size_t errlen);
 
+/* PUT len bytes of data (borrowed) to base+path, with extra headers
+ * ("Name: value", NULL-terminated).  The HTTP status, or -1 on a
+ * transport error; err filled for both and for an answer of 400 or more. */
+int coord_put(struct coord_client *, const char *path, const void *data, size_t len,
+	      const char *const *headers, char *err, size_t errlen);
+
 /* Replace each {"vault": "coordinator:<integration>/<field>"} in account
  * by the secret's value, fetched from POST /v1/jobs/{job}/secret with the
  * job's lease (attempt, lease_key), and register it with the redactor.
