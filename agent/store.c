@@ -127,7 +127,11 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	s->db = sqldb_open(path, store_migrations, err, errlen);
 	if (!s->db)
 		goto fail;
-	if (store_exec(s, e, sizeof(e), "PRAGMA foreign_keys = ON")) {
+	/* A small page cache: the worker's store takes a few rows a job and
+	 * reads back little; SQLite's default (2 MB) would fill as the file
+	 * grows and show as the worker's memory creeping up job after job. */
+	if (store_exec(s, e, sizeof(e), "PRAGMA foreign_keys = ON") ||
+	    store_exec(s, e, sizeof(e), "PRAGMA cache_size = -256")) {
 		snprintf(err, errlen, "cannot set up database \"%s\": %s", path, e);
 		goto fail;
 	}
