@@ -633,20 +633,21 @@ end
 -- nothing, a state it reports) must not count.  Page calls after the
 -- deadline are cut off in C; this catches the pure-Lua way back.
 local function deadline_checked(app)
-  local out = {}
-  for k, v in pairs(app) do
-    if type(v) == "function" then
-      out[k] = function(...)
-        local r = table.pack(v(...))
-        local late = host.deadline_passed()
-        if late then P.raise("deadline", late) end
-        return table.unpack(r, 1, r.n)
-      end
-    else
-      out[k] = v
+  -- Read through to the app table on every access (a field it sets while
+  -- running, a function it inherits through its own metatable), wrapping
+  -- each function once; what the runner sets here stays here.
+  return setmetatable({}, { __index = function(proxy, k)
+    local v = app[k]
+    if type(v) ~= "function" then return v end
+    local checked = function(...)
+      local r = table.pack(v(...))
+      local late = host.deadline_passed()
+      if late then P.raise("deadline", late) end
+      return table.unpack(r, 1, r.n)
     end
-  end
-  return out
+    rawset(proxy, k, checked)
+    return checked
+  end })
 end
 
 function M.run(app, job)

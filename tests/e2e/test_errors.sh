@@ -136,3 +136,12 @@ t_swallowed_deadline_never_succeeds() {
 	done
 	true
 }
+
+# The runner's deadline check wraps the app's functions without copying the
+# table: functions inherited through the app's metatable and fields the
+# script sets while it runs are seen.
+t_app_functions_inherited_and_fields_set_late() {
+	agent run "$S/inherited_app.lua" list_users --account "{\"base_url\":\"$FX_URL/acme\"}" \
+		--browser "$CHROME_HTTP" --runs-dir "$WORK/runs"
+	expect_rc 0
+}
