@@ -1655,6 +1655,16 @@ static int upload_artifacts(struct worker *w, const char *job_id, const cJSON *b
 	return 0;
 }
 
+/* The coordinator is away: try the outbox again later, backing off
+ * (0.5 s, doubling, at most 5 s). */
+static void flush_later(struct worker *w)
+{
+	w->flush_backoff_ms = w->flush_backoff_ms ? w->flush_backoff_ms * 2 : 500;
+	if (w->flush_backoff_ms > 5000)
+		w->flush_backoff_ms = 5000;
+	w->next_flush_ms = cdp_wall_ms() + w->flush_backoff_ms;
+}
+
 /* Deliver the outbox: each job's events in seq order, then its complete. */
 static void flush(struct worker *w, int budget_ms)
 {
@@ -1705,10 +1715,7 @@ static void flush(struct worker *w, int budget_ms)
 							   jstr(up, "key") ? jstr(up, "key") : "")) {
 					cJSON_Delete(up);
 					cJSON_Delete(body);
-					w->flush_backoff_ms = w->flush_backoff_ms ? w->flush_backoff_ms * 2 : 500;
-					if (w->flush_backoff_ms > 5000)
-						w->flush_backoff_ms = 5000;
-					w->next_flush_ms = cdp_wall_ms() + w->flush_backoff_ms;
+					flush_later(w);
 					store_msgs_free(m, cnt);
 					return;
 				}
@@ -1734,10 +1741,7 @@ static void flush(struct worker *w, int budget_ms)
 				if (!w->flush_backoff_ms)
 					log_warn("outbox: %s; %d message(s) wait for the coordinator",
 						 err, store_outbox_pending(w->st));
-				w->flush_backoff_ms = w->flush_backoff_ms ? w->flush_backoff_ms * 2 : 500;
-				if (w->flush_backoff_ms > 5000)
-					w->flush_backoff_ms = 5000;
-				w->next_flush_ms = cdp_wall_ms() + w->flush_backoff_ms;
+				flush_later(w);
 				store_msgs_free(m, cnt);
 				return;
 			}
