@@ -241,12 +241,50 @@ int64_t cdb_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* UTC as 2026-11-30T01:02:03Z.  By arithmetic on the day number rather
+ * than gmtime_r + strftime: a page of 100 SCIM users formats 300 of these,
+ * and the libc pair (with its time zone lock) was a tenth of the page. */
 void cdb_iso(int64_t ms, char *buf, size_t n)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	int64_t s = ms / 1000 - (ms % 1000 < 0), days = s / 86400, sec = s % 86400;
+	int64_t era, doe, yoe, doy, mp, y, m, d;
+
+	if (sec < 0) {
+		sec += 86400;
+		days--;
+	}
+	/* days since 1970-01-01 -> proleptic Gregorian date, in 400-year eras
+	 * counted from 0000-03-01 (so the leap day ends a year) */
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2);
+	if (y < 0 || y > 9999) {	/* never a time we stored */
+		snprintf(buf, n, "%lldZ", (long long)s);
+		return;
+	}
+	{
+		char t[21];
+		const int64_t part[6] = { y, m, d, sec / 3600, sec / 60 % 60, sec % 60 };
+		static const char sep[] = "--T::Z";
+		char *p = t;
+		for (int i = 0; i < 6; i++) {
+			if (i == 0) {
+				*p++ = (char)('0' + part[0] / 1000);
+				*p++ = (char)('0' + part[0] / 100 % 10);
+			}
+			*p++ = (char)('0' + part[i] / 10 % 10);
+			*p++ = (char)('0' + part[i] % 10);
+			*p++ = sep[i];
+		}
+		*p = '\0';
+		snprintf(buf, n, "%s", t);
+	}
 }
 
 static sqlite3_stmt *prep(sqlite3 *db, const char *sql, const char *fmt, va_list ap)

@@ -473,15 +473,17 @@ static void jt_str(struct textbuf *b, const char *s)
 	textbuf_put(b, "\"", 1);
 }
 
-/* ,"key":"value" (nothing when value is NULL) */
-static void jt_field(struct textbuf *b, int *first, const char *key, const char *value)
+/* ,"key":"value" (nothing when value is NULL); keys are literals that
+ * need no escaping */
+#define jt_field(b, first, key, value) jt_field_(b, first, ",\"" key "\":", \
+						sizeof(key) + 3, value)
+static void jt_field_(struct textbuf *b, int *first, const char *sep_key, size_t n,
+		      const char *value)
 {
 	if (!value)
 		return;
-	textbuf_str(b, *first ? "" : ",");
+	textbuf_put(b, sep_key + *first, n - (size_t)*first);
 	*first = 0;
-	jt_str(b, key);
-	textbuf_put(b, ":", 1);
 	jt_str(b, value);
 }
 
@@ -709,7 +711,12 @@ static int list(struct scim_ctx *x)
 	char lc[SCIM_FILTER_MAX_TERMS][SCIM_VALUE_MAX];
 	int start, count, nargs = 1, total, items = 0;
 	struct cstore_rows *st;
-	struct textbuf res = { 0 }, out = { 0 };
+	struct textbuf out = { 0 };
+	/* the ListResponse's head goes in front of the users once their
+	 * number is known: room for it, and for the server's own headroom,
+	 * so the page is written once and sent from where it was written */
+	const size_t room = httpd_headroom() + 256;
+	size_t head;
 
 	if (scim_paging(x->req, &start, &count, &e))
 		return scim_reply_err(x->req, &e);
@@ -768,23 +775,29 @@ static int list(struct scim_ctx *x)
 					       x->integ);
 			}
 			groups = has_groups(x);
+			textbuf_grow(&out, room + (size_t)count * 1024);
+			textbuf_skip(&out, room);
 			while (st && cstore_next(st)) {
-				textbuf_str(&res, items++ ? "," : "");
-				user_text(x, st, groups, &res);
+				textbuf_str(&out, items++ ? "," : "");
+				user_text(x, st, groups, &out);
 			}
 			cstore_done(st);
 		}
 	}
 	/* the ListResponse as scim_list builds it */
+	if (!out.len)
+		textbuf_skip(&out, room);
+	textbuf_str(&out, "]}");
 	snprintf(err, sizeof(err), "{\"schemas\":[\"" SCIM_URN_LIST "\"],\"totalResults\":%d,"
 		 "\"startIndex\":%d,\"itemsPerPage\":%d,\"Resources\":[", total, start, items);
-	textbuf_str(&out, err);
-	if (res.len)
-		textbuf_put(&out, res.p, res.len);
-	textbuf_str(&out, "]}");
-	out.oom |= res.oom;
-	free(res.p);
-	return reply_text(x, 200, &out);
+	head = strlen(err);
+	if (out.oom || head > room - httpd_headroom()) {
+		free(out.p);
+		return -1;
+	}
+	memcpy(out.p + room - head, err, head);
+	return httpd_reply_built(x->req, 200, "application/scim+json", out.p, room - head,
+				 out.len - (room - head));
 }
 
 /* ------------------------------------------------------------ writes */

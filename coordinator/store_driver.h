@@ -15,6 +15,7 @@ struct cstore {
 	int owned;		/* close the handle with the store */
 	uint64_t serial;	/* this store among all opened by the process */
 	void *cache;		/* the driver's prepared statements (optional) */
+	void *aux;		/* the driver's helper of its own (optional) */
 	char err[600];
 	cstore_listen_fn *listen_fn;
 	void *listen_arg;

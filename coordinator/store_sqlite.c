@@ -145,14 +145,19 @@ static int sq_open(struct cstore *s, const char *target, const struct cstore_sch
 	 * cache of our own big enough for 10,000 users and their jobs: a
 	 * SCIM page of 100 users spent a sixth of its time in pread(2)
 	 * copies with SQLite's 2 MB default.  Best effort: both are hints. */
-	if (s->h)
-		sqlite3_exec(s->h, "PRAGMA mmap_size = 268435456; PRAGMA cache_size = -65536",
-			     NULL, NULL, NULL);
-	return s->h ? 0 : -1;
+	if (!s->h)
+		return -1;
+	sqlite3_exec(s->h, "PRAGMA mmap_size = 268435456; PRAGMA cache_size = -65536",
+		     NULL, NULL, NULL);
+	/* checkpoints off the request path (SQLite's default threshold) */
+	s->aux = sqldb_checkpointer_start(s->h, 1000);
+	return 0;
 }
 
 static void sq_close(struct cstore *s)
 {
+	sqldb_checkpointer_stop(s->aux);
+	s->aux = NULL;
 	sqlite3_close(s->h);
 }
 

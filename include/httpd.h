@@ -114,6 +114,14 @@ void httpd_resume(struct httpd_req *req);
 
 int httpd_reply(struct httpd_req *req, int status, const char *content_type,
 		const void *body, size_t len);
+/*
+ * Sends a body built in place, without copying it: buf (from malloc, taken
+ * in every case) holds len bytes of body at buf + off, and off is at least
+ * httpd_headroom(), the bytes the server writes in front of a body.
+ */
+int httpd_reply_built(struct httpd_req *req, int status, const char *content_type,
+		      char *buf, size_t off, size_t len);
+size_t httpd_headroom(void);
 /* Sends json (not consumed; NULL sends no body, as for 204: lws then
  * closes the connection after the reply). */
 int httpd_reply_json(struct httpd_req *req, int status,

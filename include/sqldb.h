@@ -29,4 +29,16 @@ int sqldb_vrun(sqlite3 *db, const char *sql, const char *fmt, va_list ap);
  * row, the value is NULL, or the statement fails. */
 int64_t sqldb_vint(sqlite3 *db, int64_t dflt, const char *sql, const char *fmt,
 		   va_list ap);
+
+/*
+ * The WAL of db checkpointed on a thread of its own (lib/sqldb_checkpoint.c)
+ * whenever a commit leaves it at pages or more, instead of inside that
+ * commit.  NULL (checkpoints stay in the commits) for a database without a
+ * file or when no thread can start.  Stop it before closing db.
+ */
+struct sqldb_checkpointer;
+struct sqldb_checkpointer *sqldb_checkpointer_start(sqlite3 *db, int pages);
+/* Checkpoints the thread has run so far. */
+long sqldb_checkpointer_runs(struct sqldb_checkpointer *);
+void sqldb_checkpointer_stop(struct sqldb_checkpointer *);
 #endif

@@ -15,4 +15,10 @@ struct textbuf {
 
 void textbuf_put(struct textbuf *, const char *s, size_t n);
 void textbuf_str(struct textbuf *, const char *s);
+/* Room for n more bytes without growing again (a writer that knows
+ * roughly how much it will write saves the copies of doubling). */
+void textbuf_grow(struct textbuf *, size_t n);
+/* n bytes left unwritten (contents undefined), for the writer to fill
+ * in later: a header whose numbers are known only at the end. */
+void textbuf_skip(struct textbuf *, size_t n);
 #endif

@@ -95,8 +95,8 @@ struct httpd_req {
 	unsigned close_after : 1;
 	int status;
 	char *ctype;
-	unsigned char *out;	/* LWS_PRE bytes of headroom, then the body */
-	size_t out_len, out_sent;
+	unsigned char *out;	/* out_off (>= LWS_PRE) bytes of headroom, then the body */
+	size_t out_off, out_len, out_sent;
 	struct kv *rhdrs;
 	size_t nrhdrs;
 	unsigned delay_ms;
@@ -388,9 +388,9 @@ void httpd_resume(struct httpd_req *req)
 	lws_callback_on_writable(req->wsi);
 }
 
-/* Takes out: len bytes of body after LWS_PRE bytes of headroom. */
-static int reply_take(struct httpd_req *req, int status,
-		      const char *content_type, unsigned char *out, size_t len)
+/* Takes out: len bytes of body after off (>= LWS_PRE) bytes of headroom. */
+static int reply_take(struct httpd_req *req, int status, const char *content_type,
+		      unsigned char *out, size_t off, size_t len)
 {
 	char *ctype = NULL;
 
@@ -405,6 +405,7 @@ static int reply_take(struct httpd_req *req, int status,
 	free(req->out);
 	req->ctype = ctype;
 	req->out = out;
+	req->out_off = off;
 	req->out_len = len;
 	req->out_sent = 0;
 	req->status = status;
@@ -421,7 +422,22 @@ int httpd_reply(struct httpd_req *req, int status, const char *content_type,
 		return -1;
 	if (len)
 		memcpy(out + LWS_PRE, body, len);
-	return reply_take(req, status, content_type, out, len);
+	return reply_take(req, status, content_type, out, LWS_PRE, len);
+}
+
+size_t httpd_headroom(void)
+{
+	return LWS_PRE;
+}
+
+int httpd_reply_built(struct httpd_req *req, int status, const char *content_type,
+		      char *buf, size_t off, size_t len)
+{
+	if (!buf || off < LWS_PRE) {
+		free(buf);
+		return -1;
+	}
+	return reply_take(req, status, content_type, (unsigned char *)buf, off, len);
 }
 
 int httpd_reply_json(struct httpd_req *req, int status, const cJSON *json)
@@ -572,7 +588,7 @@ int httpd_reply_file(struct httpd_req *req, const char *root,
 			goto fail;
 		got += (size_t)n;
 	}
-	rc = reply_take(req, 200, httpd_mime_type(rel), data, got);
+	rc = reply_take(req, 200, httpd_mime_type(rel), data, LWS_PRE, got);
 	data = NULL;
 	if (!rc)
 		rc = httpd_add_header(req, "cache-control", "no-cache");
@@ -880,7 +896,7 @@ static int on_writeable(struct httpd_req *req, struct lws *wsi)
 	last = req->out_sent + chunk == req->out_len;
 	/* the bytes before this chunk were sent already: lws may use them
 	 * as its LWS_PRE headroom */
-	n = lws_write(wsi, req->out + LWS_PRE + req->out_sent, chunk,
+	n = lws_write(wsi, req->out + req->out_off + req->out_sent, chunk,
 		      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
 	if (n < 0 || (size_t)n != chunk)
 		return -1;
@@ -1278,7 +1294,7 @@ int httpd_req_run(struct httpd_req *req, const char **body, size_t *len)
 					  httpd_req_path(req));
 	}
 	if (body)
-		*body = req->out ? (const char *)req->out + LWS_PRE : "";
+		*body = req->out ? (const char *)req->out + req->out_off : "";
 	if (len)
 		*len = req->out_len;
 	return req->status;

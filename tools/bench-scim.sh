@@ -52,7 +52,7 @@ echo "== SCIM: $CONNS concurrent clients, ${SECS} s per kind of call (load avera
 cpu_ms() { awk '{ print ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"' }' "/proc/$PID/stat"; }
 for kind in $KINDS; do
 	c0=$(cpu_ms)
-	wrk -t2 -c"$CONNS" -d"${SECS}s" --timeout 5s -s "$ROOT/tools/bench-scim.lua" "$BASE/" \
+	wrk -t"${WRK_THREADS:-2}" -c"$CONNS" -d"${SECS}s" --timeout 5s -s "$ROOT/tools/bench-scim.lua" "$BASE/" \
 		-- "$kind" "$TOKEN" "$W/ids" "$USERS" >"$W/wrk.$kind" 2>&1
 	line=$(grep '^p50 ' "$W/wrk.$kind") || { echo "  $kind: wrk failed"; cat "$W/wrk.$kind"; continue; }
 	# the coordinator's own CPU per call: what the machine's load cannot
