@@ -269,7 +269,7 @@ void cdb_iso(int64_t ms, char *buf, size_t n)
 		return;
 	}
 	{
-		char t[21];
+		char t[20];
 		const int64_t part[6] = { y, m, d, sec / 3600, sec / 60 % 60, sec % 60 };
 		static const char sep[] = "--T::Z";
 		char *p = t;
@@ -282,8 +282,11 @@ void cdb_iso(int64_t ms, char *buf, size_t n)
 			*p++ = (char)('0' + part[i] % 10);
 			*p++ = sep[i];
 		}
-		*p = '\0';
-		snprintf(buf, n, "%s", t);
+		if (n) {
+			size_t len = (size_t)(p - t) < n ? (size_t)(p - t) : n - 1;
+			memcpy(buf, t, len);
+			buf[len] = '\0';
+		}
 	}
 }
 

@@ -444,11 +444,10 @@ static int has_groups(struct scim_ctx *x)
  * provisioning state, meta.
  */
 /* A JSON string, escaped as cJSON escapes (", \, control characters). */
-static void jt_str(struct textbuf *b, const char *s)
+static void jt_esc(struct textbuf *b, const char *s)
 {
 	const char *run = s;
 
-	textbuf_put(b, "\"", 1);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		char esc[8];
@@ -470,6 +469,12 @@ static void jt_str(struct textbuf *b, const char *s)
 		}
 	}
 	textbuf_put(b, run, (size_t)(s - run));
+}
+
+static void jt_str(struct textbuf *b, const char *s)
+{
+	textbuf_put(b, "\"", 1);
+	jt_esc(b, s);
 	textbuf_put(b, "\"", 1);
 }
 
@@ -492,7 +497,7 @@ static void user_text(struct scim_ctx *x, struct cstore_rows *st, int groups, st
 	const char *id = cstore_text(st, 0), *res = cstore_text(st, 1);
 	size_t rlen = res ? strlen(res) : 0;
 	struct cstore_rows *gs;
-	char loc[500], iso[40], v[32];
+	char iso[40], v[48];
 	int first = 1;
 
 	/* a stored resource is an object printed by cJSON; anything else
@@ -571,11 +576,16 @@ static void user_text(struct scim_ctx *x, struct cstore_rows *st, int groups, st
 		cdb_iso(cstore_int64(st, 4), iso, sizeof(iso));
 		jt_field(b, &first, "lastModified", iso);
 	}
-	snprintf(loc, sizeof(loc), "%s/Users/%s", x->base, id);
-	jt_field(b, &first, "location", loc);
+	/* "location": base/Users/id, escaped piece by piece (no copy) */
+	textbuf_str(b, first ? "\"location\":\"" : ",\"location\":\"");
+	first = 0;
+	jt_esc(b, x->base);
+	textbuf_str(b, "/Users/");
+	jt_esc(b, id);
+	textbuf_put(b, "\"", 1);
 	if ((int)cstore_int64(st, 2)) {
-		snprintf(v, sizeof(v), "W/\"%d\"", (int)cstore_int64(st, 2));
-		jt_field(b, &first, "version", v);
+		int n = snprintf(v, sizeof(v), ",\"version\":\"W/\\\"%d\\\"\"", (int)cstore_int64(st, 2));
+		textbuf_put(b, v, (size_t)n);
 	}
 	textbuf_str(b, "}}");
 }

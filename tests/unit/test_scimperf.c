@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "coordinator.h"
@@ -171,8 +172,36 @@ static void test_wrapped_handle_closes_after_store(void)
 	ASSERT_INT_EQ(sqlite3_close(db), SQLITE_OK);
 }
 
+/* cdb_iso formats by arithmetic: the same text as gmtime_r + strftime,
+ * across leap years, century rules and every second of a day */
+static void test_iso_times_match_the_c_library(void)
+{
+	char want[40], got[40];
+	int bad = 0;
+
+	for (int64_t t = 0; t < 4102444800LL && bad < 3; t += 86400 * 3 + 3671) {
+		time_t tt = (time_t)t;
+		struct tm tm;
+		gmtime_r(&tt, &tm);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		cdb_iso(t * 1000 + 999, got, sizeof(got));
+		if (strcmp(want, got)) {
+			fprintf(stderr, "  %lld: want %s, got %s\n", (long long)t, want, got);
+			bad++;
+		}
+	}
+	ASSERT_INT_EQ(bad, 0);
+	cdb_iso(951782400000LL, got, sizeof(got));	/* 2000: a leap year by the 400 rule */
+	ASSERT_STR_EQ(got, "2000-02-29T00:00:00Z");
+	cdb_iso(4107542400000LL, got, sizeof(got));	/* 2100: no 29 February */
+	ASSERT_STR_EQ(got, "2100-03-01T00:00:00Z");
+	cdb_iso(951782400000LL, got, 11);		/* a short buffer: cut, terminated */
+	ASSERT_STR_EQ(got, "2000-02-29");
+}
+
 int main(void)
 {
+	TEST_RUN(test_iso_times_match_the_c_library);
 	TEST_RUN(test_nested_cursors_over_one_text);
 	TEST_RUN(test_more_texts_than_slots);
 	TEST_RUN(test_errors_and_conflicts_still_told);
