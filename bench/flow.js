@@ -25,41 +25,47 @@ async function rowRole(page, email) {
   }, email);
 }
 
+// One invite on page: signed in by the saved cookies of COOKIES-FILE (or,
+// with kept, by a page that is signed in already), else through the login
+// form, whose cookies then go to COOKIES-FILE.
+async function inviteOnPage(page, base, email, cookiesFile, kept) {
+  let saved = null;
+  if (cookiesFile && fs.existsSync(cookiesFile)) saved = JSON.parse(fs.readFileSync(cookiesFile, 'utf8'));
+  let signedIn = false;
+  if (saved) await page.setCookie(...saved);
+  if (saved || kept) {
+    await page.goto(base + '/', { waitUntil: 'load' });
+    const r = await Promise.race([
+      page.waitForSelector('table.users', { visible: true }).then(() => 'yes'),
+      page.waitForSelector('#password', { visible: true }).then(() => 'no'),
+    ]);
+    signedIn = r === 'yes';
+  }
+  if (!signedIn) {
+    await page.goto(base + '/#/login', { waitUntil: 'load' });
+    await page.locator('#username').fill('admin@acme.test');
+    await page.locator('#password').fill('acme-admin-pw');
+    await page.locator('form.login-form button[type=submit]').click();
+    await page.waitForSelector('table.users', { visible: true });
+    if (cookiesFile) fs.writeFileSync(cookiesFile, JSON.stringify(await page.cookies()));
+  }
+  // The same reads as the idlcm job: check first, verify after.
+  await page.waitForSelector('table.users[data-loaded="true"]');
+  if ((await rowRole(page, email)) !== null) throw new Error(`${email} exists already`);
+  await page.locator('button.invite-open').click();
+  await page.locator('.modal input[name="email"]').fill(email);
+  await page.select('.modal select[name="role"]', 'member');
+  await page.locator('.modal button.send').click();
+  await page.waitForFunction((e) => [...document.querySelectorAll('table.users tbody tr')]
+    .some((tr) => tr.textContent.includes(e)), {}, email);
+  const role = await rowRole(page, email);
+  if (role !== 'member') throw new Error(`${email} has role ${role} after the invite`);
+}
+
 async function invite(browser, base, email, cookiesFile) {
   const ctx = await browser.createBrowserContext();
   try {
-    const page = await ctx.newPage();
-    let saved = null;
-    if (cookiesFile && fs.existsSync(cookiesFile)) saved = JSON.parse(fs.readFileSync(cookiesFile, 'utf8'));
-    let signedIn = false;
-    if (saved) {
-      await page.setCookie(...saved);
-      await page.goto(base + '/', { waitUntil: 'load' });
-      const r = await Promise.race([
-        page.waitForSelector('table.users', { visible: true }).then(() => 'yes'),
-        page.waitForSelector('#password', { visible: true }).then(() => 'no'),
-      ]);
-      signedIn = r === 'yes';
-    }
-    if (!signedIn) {
-      await page.goto(base + '/#/login', { waitUntil: 'load' });
-      await page.locator('#username').fill('admin@acme.test');
-      await page.locator('#password').fill('acme-admin-pw');
-      await page.locator('form.login-form button[type=submit]').click();
-      await page.waitForSelector('table.users', { visible: true });
-      if (cookiesFile) fs.writeFileSync(cookiesFile, JSON.stringify(await page.cookies()));
-    }
-    // The same reads as the idlcm job: check first, verify after.
-    await page.waitForSelector('table.users[data-loaded="true"]');
-    if ((await rowRole(page, email)) !== null) throw new Error(`${email} exists already`);
-    await page.locator('button.invite-open').click();
-    await page.locator('.modal input[name="email"]').fill(email);
-    await page.select('.modal select[name="role"]', 'member');
-    await page.locator('.modal button.send').click();
-    await page.waitForFunction((e) => [...document.querySelectorAll('table.users tbody tr')]
-      .some((tr) => tr.textContent.includes(e)), {}, email);
-    const role = await rowRole(page, email);
-    if (role !== 'member') throw new Error(`${email} has role ${role} after the invite`);
+    await inviteOnPage(await ctx.newPage(), base, email, cookiesFile, false);
   } finally {
     await ctx.close();
   }
@@ -103,4 +109,6 @@ async function main() {
   }
 }
 
-main().catch((e) => { console.error(String(e && e.stack || e)); process.exit(1); });
+module.exports = { inviteOnPage };
+if (require.main === module)
+  main().catch((e) => { console.error(String(e && e.stack || e)); process.exit(1); });

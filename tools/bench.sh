@@ -49,14 +49,8 @@ for i in $(seq "$RUNS"); do
 done
 
 # ---- (b) + (d) one invite flow per process
-# one_run OUT-PREFIX CMD…: wall ms, peak RSS KB and CPU s of one process
-# chrome_ticks: CPU clock ticks of Chromium's whole process group so far
-# (a renderer that exited is in its parent's cutime/cstime)
-chrome_ticks() {
-	for p in $(pgrep -g "$CHROME_PID"); do cat "/proc/$p/stat" 2>/dev/null; done |
-		sed 's/^.*) //' | awk '{t += $12 + $13 + $14 + $15} END {print t + 0}'
-}
 HZ=$(getconf CLK_TCK)
+# one_run OUT-PREFIX CMD…: wall ms, peak RSS KB and CPU s of one process
 one_run() {
 	out=$1; shift
 	c0=$(chrome_ticks)

@@ -59,6 +59,14 @@ start_chromium() {
 }
 
 # fx APP VERB [JSON]: the fixture server's control API.
+# chrome_ticks: CPU clock ticks of start_chromium's whole process group so
+# far (a renderer that exited is in its parent's cutime/cstime); the
+# benchmarks' measure of Chromium's own work
+chrome_ticks() {
+	for p in $(pgrep -g "$CHROME_PID"); do cat "/proc/$p/stat" 2>/dev/null; done |
+		sed 's/^.*) //' | awk '{t += $12 + $13 + $14 + $15} END {print t + 0}'
+}
+
 fx() {
 	if [ -n "${3:-}" ]; then
 		curl -fsS -X POST -H 'content-type: application/json' -d "$3" "$FX_URL/__fx/$1/$2"
