@@ -785,7 +785,9 @@ static int list(struct scim_ctx *x)
 					       x->integ);
 			}
 			groups = has_groups(x);
-			textbuf_grow(&out, room + (size_t)count * 1024);
+			/* about 1 KB a user, for the users this page has */
+			textbuf_grow(&out, room + (size_t)(count < total - start + 1 ? count :
+							   total - start + 1) * 1024);
 			textbuf_skip(&out, room);
 			while (st && cstore_next(st)) {
 				textbuf_str(&out, items++ ? "," : "");

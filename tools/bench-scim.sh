@@ -10,6 +10,10 @@ USERS=${USERS:-10000}; CONNS=${CONNS:-50}; SECS=${SECS:-8}; GOAL_MS=${GOAL_MS:-1
 # KINDS: the kinds of call to run (a subset while profiling one of them);
 # WARM: unmeasured seconds before each; WRK_THREADS: wrk's threads (2)
 KINDS=${KINDS:-lookup extid get page create patch put}
+for v in USERS CONNS SECS GOAL_MS WARM WRK_THREADS; do
+	eval "x=\${$v:-1}"
+	case $x in ''|*[!0-9]*) echo "bench-scim: $v must be a whole number, not \"$x\"" >&2; exit 2;; esac
+done
 
 command -v wrk >/dev/null || sh "$ROOT/tools/deps.sh" wrk || exit 1
 W=$(mktemp -d /tmp/idlcm-bench-scim-XXXXXX)
